@@ -1,0 +1,71 @@
+/**
+ * The one error catalog (DESIGN.md example 6): every REST error, device error reply and CLI
+ * failure names one of these codes. `docs/errors` in the README is checked against this list by
+ * test/unit/error-catalog.test.ts so the two cannot drift.
+ *
+ * Numeric codes are what clients see in `{"error":{"code":..,"message":..}}` (PROTOCOL.md 4).
+ * JSON-RPC codes (-32xxx) are used on the device socket (PROTOCOL.md 2).
+ */
+export const ERRORS = {
+  bad_request: { code: 400, status: 400, message: 'bad request' },
+  invalid_json: { code: 4001, status: 400, message: 'body is not valid JSON' },
+  validation_failed: { code: 4002, status: 400, message: 'input does not match the schema' },
+  unauthorized: { code: 401, status: 401, message: 'missing or invalid API key' },
+  forbidden: { code: 403, status: 403, message: 'not allowed' },
+  not_found: { code: 404, status: 404, message: 'not found' },
+  device_not_found: { code: 4041, status: 404, message: 'no such device' },
+  key_not_found: { code: 4042, status: 404, message: 'no such key' },
+  job_not_found: { code: 4043, status: 404, message: 'no such job' },
+  port_not_found: { code: 4044, status: 404, message: 'no such serial port' },
+  conflict: { code: 409, status: 409, message: 'conflict' },
+  version_conflict: { code: 4091, status: 409, message: 'shadow version conflict' },
+  device_exists: { code: 4092, status: 409, message: 'a device with this id already exists' },
+  port_busy: { code: 4093, status: 409, message: 'serial port is busy' },
+  too_large: { code: 413, status: 413, message: 'payload too large' },
+  shadow_too_large: { code: 4131, status: 413, message: 'shadow would exceed its size limit' },
+  quota_exceeded: { code: 4291, status: 429, message: 'storage quota exceeded' },
+  internal: { code: 500, status: 500, message: 'internal error' },
+  not_implemented: { code: 501, status: 501, message: 'not yet supported' },
+  device_error: { code: 502, status: 502, message: 'device returned an error' },
+  device_offline: { code: 503, status: 503, message: 'device is offline' },
+  device_timeout: { code: 504, status: 504, message: 'device did not answer in time' },
+} as const;
+
+export type ErrorName = keyof typeof ERRORS;
+
+export interface ErrorBody {
+  error: { code: number; message: string };
+}
+
+/** An error that carries a catalog entry; routes throw it and the error handler renders it. */
+export class HubError extends Error {
+  override readonly name = 'HubError';
+  constructor(
+    readonly kind: ErrorName,
+    message?: string,
+    readonly details?: unknown,
+  ) {
+    super(message ?? ERRORS[kind].message);
+  }
+  get status(): number {
+    return ERRORS[this.kind].status;
+  }
+  get code(): number {
+    return ERRORS[this.kind].code;
+  }
+  toBody(): ErrorBody {
+    return { error: { code: this.code, message: this.message } };
+  }
+}
+
+/** JSON-RPC error codes used on device sockets (PROTOCOL.md 2). */
+export const RPC_ERRORS = {
+  parse_error: -32700,
+  invalid_request: -32600,
+  method_not_found: -32601,
+  invalid_params: -32602,
+  internal: -32603,
+  version_conflict: 409,
+  too_large: 413,
+  not_supported: 501,
+} as const;
