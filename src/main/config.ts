@@ -5,6 +5,11 @@
 export interface HubLimits {
   /** Largest device frame or REST JSON message accepted (PROTOCOL.md intro: message 8 KB). */
   maxMessageBytes: number;
+  /**
+   * Frames between maxMessageBytes and this are read, counted and dropped while the session stays
+   * up (PROTOCOL.md 2); a frame beyond this closes the socket (code 1009) to bound memory.
+   */
+  maxFrameHardBytes: number;
   /** Largest serialized shadow document (PROTOCOL.md 3). */
   maxShadowBytes: number;
   /** Largest customer metadata (`cconfig`) (PROTOCOL.md intro). */
@@ -58,12 +63,15 @@ export interface HubConfig {
   data: DataLimits;
   /** Where the built dashboard lives; null serves a built-in placeholder page. */
   rendererDir: string | null;
+  /** pino level: 'silent' | 'error' | 'warn' | 'info' | 'debug'. */
+  logLevel: string;
 }
 
 export const DEFAULT_PORT = 8009;
 
 export const DEFAULT_LIMITS: HubLimits = {
   maxMessageBytes: 8 * 1024,
+  maxFrameHardBytes: 4 * 1024 * 1024,
   maxShadowBytes: 8 * 1024,
   maxCustomerMetaBytes: 32 * 1024,
   maxBodyBytes: 1024 * 1024,
@@ -108,6 +116,7 @@ export function resolveConfig(options: HubOptions): HubConfig {
     port: options.port ?? DEFAULT_PORT,
     dataDir: options.dataDir,
     rendererDir: options.rendererDir ?? null,
+    logLevel: options.logLevel ?? 'info',
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     timings: { ...DEFAULT_TIMINGS, ...options.timings },
     retention: { ...DEFAULT_RETENTION, ...options.retention },

@@ -1,0 +1,19 @@
+/**
+ * `GET /api/v2/hub`: what the dashboard and scripts need to know about the hub itself (version,
+ * device URL, counters). Not part of mDash; ours (PROTOCOL.md 7 "plus ours").
+ */
+import type { FastifyInstance } from 'fastify';
+
+export interface HubStatus {
+  version: string;
+  uptime_s: number;
+  device_url: string;
+  devices: number;
+  online: number;
+  frames: { framesIn: number; framesOut: number; dropped: Record<string, number> };
+  notifications: { published: number; subscribers: number };
+}
+
+export function registerHubRoutes(app: FastifyInstance, status: () => HubStatus): void {
+  app.get('/api/v2/hub', async () => status());
+}

@@ -1,0 +1,58 @@
+/**
+ * Input schemas of the management API (PROTOCOL.md 4). The TypeBox schema is the type.
+ */
+import Type from 'typebox';
+
+const Name = Type.String({ minLength: 1, maxLength: 200 });
+const JsonObjectSchema = Type.Record(Type.String(), Type.Unknown());
+
+export const DeviceIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+export const CreateDeviceBody = Type.Union([
+  Type.Undefined(),
+  Type.Object({
+    name: Type.Optional(Name),
+    id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' })),
+  }),
+]);
+
+export const AclSchema = Type.Object(
+  {
+    public_key: Type.Optional(Type.String({ maxLength: 1024 })),
+    shadow_read: Type.Optional(Type.Array(Type.String())),
+    shadow_write: Type.Optional(Type.Array(Type.String())),
+    rpc: Type.Optional(Type.Array(Type.String())),
+    data_read: Type.Optional(Type.Record(Type.String(), Type.String())),
+    data_write: Type.Optional(Type.Record(Type.String(), Type.String())),
+  },
+  { additionalProperties: true },
+);
+
+export const UpdateDeviceBody = Type.Object({
+  name: Type.Optional(Name),
+  shadow: Type.Optional(JsonObjectSchema),
+  acl: Type.Optional(AclSchema),
+});
+
+export const RenameDeviceBody = Type.Object({ name: Name });
+
+export const RpcParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 64 }),
+  method: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.$-]+$' }),
+});
+
+export const RpcQuery = Type.Object({
+  timeout: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$' })),
+});
+
+export const KeyIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+export const LogsBody = Type.Union([
+  Type.Undefined(),
+  Type.Object({
+    start: Type.Optional(Type.Integer({ minimum: 0 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+    device: Type.Optional(Type.String({ maxLength: 64 })),
+    name: Type.Optional(Type.String({ maxLength: 200 })),
+  }),
+]);

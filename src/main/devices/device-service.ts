@@ -1,0 +1,243 @@
+/**
+ * Devices as the API and the gateway see them: registry rows plus live presence, shadow changes
+ * with their side effects (persist, notify `updated`, push `Shadow.Delta`; PROTOCOL.md 3), and
+ * lifecycle notifications (`created`, `deleted`, `online`, `offline`; PROTOCOL.md 7).
+ *
+ * Shadows of devices in use are cached in memory so a change is applied synchronously, in event
+ * loop order (no lost updates between concurrent writers), and persisted through the group
+ * committer; callers await the commit before they acknowledge.
+ */
+import type { DeviceAcl, DeviceObject, Json, JsonObject, ShadowDoc } from '../../shared/types';
+import { HubError } from '../../shared/errors';
+import type { Store } from '../store/store';
+import type { DeviceRecord } from '../store/devices-repo';
+import type { NotificationBus } from '../events/notification-bus';
+import { randomId, randomToken } from '../store/secrets';
+import {
+  applyShadowUpdate,
+  emptyShadow,
+  replaceReportedSubtree,
+  setReported,
+  type ShadowResult,
+} from '../shadow/shadow';
+
+/** What the device service needs from the gateway, injected after both exist. */
+export interface DeviceLink {
+  isOnline(id: string): boolean;
+  call(id: string, method: string, params: Json | undefined, timeoutMs?: number): Promise<Json>;
+  disconnect(id: string, reason: string): void;
+}
+
+export interface DeviceServiceOptions {
+  maxShadowBytes: number;
+  onError: (err: unknown, context: string) => void;
+}
+
+export const DEVICE_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+
+const nowSec = (): number => Math.floor(Date.now() / 1000);
+
+export class DeviceService {
+  private link: DeviceLink | null = null;
+  private readonly shadows = new Map<string, ShadowDoc>();
+  private readonly lastSeenWritten = new Map<string, number>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly bus: NotificationBus,
+    private readonly opts: DeviceServiceOptions,
+  ) {}
+
+  setLink(link: DeviceLink): void {
+    this.link = link;
+  }
+
+  isOnline(id: string): boolean {
+    return this.link?.isOnline(id) ?? false;
+  }
+
+  private toObject(rec: DeviceRecord): DeviceObject {
+    return {
+      id: rec.id,
+      name: rec.name,
+      token: rec.token,
+      online: this.isOnline(rec.id),
+      shadow: this.shadows.get(rec.id) ?? rec.shadow,
+      acl: rec.acl,
+      created: rec.created,
+      last_seen: Math.max(rec.last_seen, this.lastSeenWritten.get(rec.id) ?? 0),
+    };
+  }
+
+  list(): DeviceObject[] {
+    return this.store.devices.list().map((r) => this.toObject(r));
+  }
+
+  get(id: string): DeviceObject {
+    const rec = this.store.devices.get(id);
+    if (!rec) throw new HubError('device_not_found', `no device '${id}'`);
+    return this.toObject(rec);
+  }
+
+  find(id: string): DeviceObject | undefined {
+    const rec = this.store.devices.get(id);
+    return rec ? this.toObject(rec) : undefined;
+  }
+
+  /** Authenticates a device password (PROTOCOL.md 1). */
+  byToken(token: string): DeviceRecord | undefined {
+    return this.store.devices.byToken(token);
+  }
+
+  create(input: { id?: string; name?: string }): DeviceObject {
+    const id = input.id ?? randomId('d');
+    if (!DEVICE_ID_PATTERN.test(id)) {
+      throw new HubError('validation_failed', 'id: use 1-64 letters, digits, "_", "." or "-"');
+    }
+    if (this.store.devices.get(id)) throw new HubError('device_exists', `device '${id}' exists`);
+    const created = nowSec();
+    const rec: DeviceRecord = {
+      id,
+      name: input.name ?? id,
+      token: randomToken(),
+      acl: {},
+      shadow: emptyShadow(created),
+      created,
+      last_seen: 0,
+    };
+    this.store.devices.insert(rec);
+    const obj = this.toObject(rec);
+    this.bus.publish({ name: 'created', id, data: obj as unknown as Json });
+    return obj;
+  }
+
+  async update(
+    id: string,
+    patch: { name?: string; acl?: DeviceAcl; shadow?: unknown },
+  ): Promise<DeviceObject> {
+    const rec = this.store.devices.get(id);
+    if (!rec) throw new HubError('device_not_found', `no device '${id}'`);
+    // Validate the shadow first so a bad shadow changes nothing else either.
+    const shadowResult = patch.shadow === undefined ? null : this.computeShadow(rec, patch.shadow);
+    if (shadowResult && !shadowResult.ok) throw shadowResult.error;
+    const writes: Promise<void>[] = [];
+    if (patch.name !== undefined) writes.push(this.store.devices.rename(id, patch.name));
+    if (patch.acl !== undefined) writes.push(this.store.devices.setAcl(id, patch.acl));
+    if (shadowResult?.ok && shadowResult.changed) writes.push(this.commitShadow(id, shadowResult.doc));
+    await Promise.all(writes);
+    if (shadowResult?.ok && shadowResult.changed && shadowResult.desiredTouched) {
+      this.pushDelta(id, shadowResult.doc);
+    }
+    const obj = this.get(id);
+    this.bus.publish({ name: 'updated', id, data: obj as unknown as Json });
+    return obj;
+  }
+
+  remove(id: string): void {
+    if (!this.store.devices.remove(id)) throw new HubError('device_not_found', `no device '${id}'`);
+    this.shadows.delete(id);
+    this.lastSeenWritten.delete(id);
+    this.link?.disconnect(id, 'device deleted');
+    this.bus.publish({ name: 'deleted', id, data: { id } });
+  }
+
+  shadowOf(id: string): ShadowDoc {
+    const cached = this.shadows.get(id);
+    if (cached) return cached;
+    const rec = this.store.devices.get(id);
+    if (!rec) throw new HubError('device_not_found', `no device '${id}'`);
+    this.shadows.set(id, rec.shadow);
+    return rec.shadow;
+  }
+
+  /**
+   * Applies a client or device shadow update (PROTOCOL.md 3) and resolves with the new document
+   * once it is committed; rejects with a coded HubError (validation, 409 version, 413 size).
+   */
+  async updateShadow(id: string, update: unknown): Promise<ShadowDoc> {
+    const result = applyShadowUpdate(this.shadowOf(id), update, {
+      nowSec: nowSec(),
+      maxBytes: this.opts.maxShadowBytes,
+    });
+    return this.finishShadow(id, result);
+  }
+
+  /** Hub-owned reported fields such as `online` (PROTOCOL.md 3 reserved keys). */
+  async setReported(id: string, patch: JsonObject): Promise<ShadowDoc> {
+    const result = setReported(this.shadowOf(id), patch, nowSec(), this.opts.maxShadowBytes);
+    return this.finishShadow(id, result);
+  }
+
+  /** Replaces `reported.<key>` wholesale (the Sys.GetInfo result as `reported.ota`). */
+  async replaceReported(id: string, key: string, value: Json): Promise<ShadowDoc> {
+    const result = replaceReportedSubtree(
+      this.shadowOf(id),
+      key,
+      value,
+      nowSec(),
+      this.opts.maxShadowBytes,
+    );
+    return this.finishShadow(id, result);
+  }
+
+  async setOnline(id: string, online: boolean): Promise<void> {
+    await this.setReported(id, { online });
+    this.bus.publish({ name: online ? 'online' : 'offline', id, data: { online } });
+    this.touch(id, true);
+    this.store.account
+      .insertData(id, online ? 'online' : 'offline', JSON.stringify({ online }))
+      .catch((err) => this.opts.onError(err, 'account event'));
+  }
+
+  /** Records that the device was heard from; written at most every 30 s unless forced. */
+  touch(id: string, force = false): void {
+    const now = nowSec();
+    const last = this.lastSeenWritten.get(id) ?? 0;
+    if (!force && now - last < 30) return;
+    this.lastSeenWritten.set(id, now);
+    this.store.devices.setLastSeen(id, now).catch((err) => this.opts.onError(err, 'last_seen'));
+  }
+
+  async setAcl(id: string, acl: DeviceAcl): Promise<void> {
+    await this.store.devices.setAcl(id, acl);
+  }
+
+  /** Forgets the cached shadow of a device that went away (memory stays bounded by online devices). */
+  evict(id: string): void {
+    this.shadows.delete(id);
+  }
+
+  private computeShadow(rec: DeviceRecord, update: unknown): ShadowResult {
+    return applyShadowUpdate(this.shadows.get(rec.id) ?? rec.shadow, update, {
+      nowSec: nowSec(),
+      maxBytes: this.opts.maxShadowBytes,
+    });
+  }
+
+  private async finishShadow(id: string, result: ShadowResult): Promise<ShadowDoc> {
+    if (!result.ok) throw result.error;
+    if (!result.changed) return result.doc;
+    await this.commitShadow(id, result.doc);
+    if (result.desiredTouched) this.pushDelta(id, result.doc);
+    this.bus.publish({ name: 'updated', id, data: this.get(id) as unknown as Json });
+    return result.doc;
+  }
+
+  private async commitShadow(id: string, doc: ShadowDoc): Promise<void> {
+    this.shadows.set(id, doc);
+    try {
+      await this.store.devices.setShadow(id, doc);
+    } catch (err) {
+      // The cache ran ahead of a failed commit: drop it so the next read comes from disk.
+      this.shadows.delete(id);
+      throw err;
+    }
+  }
+
+  /** Sends the delta to an online device (PROTOCOL.md 3); devices may not answer, and that is fine. */
+  pushDelta(id: string, doc: ShadowDoc): void {
+    if (!this.link?.isOnline(id) || Object.keys(doc.state.delta).length === 0) return;
+    const params: Json = { state: doc.state.delta, version: doc.version, timestamp: doc.timestamp };
+    this.link.call(id, 'Shadow.Delta', params).catch(() => undefined);
+  }
+}

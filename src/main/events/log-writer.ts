@@ -1,0 +1,40 @@
+/**
+ * Stores every notification for `POST /logs` and applies retention by count and age on a timer
+ * (PROTOCOL.md 7).
+ */
+import type { NotificationBus } from './notification-bus';
+import type { LogRepo } from '../store/log-repo';
+import type { LogRetention } from '../config';
+
+export interface LogWriter {
+  sweep(): number;
+  stop(): void;
+}
+
+export function startLogWriter(
+  bus: NotificationBus,
+  log: LogRepo,
+  retention: LogRetention,
+  onError: (err: unknown) => void,
+): LogWriter {
+  const unsubscribe = bus.subscribe((p) => {
+    log.append(p.n, Date.now()).catch(onError);
+  });
+  const sweep = (): number => {
+    try {
+      return log.prune(Date.now(), retention.maxAgeMs, retention.maxEntries);
+    } catch (err) {
+      onError(err);
+      return 0;
+    }
+  };
+  const timer = setInterval(sweep, retention.sweepIntervalMs);
+  timer.unref();
+  return {
+    sweep,
+    stop() {
+      clearInterval(timer);
+      unsubscribe();
+    },
+  };
+}

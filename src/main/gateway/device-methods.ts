@@ -1,0 +1,66 @@
+/**
+ * Methods a device may send (PROTOCOL.md 2, table "Methods a device sends"). The `rpc.out.<X>`
+ * notification is published by the session for every method before its handler runs; methods not
+ * in this table get only that notification (and -32601 when they carry an id).
+ */
+import type { Json } from '../../shared/types';
+import { HubError } from '../../shared/errors';
+import type { DeviceSession } from './device-session';
+import type { DeviceService } from '../devices/device-service';
+import type { AccountDb } from '../store/account-db';
+
+/** Returned by a handler that must not be answered even when the frame had an id. */
+export const NO_REPLY = Symbol('no-reply');
+
+export type DeviceMethod = (
+  session: DeviceSession,
+  params: Json | undefined,
+  hasId: boolean,
+) => Promise<Json | typeof NO_REPLY>;
+
+export type DeviceMethodTable = Map<string, DeviceMethod>;
+
+export interface DeviceMethodDeps {
+  devices: DeviceService;
+  account: AccountDb;
+}
+
+export function createDeviceMethods(deps: DeviceMethodDeps): DeviceMethodTable {
+  const { devices, account } = deps;
+  const table: DeviceMethodTable = new Map();
+
+  const shadowUpdate: DeviceMethod = async (s, params) => {
+    await devices.updateShadow(s.deviceId, params);
+    return true;
+  };
+  table.set('Dash.Shadow.Update', shadowUpdate);
+  table.set('Shadow.Update', shadowUpdate);
+
+  // Shadow.Get: answer by calling the device's own Shadow.Get with the whole shadow.
+  table.set('Shadow.Get', async (s) => {
+    const shadow = devices.shadowOf(s.deviceId);
+    s.call('Shadow.Get', shadow as unknown as Json).catch(() => undefined);
+    return shadow as unknown as Json;
+  });
+  table.set('Dash.Shadow.Get', async (s) => devices.shadowOf(s.deviceId) as unknown as Json);
+  table.set('Dash.Heartbeat', async () => true);
+  // The console line itself travels as the rpc.out.Log notification.
+  table.set('Log', async () => true);
+
+  table.set('DB.Save', async (s, params) => {
+    await account.insertData(s.deviceId, 'data', JSON.stringify(params ?? null));
+    return true;
+  });
+
+  // The data features (ACL queries, spool drain, outbound HTTP) arrive with the data issue.
+  for (const m of ['DB.Store', 'DB.NewData', 'HTTP.Request']) {
+    table.set(m, async () => {
+      throw new HubError('not_implemented', `${m} is not yet supported by this hub`);
+    });
+  }
+
+  // OTA progress reported by the device; the OTA issue consumes it through rpc.out.State.Set.
+  table.set('State.Set', async () => true);
+
+  return table;
+}

@@ -1,0 +1,154 @@
+/**
+ * Composition root (DESIGN.md example 2): `createHub()` builds nothing that listens; `start()`
+ * boots the parts in the order listed, `stop()` takes them down in reverse.
+ */
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { resolveConfig, type HubConfig, type HubOptions } from './config';
+import { openStore, type Store } from './store/store';
+import { readMasterKeyFile, writeMasterKeyFile } from './store/data-dir';
+import { NotificationBus } from './events/notification-bus';
+import { startLogWriter, type LogWriter } from './events/log-writer';
+import { NotifyEndpoint } from './events/notify-endpoint';
+import { DeviceService } from './devices/device-service';
+import { DeviceGateway } from './gateway/device-gateway';
+import { pathnameOf } from './gateway/upgrade-auth';
+import { rejectUpgrade } from './gateway/device-gateway';
+import { createHttpServer } from './api/http-server';
+import type { RouteRecord } from './api/auth';
+import { registerDevicesRoutes } from './api/devices-routes';
+import { registerKeysRoutes } from './api/keys-routes';
+import { registerLogsRoutes } from './api/logs-routes';
+import { registerHubRoutes } from './api/hub-routes';
+import { registerDashboard } from './api/dashboard-routes';
+import { hubUrls, type HubUrls } from './hub-urls';
+import { APP_VERSION } from './version';
+
+export interface HubServices {
+  store: Store;
+  bus: NotificationBus;
+  devices: DeviceService;
+  gateway: DeviceGateway;
+  notify: NotifyEndpoint;
+  app: FastifyInstance;
+  logWriter: LogWriter;
+}
+
+export interface Hub {
+  readonly config: HubConfig;
+  start(): Promise<HubUrls>;
+  stop(): Promise<void>;
+  urls(): HubUrls;
+  /** The key stored in `<dataDir>/master.key`, created on first start. */
+  masterKey(): string;
+  /** Every registered HTTP route with its auth mode (for the auth coverage test). */
+  readonly routes: RouteRecord[];
+  /** The running parts; throws before start(). */
+  services(): HubServices;
+}
+
+export function createHub(options: HubOptions & { publicHost?: string }): Hub {
+  const config = resolveConfig(options);
+  let services: HubServices | null = null;
+  let key = '';
+  let urls: HubUrls | null = null;
+  const routes: RouteRecord[] = [];
+
+  async function start(): Promise<HubUrls> {
+    if (services) throw new Error('hub already started');
+    const store = openStore(config.dataDir, config.timings.commitWindowMs);
+    key = ensureMasterKey(store, config.dataDir);
+    const bus = new NotificationBus();
+    const http = await createHttpServer(config, store.keys);
+    const log = http.app.log;
+    const logWriter = startLogWriter(bus, store.log, config.retention, (err) =>
+      log.error({ err }, 'notification log write failed'),
+    );
+    const devices = new DeviceService(store, bus, {
+      maxShadowBytes: config.limits.maxShadowBytes,
+      onError: (err, context) => log.error({ err, context }, 'device store write failed'),
+    });
+    await markAllOffline(store, devices);
+    const gateway = new DeviceGateway({ config, devices, bus, account: store.account, log });
+    devices.setLink(gateway);
+    const notify = new NotifyEndpoint(bus, store.keys, config.notify.maxBufferedBytes);
+
+    registerDevicesRoutes(http.app, { devices, gateway, rpcTimeoutMs: config.timings.rpcTimeoutMs });
+    registerKeysRoutes(http.app, store.keys);
+    registerLogsRoutes(http.app, store.log);
+    const startedAt = Date.now();
+    registerHubRoutes(http.app, () => ({
+      version: APP_VERSION,
+      uptime_s: Math.round((Date.now() - startedAt) / 1000),
+      device_url: hubUrls(config.host, port(), options.publicHost).device,
+      devices: store.devices.count(),
+      online: gateway.onlineCount,
+      frames: gateway.stats.snapshot(),
+      notifications: { published: bus.published, subscribers: bus.subscriberCount },
+    }));
+    await registerDashboard(http.app, config.rendererDir);
+    routes.push(...http.routes);
+
+    http.app.server.on('upgrade', (req, socket, head) => {
+      const path = pathnameOf(req.url);
+      if (path === '/api/v2/rpc') gateway.handleUpgrade(req, socket, head);
+      else if (path === '/api/v2/notify') notify.handleUpgrade(req, socket, head);
+      else rejectUpgrade(socket, 404, 'Not Found');
+    });
+    await http.app.listen({ host: config.host, port: config.port });
+    services = { store, bus, devices, gateway, notify, app: http.app, logWriter };
+    urls = hubUrls(config.host, port(), options.publicHost);
+    return urls;
+  }
+
+  function port(): number {
+    const addr = services?.app.server.address() as AddressInfo | null;
+    return addr?.port ?? config.port;
+  }
+
+  async function stop(): Promise<void> {
+    const s = services;
+    if (!s) return;
+    services = null;
+    await s.notify.close();
+    await s.gateway.close();
+    await s.app.close();
+    s.logWriter.stop();
+    s.store.close();
+  }
+
+  return {
+    config,
+    start,
+    stop,
+    routes,
+    urls() {
+      if (!urls) throw new Error('hub not started');
+      return urls;
+    },
+    masterKey() {
+      if (!key) throw new Error('hub not started');
+      return key;
+    },
+    services() {
+      if (!services) throw new Error('hub not started');
+      return services;
+    },
+  };
+}
+
+/** Reuses `master.key` if it is still a valid key, else mints one and stores it (mode 0600). */
+export function ensureMasterKey(store: Store, dataDir: string): string {
+  const now = Math.floor(Date.now() / 1000);
+  const existing = readMasterKeyFile(dataDir);
+  if (existing !== null && store.keys.verify(existing, now)) return existing;
+  const created = store.keys.create(now);
+  writeMasterKeyFile(dataDir, created.key);
+  return created.key;
+}
+
+/** After a crash the registry may still say `online: true`; no device is connected at boot. */
+async function markAllOffline(store: Store, devices: DeviceService): Promise<void> {
+  const stale = store.devices.list().filter((d) => d.shadow.state.reported['online'] === true);
+  await Promise.all(stale.map((d) => devices.setReported(d.id, { online: false })));
+}

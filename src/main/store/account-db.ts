@@ -1,0 +1,25 @@
+/**
+ * The account database (PROTOCOL.md 5): a separate SQLite file that SQL clients may change at
+ * will, so nothing of the hub's own registry lives in it. Its API arrives with the data issue;
+ * for now it is created with the default schema and records online/offline events.
+ */
+import type { Db } from './database';
+import type { GroupCommitter } from './group-commit';
+
+export class AccountDb {
+  private readonly insertStmt;
+
+  constructor(
+    readonly db: Db,
+    private readonly committer: GroupCommitter,
+  ) {
+    this.insertStmt = db.prepare<[string, string, string]>(
+      'INSERT INTO data (device_id, topic, message) VALUES (?, ?, ?)',
+    );
+  }
+
+  /** Inserts one row of the `data` table; resolves once committed. */
+  insertData(deviceId: string, topic: string, message: string): Promise<void> {
+    return this.committer.write(() => void this.insertStmt.run(deviceId, topic, message));
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The device registry table (PROTOCOL.md 4 device object minus the live `online` flag, which the
+ * gateway owns). Reads are synchronous; writes go through the group committer so callers can
+ * await durability.
+ */
+import type { Db } from './database';
+import type { GroupCommitter } from './group-commit';
+import type { DeviceAcl, ShadowDoc } from '../../shared/types';
+import { hashSecret, secretsEqual } from './secrets';
+
+export interface DeviceRecord {
+  id: string;
+  name: string;
+  token: string;
+  acl: DeviceAcl;
+  shadow: ShadowDoc;
+  created: number;
+  last_seen: number;
+}
+
+interface Row {
+  id: string;
+  name: string;
+  token: string;
+  acl: string;
+  shadow: string;
+  created: number;
+  last_seen: number;
+}
+
+function fromRow(row: Row): DeviceRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    token: row.token,
+    acl: JSON.parse(row.acl) as DeviceAcl,
+    shadow: JSON.parse(row.shadow) as ShadowDoc,
+    created: row.created,
+    last_seen: row.last_seen,
+  };
+}
+
+const COLUMNS = 'id, name, token, acl, shadow, created, last_seen';
+
+export class DevicesRepo {
+  private readonly stmts;
+
+  constructor(
+    private readonly db: Db,
+    private readonly committer: GroupCommitter,
+  ) {
+    this.stmts = {
+      get: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM devices WHERE id = ?`),
+      byHash: db.prepare<[Buffer], Row>(`SELECT ${COLUMNS} FROM devices WHERE token_hash = ?`),
+      all: db.prepare<[], Row>(`SELECT ${COLUMNS} FROM devices ORDER BY created, id`),
+      count: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM devices'),
+      insert: db.prepare(
+        `INSERT INTO devices (id, name, token, token_hash, acl, shadow, created, last_seen)
+         VALUES (@id, @name, @token, @token_hash, @acl, @shadow, @created, @last_seen)`,
+      ),
+      rename: db.prepare<[string, string]>('UPDATE devices SET name = ? WHERE id = ?'),
+      setAcl: db.prepare<[string, string]>('UPDATE devices SET acl = ? WHERE id = ?'),
+      setShadow: db.prepare<[string, string]>('UPDATE devices SET shadow = ? WHERE id = ?'),
+      setLastSeen: db.prepare<[number, string]>('UPDATE devices SET last_seen = ? WHERE id = ?'),
+      remove: db.prepare<[string]>('DELETE FROM devices WHERE id = ?'),
+    };
+  }
+
+  get(id: string): DeviceRecord | undefined {
+    const row = this.stmts.get.get(id);
+    return row ? fromRow(row) : undefined;
+  }
+
+  /** Finds the device whose password this is (PROTOCOL.md 1 auth), comparing in constant time. */
+  byToken(token: string): DeviceRecord | undefined {
+    const row = this.stmts.byHash.get(hashSecret(token));
+    if (!row || !secretsEqual(row.token, token)) return undefined;
+    return fromRow(row);
+  }
+
+  list(): DeviceRecord[] {
+    return this.stmts.all.all().map(fromRow);
+  }
+
+  count(): number {
+    return this.stmts.count.get()?.n ?? 0;
+  }
+
+  /** Inserts now (synchronously durable): creation is rare and the caller needs the conflict at once. */
+  insert(rec: DeviceRecord): void {
+    this.stmts.insert.run({
+      id: rec.id,
+      name: rec.name,
+      token: rec.token,
+      token_hash: hashSecret(rec.token),
+      acl: JSON.stringify(rec.acl),
+      shadow: JSON.stringify(rec.shadow),
+      created: rec.created,
+      last_seen: rec.last_seen,
+    });
+  }
+
+  rename(id: string, name: string): Promise<void> {
+    return this.committer.write(() => void this.stmts.rename.run(name, id));
+  }
+
+  setAcl(id: string, acl: DeviceAcl): Promise<void> {
+    return this.committer.write(() => void this.stmts.setAcl.run(JSON.stringify(acl), id));
+  }
+
+  setShadow(id: string, shadow: ShadowDoc): Promise<void> {
+    const text = JSON.stringify(shadow);
+    return this.committer.write(() => void this.stmts.setShadow.run(text, id));
+  }
+
+  setLastSeen(id: string, unixSec: number): Promise<void> {
+    return this.committer.write(() => void this.stmts.setLastSeen.run(unixSec, id));
+  }
+
+  remove(id: string): boolean {
+    return this.stmts.remove.run(id).changes > 0;
+  }
+}

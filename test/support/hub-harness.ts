@@ -1,0 +1,192 @@
+/**
+ * A real hub on port 0 with a fresh temp data dir, plus small helpers to talk to it the way
+ * clients do (fetch, raw WebSockets). Every test gets its own hub.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { createHub, type Hub } from '../../src/main/hub';
+import type { HubOptions } from '../../src/main/config';
+import type { DeviceObject, Json, Notification } from '../../src/shared/types';
+
+export interface TestHub {
+  hub: Hub;
+  http: string;
+  ws: string;
+  key: string;
+  dataDir: string;
+  api<T = unknown>(method: string, path: string, body?: unknown, key?: string | null): Promise<ApiResult<T>>;
+  createDevice(body?: { name?: string; id?: string }): Promise<DeviceObject>;
+  stop(): Promise<void>;
+}
+
+export interface ApiResult<T> {
+  status: number;
+  body: T;
+  text: string;
+}
+
+export async function startTestHub(
+  options: Partial<HubOptions> = {},
+): Promise<TestHub> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'fb-hub-'));
+  const hub = createHub({ host: '127.0.0.1', port: 0, logLevel: 'silent', ...options, dataDir });
+  const urls = await hub.start();
+  const key = hub.masterKey();
+  const api = async <T,>(method: string, path: string, body?: unknown, k: string | null = key) => {
+    const headers: Record<string, string> = {};
+    if (k !== null) headers['authorization'] = `Bearer ${k}`;
+    let payload: string | undefined;
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      payload = typeof body === 'string' ? body : JSON.stringify(body);
+    }
+    const res = await fetch(urls.http + path, { method, headers, body: payload });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, body: parsed as T, text };
+  };
+  return {
+    hub,
+    http: urls.http,
+    ws: urls.http.replace(/^http/, 'ws'),
+    key,
+    dataDir,
+    api,
+    async createDevice(body = {}) {
+      const r = await api<DeviceObject>('POST', '/api/v2/devices', body);
+      if (r.status !== 200) throw new Error(`create device: ${r.status} ${r.text}`);
+      return r.body;
+    },
+    async stop() {
+      await hub.stop();
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A hand-driven device socket for tests that need exact control of frames. */
+export class RawDevice {
+  readonly frames: Record<string, Json>[] = [];
+  private waiters: { pred: (f: Record<string, Json>) => boolean; resolve: (f: Record<string, Json>) => void }[] = [];
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      let f: Record<string, Json>;
+      try {
+        f = JSON.parse(data.toString()) as Record<string, Json>;
+      } catch {
+        return;
+      }
+      this.frames.push(f);
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.pred(f)) return true;
+        w.resolve(f);
+        return false;
+      });
+    });
+  }
+
+  static connect(url: string, opts: WebSocket.ClientOptions & { protocols?: string[] } = {}): Promise<RawDevice> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, opts.protocols ?? [], opts);
+      const dev = new RawDevice(ws);
+      ws.once('open', () => resolve(dev));
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      ws.once('error', reject);
+    });
+  }
+
+  /** Waits for (or finds) a frame from the hub matching the predicate. */
+  next(pred: (f: Record<string, Json>) => boolean, timeoutMs = 5000): Promise<Record<string, Json>> {
+    const found = this.frames.find(pred);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('timed out waiting for a frame')), timeoutMs);
+      this.waiters.push({
+        pred,
+        resolve: (f) => {
+          clearTimeout(t);
+          resolve(f);
+        },
+      });
+    });
+  }
+
+  /** Waits for a call of `method` from the hub. */
+  call(method: string, timeoutMs?: number): Promise<Record<string, Json>> {
+    return this.next((f) => f['method'] === method, timeoutMs);
+  }
+
+  send(obj: unknown): void {
+    this.ws.send(typeof obj === 'string' ? obj : JSON.stringify(obj));
+  }
+
+  reply(call: Record<string, Json>, result: Json): void {
+    this.send({ id: call['id'], result });
+  }
+
+  /** Answers Sys.GetInfo so the session steps go on. */
+  async answerGetInfo(info: Json = { fw_version: '1.0', arch: 'esp32', fw_id: 'x', app: 'test' }): Promise<void> {
+    this.reply(await this.call('Sys.GetInfo'), info);
+  }
+
+  closed(): Promise<{ code: number; reason: string }> {
+    if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve({ code: 0, reason: '' });
+    return new Promise((resolve) =>
+      this.ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** Subscribes to the management notification stream. */
+export async function openNotify(t: TestHub): Promise<{ events: Notification[]; ws: WebSocket; next(pred: (n: Notification) => boolean, timeoutMs?: number): Promise<Notification> }> {
+  const ws = new WebSocket(`${t.ws}/api/v2/notify?access_token=${t.key}`);
+  const events: Notification[] = [];
+  let waiters: { pred: (n: Notification) => boolean; resolve: (n: Notification) => void }[] = [];
+  ws.on('message', (d) => {
+    const n = JSON.parse(d.toString()) as Notification;
+    events.push(n);
+    waiters = waiters.filter((w) => (w.pred(n) ? (w.resolve(n), false) : true));
+  });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  return {
+    events,
+    ws,
+    next(pred, timeoutMs = 5000) {
+      const found = events.find(pred);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error('timed out waiting for a notification')), timeoutMs);
+        waiters.push({ pred, resolve: (n) => (clearTimeout(t), resolve(n)) });
+      });
+    },
+  };
+}
+
+export function deviceUrl(t: TestHub, query = ''): string {
+  return `${t.ws}/api/v2/rpc${query}`;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function waitFor(pred: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
