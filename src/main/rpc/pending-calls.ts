@@ -1,0 +1,142 @@
+/**
+ * The calls one device session is waiting on (PROTOCOL.md 2: numeric ids unique per session,
+ * 30 s timeout; PROTOCOL.md 1: on close, fail that device's pending calls at once). No sockets:
+ * the gateway sends the frame built with the returned id and hands replies to `settle`.
+ */
+import type { Json } from '../../shared/types';
+import type { RpcErrorObject, RpcId } from './frame-codec';
+
+/** The device did not answer within the timeout (REST: 504 device_timeout). */
+export class RpcTimeoutError extends Error {
+  override readonly name = 'RpcTimeoutError';
+  constructor(
+    readonly method: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${method}: no reply within ${timeoutMs} ms`);
+  }
+}
+
+/** The device answered with an error (REST: 502 device_error). */
+export class RpcRemoteError extends Error {
+  override readonly name = 'RpcRemoteError';
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data: Json | undefined,
+    readonly method: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The session closed before the reply came (REST: 503 device_offline). */
+export class RpcClosedError extends Error {
+  override readonly name = 'RpcClosedError';
+  constructor(
+    readonly method: string,
+    readonly reason: string,
+  ) {
+    super(`${method}: ${reason}`);
+  }
+}
+
+export interface RpcReply {
+  id: RpcId;
+  result?: Json;
+  error?: RpcErrorObject;
+}
+
+interface Pending {
+  method: string;
+  resolve: (v: Json) => void;
+  reject: (e: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** setTimeout fires at once for delays past this (a 32-bit signed millisecond count). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+export class PendingCalls {
+  readonly #timeoutMs: number;
+  readonly #calls = new Map<number, Pending>();
+  #nextId = 1;
+  #closed: string | null = null;
+
+  constructor(opts: { timeoutMs: number }) {
+    checkTimeout(opts.timeoutMs);
+    this.#timeoutMs = opts.timeoutMs;
+  }
+
+  /** Calls still waiting for a reply. */
+  get size(): number {
+    return this.#calls.size;
+  }
+
+  /**
+   * Registers a call and returns its id (1, 2, 3, ..) and the promise of its result. The
+   * promise is marked handled here, so a fire-and-forget call (Shadow.Delta, whose timeout
+   * "is not an error", PROTOCOL.md 3) can never become an unhandled rejection that stops the
+   * process; whoever awaits it still sees the rejection. After `failAll` the session is gone:
+   * new calls reject at once with RpcClosedError instead of waiting out a timeout.
+   */
+  start(
+    method: string,
+    timeoutMs: number = this.#timeoutMs,
+  ): { id: number; promise: Promise<Json> } {
+    checkTimeout(timeoutMs);
+    const id = this.#nextId++;
+    if (this.#closed !== null) {
+      const promise = Promise.reject(new RpcClosedError(method, this.#closed));
+      promise.catch(() => undefined);
+      return { id, promise };
+    }
+    const promise = new Promise<Json>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#calls.delete(id);
+        reject(new RpcTimeoutError(method, timeoutMs));
+      }, timeoutMs);
+      // A call waiting on a device must not keep a CLI run or a test process alive.
+      timer.unref();
+      this.#calls.set(id, { method, resolve, reject, timer });
+    });
+    promise.catch(() => undefined);
+    return { id, promise };
+  }
+
+  /**
+   * Delivers a reply. Returns false when no call with this id is waiting (a late reply after
+   * its timeout, a duplicate, or a forged id): the gateway counts and drops it, never answers.
+   */
+  settle(reply: RpcReply): boolean {
+    if (typeof reply.id !== 'number') return false; // our ids are numbers
+    const call = this.#calls.get(reply.id);
+    if (call === undefined) return false;
+    this.#calls.delete(reply.id);
+    clearTimeout(call.timer);
+    if (reply.error !== undefined) {
+      const { code, message, data } = reply.error;
+      call.reject(new RpcRemoteError(code, message, data, call.method));
+    } else {
+      call.resolve(reply.result === undefined ? null : reply.result);
+    }
+    return true;
+  }
+
+  /** The session closed: reject every waiting call now and stop all timers. */
+  failAll(reason: string): void {
+    this.#closed = reason;
+    const calls = [...this.#calls.values()];
+    this.#calls.clear();
+    for (const call of calls) {
+      clearTimeout(call.timer);
+      call.reject(new RpcClosedError(call.method, reason));
+    }
+  }
+}
+
+function checkTimeout(ms: number): void {
+  if (!Number.isFinite(ms) || ms <= 0 || ms > MAX_TIMER_MS) {
+    throw new RangeError(`RPC timeout must be between 1 and ${MAX_TIMER_MS} ms, got ${ms}`);
+  }
+}
