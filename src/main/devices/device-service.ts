@@ -61,7 +61,8 @@ export class DeviceService {
       id: rec.id,
       name: rec.name,
       token: rec.token,
-      online: this.isOnline(rec.id),
+      // Without a gateway (CLI on a data dir) the persisted flag is the best knowledge.
+      online: this.link ? this.link.isOnline(rec.id) : rec.shadow.state.reported['online'] === true,
       shadow: this.shadows.get(rec.id) ?? rec.shadow,
       acl: rec.acl,
       created: rec.created,
@@ -123,7 +124,8 @@ export class DeviceService {
     const writes: Promise<void>[] = [];
     if (patch.name !== undefined) writes.push(this.store.devices.rename(id, patch.name));
     if (patch.acl !== undefined) writes.push(this.store.devices.setAcl(id, patch.acl));
-    if (shadowResult?.ok && shadowResult.changed) writes.push(this.commitShadow(id, shadowResult.doc));
+    if (shadowResult?.ok && shadowResult.changed)
+      writes.push(this.commitShadow(id, shadowResult.doc));
     await Promise.all(writes);
     if (shadowResult?.ok && shadowResult.changed && shadowResult.desiredTouched) {
       this.pushDelta(id, shadowResult.doc);

@@ -1,0 +1,169 @@
+/**
+ * Headless entry (`fleetbench ...`): serve | sim | keys | devices, plus the flasher commands.
+ * Every command has --help; failures print one line and exit non-zero.
+ */
+import { Command, CommanderError } from 'commander';
+import { APP_VERSION } from './version';
+import { CliError, describeError } from './cli/cli-errors';
+import { defaultDataDir } from './cli/data-dir-option';
+import { SERVE_DEFAULTS, parseCount, parsePort, serve } from './cli/serve-command';
+import {
+  devicesAdd,
+  devicesList,
+  devicesRemove,
+  keysCreate,
+  keysDelete,
+  keysList,
+} from './cli/store-commands';
+import { registerSimCommand } from './cli/sim-cli';
+import { registerFlasherCommands } from './cli/flasher-cli';
+
+const env = process.env;
+const printJson = (v: unknown): void =>
+  void process.stdout.write(JSON.stringify(v, null, 2) + '\n');
+
+export function buildProgram(): Command {
+  const program = new Command('fleetbench')
+    .description(
+      'Local-first fleet manager for ESP32 and STM32 devices (mDash-compatible hub + USB flasher)',
+    )
+    .version(APP_VERSION)
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('serve')
+    .description('run the hub: device gateway, REST API and dashboard')
+    .option(
+      '--host <host>',
+      'interface to bind (env FLEETBENCH_HOST)',
+      env['FLEETBENCH_HOST'] ?? SERVE_DEFAULTS.host,
+    )
+    .option(
+      '--port <port>',
+      'TCP port (env FLEETBENCH_PORT)',
+      env['FLEETBENCH_PORT'] ?? String(SERVE_DEFAULTS.port),
+    )
+    .option('--data-dir <dir>', 'data directory (env FLEETBENCH_DATA_DIR)', defaultDataDir())
+    .option(
+      '--demo <n>',
+      'also run N simulated devices in-process (env FLEETBENCH_DEMO)',
+      env['FLEETBENCH_DEMO'] ?? '0',
+    )
+    .option(
+      '--public-host <host>',
+      'host name devices should use in the printed device URL (env FLEETBENCH_PUBLIC_HOST)',
+      env['FLEETBENCH_PUBLIC_HOST'],
+    )
+    .option(
+      '--log-level <level>',
+      'silent|error|warn|info|debug (env FLEETBENCH_LOG_LEVEL)',
+      env['FLEETBENCH_LOG_LEVEL'] ?? SERVE_DEFAULTS.logLevel,
+    )
+    .action(
+      async (o: {
+        host: string;
+        port: string;
+        dataDir: string;
+        demo: string;
+        publicHost?: string;
+        logLevel: string;
+      }) => {
+        const stop = await serve(
+          {
+            host: o.host,
+            port: parsePort(o.port),
+            dataDir: o.dataDir,
+            demo: parseCount(o.demo, '--demo'),
+            logLevel: o.logLevel,
+            ...(o.publicHost !== undefined && { publicHost: o.publicHost }),
+          },
+          (line) => console.log(line),
+        );
+        await new Promise<void>((resolve) => {
+          const shutdown = (): void => {
+            console.log('stopping...');
+            void stop().then(resolve, resolve);
+          };
+          process.once('SIGINT', shutdown);
+          process.once('SIGTERM', shutdown);
+        });
+      },
+    );
+
+  const keys = program
+    .command('keys')
+    .description('manage master API keys in a data dir (prints JSON)');
+  const dataDirOpt = [
+    '--data-dir <dir>',
+    'data directory (env FLEETBENCH_DATA_DIR)',
+    defaultDataDir(),
+  ] as const;
+  keys
+    .command('create')
+    .description('create a key; its secret is shown only now')
+    .option(...dataDirOpt)
+    .action(async (o: { dataDir: string }) => printJson(await keysCreate(o.dataDir)));
+  keys
+    .command('list')
+    .description('list keys (ids, never secrets)')
+    .option(...dataDirOpt)
+    .action(async (o: { dataDir: string }) => printJson(await keysList(o.dataDir)));
+  keys
+    .command('delete <id>')
+    .description('delete a key')
+    .option(...dataDirOpt)
+    .action(async (id: string, o: { dataDir: string }) =>
+      printJson(await keysDelete(o.dataDir, id)),
+    );
+
+  const devices = program
+    .command('devices')
+    .description('manage registered devices in a data dir (prints JSON)');
+  devices
+    .command('add')
+    .description('register a device; prints it with its password (token)')
+    .option('--name <name>', 'display name')
+    .option('--id <id>', 'device id (default: generated)')
+    .option(...dataDirOpt)
+    .action(async (o: { dataDir: string; name?: string; id?: string }) =>
+      printJson(
+        await devicesAdd(o.dataDir, {
+          ...(o.name !== undefined && { name: o.name }),
+          ...(o.id !== undefined && { id: o.id }),
+        }),
+      ),
+    );
+  devices
+    .command('list')
+    .description('list devices')
+    .option(...dataDirOpt)
+    .action(async (o: { dataDir: string }) => printJson(await devicesList(o.dataDir)));
+  devices
+    .command('remove <id>')
+    .description('delete a device')
+    .option(...dataDirOpt)
+    .action(async (id: string, o: { dataDir: string }) =>
+      printJson(await devicesRemove(o.dataDir, id)),
+    );
+
+  registerSimCommand(program);
+  registerFlasherCommands(program);
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit 0; usage errors were already printed by commander.
+      return err.exitCode;
+    }
+    process.stderr.write(`fleetbench: error: ${describeError(err)}\n`);
+    return err instanceof CliError ? err.exitCode : 1;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * `fleetbench serve`: the headless hub (also what `npm start` runs where Electron cannot).
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHub } from '../hub';
+import { DEFAULT_PORT } from '../config';
+import { readMasterKeyFile } from '../store/data-dir';
+import { startDemoFleet } from './demo-fleet';
+import { CliError } from './cli-errors';
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+  demo: number;
+  publicHost?: string;
+  logLevel: string;
+  rendererDir?: string;
+}
+
+/** The built dashboard next to the built CLI (out/main -> out/renderer) or in the project's out/. */
+export function findRendererDir(): string | null {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [
+    join(here, '../renderer'),
+    join(here, '../../out/renderer'),
+    join(here, '../../../out/renderer'),
+  ];
+  for (const c of candidates) if (existsSync(join(c, 'index.html'))) return resolve(c);
+  return null;
+}
+
+export function parsePort(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new CliError(`invalid port '${text}': use 0-65535`);
+  return n;
+}
+
+export function parseCount(text: string, what: string, max = 100_000): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > max)
+    throw new CliError(`invalid ${what} '${text}': use 0-${max}`);
+  return n;
+}
+
+export async function serve(
+  opts: ServeOptions,
+  out: (line: string) => void,
+): Promise<() => Promise<void>> {
+  const firstStart = readMasterKeyFile(opts.dataDir) === null;
+  const hub = createHub({
+    host: opts.host,
+    port: opts.port,
+    dataDir: opts.dataDir,
+    logLevel: opts.logLevel,
+    rendererDir: opts.rendererDir ?? findRendererDir(),
+    ...(opts.publicHost !== undefined && { publicHost: opts.publicHost }),
+  });
+  const urls = await hub.start();
+  const key = hub.masterKey();
+  out(`Fleetbench hub ${firstStart ? 'created its data dir and is' : 'is'} running.`);
+  out(`  data dir:   ${opts.dataDir}`);
+  out(`  master key: ${key}${firstStart ? '   (new; stored in master.key, mode 0600)' : ''}`);
+  out(`  dashboard:  ${urls.dashboard}#key=${key}`);
+  out(`  device URL: ${urls.device}`);
+  out(`  REST API:   ${urls.http}/api/v2   (Authorization: Bearer <master key>)`);
+  let stopDemo: (() => Promise<void>) | null = null;
+  if (opts.demo > 0) {
+    stopDemo = await startDemoFleet(hub, opts.demo);
+    out(`  demo fleet: ${opts.demo} simulated devices connecting`);
+  }
+  return async () => {
+    await stopDemo?.();
+    await hub.stop();
+  };
+}
+
+export const SERVE_DEFAULTS = { host: '0.0.0.0', port: DEFAULT_PORT, logLevel: 'warn' };
