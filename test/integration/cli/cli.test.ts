@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawDevice } from '../../support/hub-harness';
+import { RawDevice, openNotify, startTestHub, waitFor } from '../../support/hub-harness';
 import { runCli, startCli, stopChild } from '../../support/cli-runner';
 
 describe('fleetbench CLI', () => {
@@ -130,6 +130,76 @@ describe('fleetbench CLI', () => {
       const r = await runCli([...args, '--help']);
       expect(r.code, args.join(' ')).toBe(0);
       expect(r.stdout).toContain('Usage: fleetbench');
+    }
+  });
+
+  it('sim: creates devices through the REST API and brings them online', async () => {
+    const t = await startTestHub();
+    try {
+      const notify = await openNotify(t);
+      const r = await runCli(
+        [
+          'sim',
+          '--url',
+          `${t.ws}/api/v2/rpc`,
+          '--count',
+          '5',
+          '--api-key',
+          t.key,
+          '--duration',
+          '2',
+          '--stats-interval',
+          '0',
+        ],
+        {},
+        30_000,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const online = new Set(notify.events.filter((n) => n.name === 'online').map((n) => n.id));
+      expect(online.size).toBe(5);
+      // They went offline when the command stopped.
+      await waitFor(() => t.hub.services().gateway.onlineCount === 0);
+      notify.ws.close();
+      const bad = await runCli([
+        'sim',
+        '--url',
+        `${t.ws}/api/v2/rpc`,
+        '--count',
+        '1',
+        '--api-key',
+        'wrong',
+        '--duration',
+        '1',
+      ]);
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr.split('\n')[0]).toMatch(/^fleetbench: error: .*401/);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('serve --demo N runs a live simulated fleet', async () => {
+    const dataDir = join(dir, 'demo');
+    const { child, output } = await startCli(
+      ['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--demo', '3'],
+      /demo fleet: 3/,
+    );
+    try {
+      const key = /master key: (\S+)/.exec(output())?.[1] ?? '';
+      const http = /REST API:\s+(\S+)\/api\/v2/.exec(output())?.[1] ?? '';
+      await waitFor(
+        async () => {
+          const res = await fetch(`${http}/api/v2/devices`, {
+            headers: { authorization: `Bearer ${key}` },
+          });
+          const list = (await res.json()) as { id: string; online: boolean }[];
+          return list.length === 3 && list.every((d) => d.online);
+        },
+        15_000,
+        'three demo devices online',
+      );
+    } finally {
+      await stopChild(child);
     }
   });
 });
