@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs everything the whole test suite needs on a fresh Debian/Ubuntu machine, then runs it.
+# System packages: socat (pty pairs), stm32flash (independent STM32 peer), chromium (e2e).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+command -v socat >/dev/null || need+=(socat)
+command -v stm32flash >/dev/null || need+=(stm32flash)
+command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+# Electron's binary is not needed for the tests (the shell is unit-tested with fakes).
+ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm ci --no-audit --no-fund
+npm test
