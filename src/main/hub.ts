@@ -73,7 +73,11 @@ export function createHub(options: HubOptions & { publicHost?: string }): Hub {
     devices.setLink(gateway);
     const notify = new NotifyEndpoint(bus, store.keys, config.notify.maxBufferedBytes);
 
-    registerDevicesRoutes(http.app, { devices, gateway, rpcTimeoutMs: config.timings.rpcTimeoutMs });
+    registerDevicesRoutes(http.app, {
+      devices,
+      gateway,
+      rpcTimeoutMs: config.timings.rpcTimeoutMs,
+    });
     registerKeysRoutes(http.app, store.keys);
     registerLogsRoutes(http.app, store.log);
     const startedAt = Date.now();

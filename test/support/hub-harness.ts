@@ -16,7 +16,12 @@ export interface TestHub {
   ws: string;
   key: string;
   dataDir: string;
-  api<T = unknown>(method: string, path: string, body?: unknown, key?: string | null): Promise<ApiResult<T>>;
+  api<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    key?: string | null,
+  ): Promise<ApiResult<T>>;
   createDevice(body?: { name?: string; id?: string }): Promise<DeviceObject>;
   stop(): Promise<void>;
 }
@@ -27,14 +32,12 @@ export interface ApiResult<T> {
   text: string;
 }
 
-export async function startTestHub(
-  options: Partial<HubOptions> = {},
-): Promise<TestHub> {
+export async function startTestHub(options: Partial<HubOptions> = {}): Promise<TestHub> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'fb-hub-'));
   const hub = createHub({ host: '127.0.0.1', port: 0, logLevel: 'silent', ...options, dataDir });
   const urls = await hub.start();
   const key = hub.masterKey();
-  const api = async <T,>(method: string, path: string, body?: unknown, k: string | null = key) => {
+  const api = async <T>(method: string, path: string, body?: unknown, k: string | null = key) => {
     const headers: Record<string, string> = {};
     if (k !== null) headers['authorization'] = `Bearer ${k}`;
     let payload: string | undefined;
@@ -74,7 +77,10 @@ export async function startTestHub(
 /** A hand-driven device socket for tests that need exact control of frames. */
 export class RawDevice {
   readonly frames: Record<string, Json>[] = [];
-  private waiters: { pred: (f: Record<string, Json>) => boolean; resolve: (f: Record<string, Json>) => void }[] = [];
+  private waiters: {
+    pred: (f: Record<string, Json>) => boolean;
+    resolve: (f: Record<string, Json>) => void;
+  }[] = [];
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
@@ -93,7 +99,10 @@ export class RawDevice {
     });
   }
 
-  static connect(url: string, opts: WebSocket.ClientOptions & { protocols?: string[] } = {}): Promise<RawDevice> {
+  static connect(
+    url: string,
+    opts: WebSocket.ClientOptions & { protocols?: string[] } = {},
+  ): Promise<RawDevice> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, opts.protocols ?? [], opts);
       const dev = new RawDevice(ws);
@@ -104,7 +113,10 @@ export class RawDevice {
   }
 
   /** Waits for (or finds) a frame from the hub matching the predicate. */
-  next(pred: (f: Record<string, Json>) => boolean, timeoutMs = 5000): Promise<Record<string, Json>> {
+  next(
+    pred: (f: Record<string, Json>) => boolean,
+    timeoutMs = 5000,
+  ): Promise<Record<string, Json>> {
     const found = this.frames.find(pred);
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
@@ -133,7 +145,9 @@ export class RawDevice {
   }
 
   /** Answers Sys.GetInfo so the session steps go on. */
-  async answerGetInfo(info: Json = { fw_version: '1.0', arch: 'esp32', fw_id: 'x', app: 'test' }): Promise<void> {
+  async answerGetInfo(
+    info: Json = { fw_version: '1.0', arch: 'esp32', fw_id: 'x', app: 'test' },
+  ): Promise<void> {
     this.reply(await this.call('Sys.GetInfo'), info);
   }
 
@@ -150,7 +164,11 @@ export class RawDevice {
 }
 
 /** Subscribes to the management notification stream. */
-export async function openNotify(t: TestHub): Promise<{ events: Notification[]; ws: WebSocket; next(pred: (n: Notification) => boolean, timeoutMs?: number): Promise<Notification> }> {
+export async function openNotify(t: TestHub): Promise<{
+  events: Notification[];
+  ws: WebSocket;
+  next(pred: (n: Notification) => boolean, timeoutMs?: number): Promise<Notification>;
+}> {
   const ws = new WebSocket(`${t.ws}/api/v2/notify?access_token=${t.key}`);
   const events: Notification[] = [];
   let waiters: { pred: (n: Notification) => boolean; resolve: (n: Notification) => void }[] = [];
@@ -170,7 +188,10 @@ export async function openNotify(t: TestHub): Promise<{ events: Notification[]; 
       const found = events.find(pred);
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error('timed out waiting for a notification')), timeoutMs);
+        const t = setTimeout(
+          () => reject(new Error('timed out waiting for a notification')),
+          timeoutMs,
+        );
         waiters.push({ pred, resolve: (n) => (clearTimeout(t), resolve(n)) });
       });
     },
@@ -183,7 +204,11 @@ export function deviceUrl(t: TestHub, query = ''): string {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function waitFor(pred: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  pred: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await pred())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

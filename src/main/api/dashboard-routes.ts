@@ -3,7 +3,7 @@
  * and in any browser on the LAN). Without a build, `/` explains how to make one.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 
@@ -18,7 +18,7 @@ export async function registerDashboard(
   rendererDir: string | null,
 ): Promise<void> {
   if (rendererDir && existsSync(join(rendererDir, 'index.html'))) {
-    await app.register(fastifyStatic, { root: rendererDir, prefix: '/', index: 'index.html' });
+    await app.register(fastifyStatic, { root: resolve(rendererDir), prefix: '/', index: 'index.html' });
     return;
   }
   app.get('/', async (_req, reply) => reply.type('text/html').send(PLACEHOLDER));

@@ -28,7 +28,7 @@ export function registerDevicesRoutes(app: FastifyInstance, deps: DevicesRouteDe
   app.get('/api/v2/devices', async () => devices.list());
 
   app.post('/api/v2/devices', async (req) => {
-    const body = parseWith(CreateDeviceBody, req.body) ?? {};
+    const body = parseWith(CreateDeviceBody, req.body ?? {});
     return devices.create(body);
   });
 
@@ -67,11 +67,7 @@ export function registerDevicesRoutes(app: FastifyInstance, deps: DevicesRouteDe
   });
 
   // The RPC bridge: the device's `result` is the raw body (PROTOCOL.md 4).
-  const rpc = async (
-    params: unknown,
-    query: unknown,
-    body: unknown,
-  ): Promise<{ text: string }> => {
+  const rpc = async (params: unknown, query: unknown, body: unknown): Promise<{ text: string }> => {
     const { id, method } = parseWith(RpcParams, params);
     const q = parseWith(RpcQuery, query ?? {});
     devices.get(id);

@@ -24,6 +24,19 @@ export function toHttpError(err: unknown): HubError {
   return new HubError('internal');
 }
 
+/**
+ * Errors Fastify raises before routing (a malformed percent-encoding in the URL, a path parameter
+ * over `maxParamLength`) skip the error handler; this gives them the same JSON shape.
+ */
+export function frameworkErrorHandler(
+  err: FastifyError,
+  _req: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const httpErr = toHttpError(err);
+  void reply.status(httpErr.status).type('application/json').send(httpErr.toBody());
+}
+
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const httpErr = toHttpError(err);

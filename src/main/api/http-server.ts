@@ -6,7 +6,7 @@ import cors from '@fastify/cors';
 import type { HubConfig } from '../config';
 import type { KeysRepo } from '../store/keys-repo';
 import { registerBodyParsers } from './body-parsers';
-import { installErrorHandling } from './error-handler';
+import { frameworkErrorHandler, installErrorHandling } from './error-handler';
 import { installAuth, type RouteRecord } from './auth';
 import { HubError } from '../../shared/errors';
 
@@ -23,6 +23,9 @@ export async function createHttpServer(config: HubConfig, keys: KeysRepo): Promi
     connectionTimeout: 0,
     keepAliveTimeout: 65_000,
     forceCloseConnections: true,
+    // A HEAD of an RPC route would call the device: only explicit routes exist.
+    exposeHeadRoutes: false,
+    frameworkErrors: frameworkErrorHandler,
   });
   const routes: RouteRecord[] = [];
   registerBodyParsers(app, config.limits.maxBodyBytes);

@@ -12,7 +12,7 @@ export const DEFAULT_LOG_LIMIT = 100;
 
 export function registerLogsRoutes(app: FastifyInstance, log: LogRepo): void {
   app.post('/api/v2/logs', async (req) => {
-    const body = parseWith(LogsBody, req.body) ?? {};
+    const body = parseWith(LogsBody, req.body ?? {});
     return log.query({
       start: body.start ?? 0,
       limit: body.limit ?? DEFAULT_LOG_LIMIT,

@@ -41,6 +41,8 @@ export class DeviceService {
   private link: DeviceLink | null = null;
   private readonly shadows = new Map<string, ShadowDoc>();
   private readonly lastSeenWritten = new Map<string, number>();
+  /** Shadow writes queued per device and not yet committed. */
+  private readonly pendingWrites = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
@@ -204,9 +206,12 @@ export class DeviceService {
     await this.store.devices.setAcl(id, acl);
   }
 
-  /** Forgets the cached shadow of a device that went away (memory stays bounded by online devices). */
-  evict(id: string): void {
-    this.shadows.delete(id);
+  /**
+   * Forgets the cached shadow of a device that went offline, so the cache stays bounded by the
+   * devices in use; never while a write of it is still queued (the disk copy would be older).
+   */
+  evictIfIdle(id: string): void {
+    if (!this.pendingWrites.has(id)) this.shadows.delete(id);
   }
 
   private computeShadow(rec: DeviceRecord, update: unknown): ShadowResult {
@@ -227,12 +232,17 @@ export class DeviceService {
 
   private async commitShadow(id: string, doc: ShadowDoc): Promise<void> {
     this.shadows.set(id, doc);
+    this.pendingWrites.set(id, (this.pendingWrites.get(id) ?? 0) + 1);
     try {
       await this.store.devices.setShadow(id, doc);
     } catch (err) {
       // The cache ran ahead of a failed commit: drop it so the next read comes from disk.
       this.shadows.delete(id);
       throw err;
+    } finally {
+      const n = (this.pendingWrites.get(id) ?? 1) - 1;
+      if (n === 0) this.pendingWrites.delete(id);
+      else this.pendingWrites.set(id, n);
     }
   }
 

@@ -79,8 +79,17 @@ export class DeviceGateway implements DeviceLink {
     return s.call(method, params, timeoutMs);
   }
 
+  /**
+   * Ends a device's session now (device deleted): it leaves the session table at once, so a late
+   * close event cannot mark a re-created device of the same id offline.
+   */
   disconnect(id: string, reason: string): void {
-    this.sessions.get(id)?.ws.close(1000, reason);
+    const s = this.sessions.get(id);
+    if (!s) return;
+    this.sessions.delete(id);
+    s.markClosed(reason);
+    s.ws.close(1000, reason);
+    setTimeout(() => s.ws.terminate(), 1000).unref();
   }
 
   /** Authenticates and upgrades; a bad password gets HTTP 401 before any upgrade (PROTOCOL.md 1). */
@@ -113,7 +122,9 @@ export class DeviceGateway implements DeviceLink {
       previous.ws.close(REPLACED_CLOSE_CODE, 'replaced by a new session');
       setTimeout(() => previous.ws.terminate(), 1000).unref();
     }
-    ws.on('error', (err) => log.debug({ device: deviceId, err: err.message }, 'device socket error'));
+    ws.on('error', (err) =>
+      log.debug({ device: deviceId, err: err.message }, 'device socket error'),
+    );
     ws.on('close', () => this.onClose(session));
     // The first liveness ping goes out at once, so 3 missed pongs take 3 intervals (60 s).
     session.awaitingPongs = 1;
@@ -125,11 +136,23 @@ export class DeviceGateway implements DeviceLink {
     session.markClosed('device disconnected');
     if (this.sessions.get(session.deviceId) !== session) return; // replaced: still online
     this.sessions.delete(session.deviceId);
-    this.deps.devices.setOnline(session.deviceId, false).catch((err: unknown) => {
-      if (err instanceof HubError && err.kind === 'device_not_found') return; // deleted device
-      this.deps.log.warn({ device: session.deviceId, err: String(err) }, 'marking offline failed');
-    });
+    const id = session.deviceId;
+    const done = this.deps.devices
+      .setOnline(id, false)
+      .then(() => {
+        // Offline devices leave the shadow cache unless a newer session came meanwhile.
+        if (!this.sessions.has(id)) this.deps.devices.evictIfIdle(id);
+      })
+      .catch((err: unknown) => {
+        if (err instanceof HubError && err.kind === 'device_not_found') return; // deleted device
+        this.deps.log.warn({ device: id, err: String(err) }, 'marking offline failed');
+      })
+      .finally(() => this.inflight.delete(done));
+    this.inflight.add(done);
   }
+
+  /** Offline writes still running; close() waits for them before the store closes. */
+  private readonly inflight = new Set<Promise<void>>();
 
   private pingAll(): void {
     const max = this.deps.config.timings.maxMissedPongs;
@@ -157,14 +180,15 @@ export class DeviceGateway implements DeviceLink {
     clearInterval(this.heartbeat);
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
-    await Promise.allSettled(
-      sessions.map((s) => {
+    await Promise.allSettled([
+      ...this.inflight,
+      ...sessions.map((s) => {
         s.markClosed('hub stopping');
         s.ws.close(1001, 'hub stopping');
         setTimeout(() => s.ws.terminate(), 500).unref();
         return this.deps.devices.setOnline(s.deviceId, false);
       }),
-    );
+    ]);
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 }

@@ -113,7 +113,11 @@ export class DeviceSession {
         return;
       case 'request':
       case 'notification': {
-        bus.publish({ name: `rpc.out.${frame.method}`, id: this.deviceId, data: frame.params ?? null });
+        bus.publish({
+          name: `rpc.out.${frame.method}`,
+          id: this.deviceId,
+          data: frame.params ?? null,
+        });
         const id = frame.kind === 'request' ? frame.id : undefined;
         void this.dispatch(frame.method, frame.params, id, frame.tag);
         return;
@@ -139,7 +143,11 @@ export class DeviceSession {
       if (id !== undefined && result !== NO_REPLY) this.send(encodeResult(id, result, tag));
     } catch (err) {
       const e = err instanceof HubError ? err : toHubError(err, this.deviceId, method);
-      if (e.kind === 'internal') this.deps.log.warn({ device: this.deviceId, method, err: e.message }, 'device method failed');
+      if (e.kind === 'internal')
+        this.deps.log.warn(
+          { device: this.deviceId, method, err: e.message },
+          'device method failed',
+        );
       if (id !== undefined) this.send(encodeError(id, rpcCodeFor(e), e.message, tag));
     }
   }

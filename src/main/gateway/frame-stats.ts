@@ -26,7 +26,10 @@ export class FrameStats {
       this.logged = 0;
     }
     if (this.logged++ < this.maxLogsPerMinute) {
-      this.log.warn({ device: deviceId, reason, detail: detail.slice(0, 200) }, 'dropped device frame');
+      this.log.warn(
+        { device: deviceId, reason, detail: detail.slice(0, 200) },
+        'dropped device frame',
+      );
     }
   }
 

@@ -61,7 +61,11 @@ export async function runSessionSteps(session: DeviceSession, deps: StepDeps): P
     } catch (err) {
       if (session.closed) return;
       deps.log.warn(
-        { device: session.deviceId, step: step.name, err: err instanceof Error ? err.message : String(err) },
+        {
+          device: session.deviceId,
+          step: step.name,
+          err: err instanceof Error ? err.message : String(err),
+        },
         'session step failed',
       );
     }

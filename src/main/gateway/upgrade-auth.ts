@@ -9,7 +9,10 @@ import type { IncomingMessage } from 'node:http';
  * is scanned (Node keeps only the first one in `req.headers`), so an extra `Basic` header, in
  * either order, is accepted and ignored.
  */
-export function extractBearer(rawHeaders: readonly string[], url: string | undefined): string | null {
+export function extractBearer(
+  rawHeaders: readonly string[],
+  url: string | undefined,
+): string | null {
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     if (rawHeaders[i]?.toLowerCase() !== 'authorization') continue;
     const m = /^\s*Bearer\s+(\S+)\s*$/i.exec(rawHeaders[i + 1] ?? '');

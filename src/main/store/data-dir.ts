@@ -23,6 +23,9 @@ export function makePrivate(path: string): void {
 export function readMasterKeyFile(dir: string): string | null {
   const path = join(dir, MASTER_KEY_FILE);
   if (!existsSync(path)) return null;
+  // A key file restored from a backup or written by hand keeps its mode; the hub reuses it, so
+  // it is made owner-only here like every other file in the data dir.
+  makePrivate(path);
   const key = readFileSync(path, 'utf8').trim();
   return key === '' ? null : key;
 }

@@ -7,7 +7,7 @@ import {
   waitFor,
   type TestHub,
 } from '../../support/hub-harness';
-import type { DeviceObject } from '../../../src/shared/types';
+import type { DeviceObject, JsonObject } from '../../../src/shared/types';
 
 describe('device session steps (PROTOCOL.md 1)', () => {
   let t: TestHub;
