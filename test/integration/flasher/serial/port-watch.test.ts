@@ -1,0 +1,113 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PortInfo } from '../../../../src/main/flasher/serial/port-list';
+import { PortWatcher } from '../../../../src/main/flasher/serial/port-watch';
+import { openPtyPair } from '../../../support/pty-pair';
+import { makeFakeTree, type FakeTree } from './fake-dev-tree';
+
+let tree: FakeTree | null = null;
+let watcher: PortWatcher | null = null;
+
+afterEach(() => {
+  watcher?.stop();
+  watcher = null;
+  tree?.cleanup();
+  tree = null;
+});
+
+function next(w: PortWatcher, event: 'added' | 'removed', timeoutMs = 3000): Promise<PortInfo> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no ${event} event`)), timeoutMs);
+    w.once(event, (p: PortInfo) => {
+      clearTimeout(t);
+      resolve(p);
+    });
+  });
+}
+
+describe('PortWatcher', () => {
+  it('reports plug and unplug as added/removed events', async () => {
+    tree = makeFakeTree();
+    tree.addDevice('ttyUSB0');
+    watcher = new PortWatcher({
+      intervalMs: 50,
+      list: { devRoot: tree.dev, sysRoot: tree.sys, systemList: null },
+    });
+    const changes: number[] = [];
+    watcher.on('changed', (l) => changes.push(l.length));
+    const first = await watcher.start();
+    expect(first.map((p) => p.path)).toEqual([`${tree.dev}/ttyUSB0`]);
+
+    const added = next(watcher, 'added');
+    tree.addUsbSysfs('ttyACM0', '1-3', { idVendor: '0483', idProduct: '374b' }, 'acm');
+    tree.addDevice('ttyACM0');
+    const a = await added;
+    expect(a).toMatchObject({
+      path: `${tree.dev}/ttyACM0`,
+      vendorId: '0483',
+      friendlyName: expect.stringMatching(/ST-LINK/),
+    });
+    expect(watcher.list()).toHaveLength(2);
+
+    const removed = next(watcher, 'removed');
+    tree.remove(`${tree.dev}/ttyUSB0`);
+    expect((await removed).path).toBe(`${tree.dev}/ttyUSB0`);
+    expect(watcher.list().map((p) => p.path)).toEqual([`${tree.dev}/ttyACM0`]);
+    expect(changes).toEqual([2, 1]);
+  });
+
+  it('emits initial ports only when asked, and reports a re-plugged different adapter', async () => {
+    tree = makeFakeTree();
+    tree.addDevice('ttyUSB0');
+    tree.addUsbSysfs('ttyUSB0', '1-1', { idVendor: '1a86', idProduct: '7523' }, 'usb-serial');
+    watcher = new PortWatcher({
+      intervalMs: 50,
+      emitInitial: true,
+      list: { devRoot: tree.dev, sysRoot: tree.sys, systemList: null },
+    });
+    const initial = next(watcher, 'added');
+    await watcher.start();
+    expect((await initial).friendlyName).toBe('CH340 USB Serial (ttyUSB0)');
+
+    // Between two polls the CH340 is swapped for a CP2102 that gets the same name.
+    const removed = next(watcher, 'removed');
+    const added = next(watcher, 'added');
+    tree.remove(`${tree.sys}/class/tty/ttyUSB0`);
+    tree.addUsbSysfs('ttyUSB0', '1-4', { idVendor: '10c4', idProduct: 'ea60' }, 'usb-serial');
+    expect((await removed).vendorId).toBe('1a86');
+    expect((await added).vendorId).toBe('10c4');
+  });
+
+  it('sees a simulator pty configured as an extra port come and go', async () => {
+    tree = makeFakeTree();
+    const pair = await openPtyPair();
+    watcher = new PortWatcher({
+      intervalMs: 50,
+      list: { devRoot: tree.dev, sysRoot: tree.sys, systemList: null, extraPaths: [pair.b] },
+    });
+    expect((await watcher.start()).map((p) => p.kind)).toEqual(['pty']);
+    const removed = next(watcher, 'removed');
+    await pair.close();
+    expect((await removed).path).toBe(pair.b);
+  });
+
+  it('deduplicates warnings, refreshes on demand and validates its interval', async () => {
+    tree = makeFakeTree();
+    watcher = new PortWatcher({
+      intervalMs: 60_000,
+      list: {
+        devRoot: tree.dev,
+        sysRoot: tree.sys,
+        systemList: () => Promise.reject(new Error('no udevadm')),
+      },
+    });
+    const warnings: string[] = [];
+    watcher.on('warning', (m) => warnings.push(m));
+    await watcher.start();
+    tree.addDevice('ttyUSB5');
+    const [a, b] = await Promise.all([watcher.refresh(), watcher.refresh()]);
+    expect(a).toBe(b);
+    expect(a.map((p) => p.path)).toEqual([`${tree.dev}/ttyUSB5`]);
+    expect(warnings).toHaveLength(1);
+    expect(() => new PortWatcher({ intervalMs: 1 })).toThrow(RangeError);
+  });
+});
