@@ -17,17 +17,31 @@ export default defineConfig({
       },
     },
   },
+  // Sandboxed preloads cannot require() packages and must be CommonJS: bundle everything (the
+  // bridge contract brings typebox along) into one .cjs file, which src/main/index.ts loads.
   preload: {
     build: {
       outDir: 'out/preload',
-      rollupOptions: { input: { index: resolve('src/preload/index.ts') } },
+      externalizeDeps: false,
+      rollupOptions: {
+        input: { index: resolve('src/preload/index.ts') },
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+      },
     },
   },
+  // The hub serves the built dashboard at `/` (and may serve it under another path later):
+  // relative asset URLs keep it working wherever it is mounted. In `electron-vite dev` the page
+  // comes from Vite's server, so API and notify calls are proxied to the hub on its default port.
   renderer: {
     root: 'src/renderer',
+    base: './',
     plugins: [react()],
+    server: {
+      proxy: { '/api': { target: 'http://127.0.0.1:8009', ws: true } },
+    },
     build: {
       outDir: 'out/renderer',
+      minify: true,
       rollupOptions: { input: { index: resolve('src/renderer/index.html') } },
     },
   },

@@ -1,0 +1,35 @@
+/** Hands the app's stores to components (no module-level singletons: DESIGN.md example 2). */
+import { createContext, useContext, type ReactNode } from 'react';
+import { useStore } from 'zustand';
+import type { App } from './app-controller';
+import type { ConnectionState } from './stores/connection-store';
+import type { DeviceDetailState } from './stores/device-detail-store';
+import type { DevicesState } from './stores/devices-store';
+import type { RouteState } from './stores/route-store';
+import type { SessionState } from './stores/session-store';
+import type { ToastState } from './stores/toast-store';
+
+const AppContext = createContext<App | null>(null);
+
+export function AppProvider({ app, children }: { app: App; children: ReactNode }): ReactNode {
+  return <AppContext.Provider value={app}>{children}</AppContext.Provider>;
+}
+
+export function useApp(): App {
+  const app = useContext(AppContext);
+  if (!app) throw new Error('useApp outside <AppProvider>');
+  return app;
+}
+
+export const useSession = <T,>(selector: (s: SessionState) => T): T =>
+  useStore(useApp().session, selector);
+export const useDevices = <T,>(selector: (s: DevicesState) => T): T =>
+  useStore(useApp().devices, selector);
+export const useDetail = <T,>(selector: (s: DeviceDetailState) => T): T =>
+  useStore(useApp().detail, selector);
+export const useConnection = <T,>(selector: (s: ConnectionState) => T): T =>
+  useStore(useApp().connection, selector);
+export const useToasts = <T,>(selector: (s: ToastState) => T): T =>
+  useStore(useApp().toasts, selector);
+export const useRoute = <T,>(selector: (s: RouteState) => T): T =>
+  useStore(useApp().route, selector);

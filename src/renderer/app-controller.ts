@@ -1,0 +1,180 @@
+/**
+ * Composition root of the dashboard: builds one store per feature (DESIGN.md example 7), wires
+ * the notify stream into them, and mirrors the route to the address bar. Everything it touches
+ * outside the page comes in through `AppEnvironment`, so tests run it against a real hub (or a
+ * small fake server) without a browser.
+ */
+import type { Notification } from '../shared/types';
+import { ApiError } from './api/api-error';
+import type { AddressBar, KeyStorage } from './api/browser';
+import type { DesktopClient } from './api/desktop';
+import { createApiClient, type ApiClient, type FetchLike } from './api/http-client';
+import { openNotifyStream, type NotifyStream, type SocketFactory } from './api/notify-stream';
+import { parseKeyFragment } from './lib/key-fragment';
+import { parseRoute, routeHash } from './lib/routes';
+import { createConnectionStore, type ConnectionStore } from './stores/connection-store';
+import { createDeviceDetailStore, type DeviceDetailStore } from './stores/device-detail-store';
+import { createDevicesStore, type DevicesStore } from './stores/devices-store';
+import { createRouteStore, type RouteStore } from './stores/route-store';
+import { createSessionStore, type SessionStore } from './stores/session-store';
+import { createToastStore, type ToastStore } from './stores/toast-store';
+
+export interface AppEnvironment {
+  /** The hub's origin: the page's own (`location.origin`). */
+  origin: string;
+  addressBar: AddressBar;
+  storage: KeyStorage;
+  desktop: DesktopClient | null;
+  createSocket: SocketFactory;
+  fetch?: FetchLike;
+  /** Browser `online` events: retry the notify stream at once. */
+  onNetworkOnline?(listener: () => void): () => void;
+  now?(): number;
+  /** Notify batching window (ms); tests shorten it. */
+  notifyBatchMs?: number;
+  copyText?(text: string): Promise<boolean>;
+}
+
+export interface App {
+  session: SessionStore;
+  devices: DevicesStore;
+  detail: DeviceDetailStore;
+  connection: ConnectionStore;
+  toasts: ToastStore;
+  route: RouteStore;
+  /** Reads the key, connects, starts the notify stream. */
+  start(): Promise<void>;
+  copyText(text: string): Promise<boolean>;
+  /** Desktop only: shows the hub's data folder in the file manager. */
+  openDataFolder(): Promise<void>;
+  dispose(): void;
+}
+
+export function createApp(env: AppEnvironment): App {
+  const now = env.now ?? Date.now;
+  const fragment = parseKeyFragment(env.addressBar.hash());
+  if (fragment.key !== null) {
+    // Drop the key from the address bar at once: it must not stay in history or screenshots.
+    env.addressBar.replaceHash(fragment.rest);
+  }
+
+  let stream: NotifyStream | null = null;
+  let disposed = false;
+  const cleanups: (() => void)[] = [];
+
+  const toasts = createToastStore();
+  const connection = createConnectionStore();
+  const route = createRouteStore(
+    parseRoute(fragment.rest !== '' ? fragment.rest : env.addressBar.hash()),
+  );
+  const reportError = (e: unknown, context: string): void => {
+    toasts.getState().pushError(e, context);
+  };
+  const onUnauthorized = (): void => {
+    session
+      .getState()
+      .logout('The hub no longer accepts this key (401). Paste a valid master key.');
+  };
+  const api = (): ApiClient | null => session.getState().api;
+
+  const devices = createDevicesStore({
+    api,
+    deviceUrl: () => session.getState().deviceUrl,
+    reportError,
+    onUnauthorized,
+    now,
+  });
+  const detail = createDeviceDetailStore({ api, reportError, onUnauthorized, now });
+
+  const dispatch = (batch: Notification[]): void => {
+    devices.getState().applyNotifications(batch);
+    detail.getState().applyNotifications(batch);
+  };
+
+  function startStream(client: ApiClient): void {
+    stream?.close();
+    stream = openNotifyStream({
+      url: client.notifyUrl(),
+      createSocket: env.createSocket,
+      onBatch: dispatch,
+      onStatus: (s) => connection.getState().setStatus(s),
+      onInvalid: (count) => connection.getState().setInvalidFrames(count),
+      // Notifications sent while the socket was down are lost: resync on every open. The first
+      // open too, since the initial list was read before the socket existed.
+      onOpen: () => {
+        void devices.getState().resync();
+        void detail.getState().refresh();
+      },
+      ...(env.notifyBatchMs !== undefined ? { batchMs: env.notifyBatchMs } : {}),
+    });
+    const s = stream;
+    connection.getState().setRetry(() => s.retryNow());
+  }
+
+  function stopStream(): void {
+    stream?.close();
+    stream = null;
+    connection.getState().setRetry(() => {});
+  }
+
+  const session = createSessionStore({
+    origin: env.origin,
+    storage: env.storage,
+    fragmentKey: fragment.key,
+    desktop: env.desktop,
+    makeApi: (key) =>
+      createApiClient({ baseUrl: env.origin, key, ...(env.fetch ? { fetch: env.fetch } : {}) }),
+    onConnected: (client, list) => {
+      if (disposed) return;
+      devices.getState().replaceAll(list);
+      startStream(client);
+      const r = route.getState().route;
+      if (r.name === 'device') void detail.getState().open(r.id);
+    },
+    onDisconnected: () => {
+      stopStream();
+      devices.getState().clear();
+      detail.getState().close();
+    },
+  });
+
+  // Route <-> address bar.
+  cleanups.push(
+    route.subscribe((state, prev) => {
+      if (state.route === prev.route) return;
+      const hash = routeHash(state.route);
+      if (env.addressBar.hash() !== hash) env.addressBar.pushHash(hash);
+      if (session.getState().phase !== 'ready') return;
+      if (state.route.name === 'device') void detail.getState().open(state.route.id);
+      else detail.getState().close();
+    }),
+  );
+  cleanups.push(
+    env.addressBar.onHashChange(() => {
+      const next = parseRoute(env.addressBar.hash());
+      const cur = route.getState().route;
+      if (routeHash(next) !== routeHash(cur)) route.getState().navigate(next);
+    }),
+  );
+  if (env.onNetworkOnline) cleanups.push(env.onNetworkOnline(() => stream?.retryNow()));
+
+  return {
+    session,
+    devices,
+    detail,
+    connection,
+    toasts,
+    route,
+    start: () => session.getState().start(),
+    copyText: (text) => (env.copyText ? env.copyText(text) : Promise.resolve(false)),
+    async openDataFolder() {
+      if (!env.desktop) throw new ApiError(501, 0, 'only available in the desktop app');
+      await env.desktop.openDataFolder();
+    },
+    dispose() {
+      disposed = true;
+      stopStream();
+      for (const c of cleanups.splice(0)) c();
+    },
+  };
+}

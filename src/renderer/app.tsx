@@ -1,0 +1,40 @@
+/** The dashboard's top level: login until a key works, then header + current screen + toasts. */
+import type { ReactNode } from 'react';
+import { useApp, useRoute, useSession, useToasts } from './app-context';
+import { ToastList } from './components/toast-list';
+import { ConnectScreen, Splash } from './features/connect/connect-screen';
+import { DeviceDetailScreen } from './features/device-detail/device-detail-screen';
+import { DevicesScreen } from './features/devices/devices-screen';
+import { AppHeader } from './features/shell/app-header';
+
+export function App({ origin }: { origin: string }): ReactNode {
+  const app = useApp();
+  const phase = useSession((s) => s.phase);
+  const source = useSession((s) => s.source);
+  const route = useRoute((s) => s.route);
+  const toasts = useToasts((s) => s.toasts);
+  const dismiss = app.toasts.getState().dismiss;
+
+  // While a remembered key is being checked, show a splash rather than flashing the login form.
+  const checking = phase === 'starting' || (phase === 'connecting' && source !== 'form');
+  let body: ReactNode;
+  if (checking) body = <Splash />;
+  else if (phase !== 'ready') body = <ConnectScreen origin={origin} />;
+  else
+    body = (
+      <>
+        <AppHeader />
+        {route.name === 'device' ? (
+          <DeviceDetailScreen key={route.id} id={route.id} />
+        ) : (
+          <DevicesScreen />
+        )}
+      </>
+    );
+  return (
+    <>
+      {body}
+      <ToastList toasts={toasts} onDismiss={dismiss} />
+    </>
+  );
+}

@@ -1,0 +1,149 @@
+/** One device: header facts, shadow, RPC, console and events. */
+import type { ReactNode } from 'react';
+import { useApp, useDetail, useRoute } from '../../app-context';
+import { StatusDot } from '../../components/status-dot';
+import { useNow } from '../../components/use-now';
+import { displayName, fwVersion } from '../../lib/device-fields';
+import { absoluteTime, relativeTime } from '../../lib/relative-time';
+import { ConsolePanel } from './console-panel';
+import { EventsPanel } from './events-panel';
+import { RpcPanel } from './rpc-panel';
+import { ShadowPanel } from './shadow-panel';
+
+export function DeviceDetailScreen({ id }: { id: string }): ReactNode {
+  const app = useApp();
+  const a = app.detail.getState();
+  const navigate = useRoute((s) => s.navigate);
+  const status = useDetail((s) => s.status);
+  const device = useDetail((s) => s.device);
+  const loadError = useDetail((s) => s.loadError);
+  const draft = useDetail((s) => s.draft);
+  const draftDirty = useDetail((s) => s.draftDirty);
+  const draftError = useDetail((s) => s.draftError);
+  const remoteChanged = useDetail((s) => s.remoteChanged);
+  const saving = useDetail((s) => s.saving);
+  const conflict = useDetail((s) => s.conflict);
+  const rpcMethod = useDetail((s) => s.rpcMethod);
+  const rpcParams = useDetail((s) => s.rpcParams);
+  const rpcInputError = useDetail((s) => s.rpcInputError);
+  const rpcPending = useDetail((s) => s.rpcPending);
+  const rpcOutcome = useDetail((s) => s.rpcOutcome);
+  const consoleLines = useDetail((s) => s.console);
+  const events = useDetail((s) => s.events);
+  const now = useNow(5000);
+
+  const back = (
+    <a
+      href="#/devices"
+      className="back-link"
+      onClick={(e) => {
+        e.preventDefault();
+        navigate({ name: 'devices' });
+      }}
+    >
+      ← Devices
+    </a>
+  );
+
+  if (status === 'loading' || status === 'idle') {
+    return (
+      <main className="page">
+        {back}
+        <p className="muted" aria-busy="true">
+          Loading {id}…
+        </p>
+      </main>
+    );
+  }
+  if (status === 'missing' || status === 'error' || !device) {
+    return (
+      <main className="page">
+        {back}
+        <div className="notice notice-error" role="alert" data-testid="device-missing">
+          {status === 'missing'
+            ? `There is no device ${id} on this hub.`
+            : `Could not load ${id}: ${loadError ?? 'unknown error'}`}
+        </div>
+      </main>
+    );
+  }
+
+  return (
+    <main
+      className="page page-detail"
+      aria-labelledby="device-title"
+      data-testid="device-detail"
+      data-device-id={device.id}
+    >
+      {back}
+      <div className="detail-head">
+        <h1 id="device-title">
+          <StatusDot online={device.online} /> {displayName(device)}
+        </h1>
+        <dl className="facts">
+          <div>
+            <dt>ID</dt>
+            <dd className="mono" data-testid="detail-id">
+              {device.id}
+            </dd>
+          </div>
+          <div>
+            <dt>Status</dt>
+            <dd data-testid="detail-online" data-online={String(device.online)}>
+              {device.online ? 'online' : 'offline'}
+            </dd>
+          </div>
+          <div>
+            <dt>Last seen</dt>
+            <dd title={absoluteTime(device.last_seen)}>
+              {device.online ? 'now' : relativeTime(device.last_seen, now)}
+            </dd>
+          </div>
+          <div>
+            <dt>Firmware</dt>
+            <dd className="mono">{fwVersion(device) || '—'}</dd>
+          </div>
+        </dl>
+      </div>
+      {status === 'deleted' && (
+        <div className="notice notice-error" role="alert" data-testid="device-deleted">
+          This device was deleted on the hub.
+        </div>
+      )}
+      <div className="detail-grid">
+        <ShadowPanel
+          device={device}
+          now={now}
+          draft={draft}
+          draftDirty={draftDirty}
+          draftError={draftError}
+          remoteChanged={remoteChanged}
+          saving={saving}
+          conflict={conflict}
+          onDraft={a.setDraft}
+          onSave={() => {
+            void a.saveDesired().then((saved) => {
+              if (saved)
+                app.toasts.getState().push({ kind: 'success', message: 'Desired state saved' });
+            });
+          }}
+          onReset={a.resetDraft}
+          onLoadLatest={() => void a.loadLatest()}
+        />
+        <RpcPanel
+          online={device.online}
+          method={rpcMethod}
+          params={rpcParams}
+          inputError={rpcInputError}
+          pending={rpcPending}
+          outcome={rpcOutcome}
+          onMethod={a.setRpcMethod}
+          onParams={a.setRpcParams}
+          onCall={() => void a.callRpc()}
+        />
+        <ConsolePanel lines={consoleLines} onClear={a.clearConsole} />
+        <EventsPanel events={events} />
+      </div>
+    </main>
+  );
+}

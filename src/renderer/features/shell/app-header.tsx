@@ -1,0 +1,83 @@
+/** Top bar: brand, navigation, live-connection badge, desktop extras or log out. */
+import type { ReactNode } from 'react';
+import { useApp, useConnection, useDevices, useRoute, useSession } from '../../app-context';
+import { ConnectionIndicator } from '../../components/connection-indicator';
+import { useNow } from '../../components/use-now';
+import { countOnline } from '../../lib/device-list';
+
+export function AppHeader(): ReactNode {
+  const app = useApp();
+  const status = useConnection((s) => s.status);
+  const retryNow = useConnection((s) => s.retryNow);
+  const devices = useDevices((s) => s.devices);
+  const route = useRoute((s) => s.route);
+  const navigate = useRoute((s) => s.navigate);
+  const isDesktop = useSession((s) => s.isDesktop);
+  const appVersion = useSession((s) => s.appVersion);
+  const logout = useSession((s) => s.logout);
+  const now = useNow(1000);
+  const online = countOnline(devices);
+
+  return (
+    <header className="topbar">
+      <a
+        className="brand"
+        href="#/devices"
+        onClick={(e) => {
+          e.preventDefault();
+          navigate({ name: 'devices' });
+        }}
+      >
+        <span className="brand-mark" aria-hidden="true" />
+        Fleetbench
+      </a>
+      <nav aria-label="Main">
+        <a
+          href="#/devices"
+          className={`nav-link ${route.name === 'devices' ? 'active' : ''}`}
+          aria-current={route.name === 'devices' ? 'page' : undefined}
+          onClick={(e) => {
+            e.preventDefault();
+            navigate({ name: 'devices' });
+          }}
+        >
+          Devices{' '}
+          <span className="pill" data-testid="nav-online-count">
+            {online}/{devices.size}
+          </span>
+        </a>
+      </nav>
+      <div className="topbar-spacer" />
+      <ConnectionIndicator status={status} now={now} onRetry={retryNow} />
+      {isDesktop ? (
+        <>
+          <button
+            type="button"
+            className="btn btn-ghost"
+            onClick={() => {
+              void app
+                .openDataFolder()
+                .catch((e: unknown) => app.toasts.getState().pushError(e, 'Open data folder'));
+            }}
+          >
+            Data folder
+          </button>
+          {appVersion && (
+            <span className="muted small" title={`Electron ${appVersion.electron}`}>
+              v{appVersion.app}
+            </span>
+          )}
+        </>
+      ) : (
+        <button
+          type="button"
+          className="btn btn-ghost"
+          onClick={() => logout()}
+          data-testid="logout"
+        >
+          Log out
+        </button>
+      )}
+    </header>
+  );
+}
