@@ -18,7 +18,11 @@ export async function registerDashboard(
   rendererDir: string | null,
 ): Promise<void> {
   if (rendererDir && existsSync(join(rendererDir, 'index.html'))) {
-    await app.register(fastifyStatic, { root: resolve(rendererDir), prefix: '/', index: 'index.html' });
+    await app.register(fastifyStatic, {
+      root: resolve(rendererDir),
+      prefix: '/',
+      index: 'index.html',
+    });
     return;
   }
   app.get('/', async (_req, reply) => reply.type('text/html').send(PLACEHOLDER));

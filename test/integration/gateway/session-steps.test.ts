@@ -87,10 +87,11 @@ describe('device session steps (PROTOCOL.md 1)', () => {
   it('replaces reported.ota wholesale and keeps an existing public_key', async () => {
     const dev = await t.createDevice();
     await t.api('POST', `/api/v2/devices/${dev.id}`, { acl: { public_key: 'MINE' } });
-    for (const info of [
+    const infos: JsonObject[] = [
       { fw_version: '1', extra: 1 },
       { fw_version: '2', public_key: 'OTHER' },
-    ]) {
+    ];
+    for (const info of infos) {
       const d = await RawDevice.connect(deviceUrl(t), {
         headers: { authorization: `Bearer ${dev.token}` },
       });
