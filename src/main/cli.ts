@@ -6,7 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { APP_VERSION } from './version';
 import { CliError, describeError } from './cli/cli-errors';
 import { defaultDataDir } from './cli/data-dir-option';
-import { SERVE_DEFAULTS, parseCount, parsePort, serve } from './cli/serve-command';
+import { SERVE_DEFAULTS, parseCount, parsePort, parseTlsPort, serve } from './cli/serve-command';
 import {
   devicesAdd,
   devicesList,
@@ -43,6 +43,21 @@ export function buildProgram(): Command {
       'TCP port (env FLEETBENCH_PORT)',
       env['FLEETBENCH_PORT'] ?? String(SERVE_DEFAULTS.port),
     )
+    .option(
+      '--tls-port <port|off>',
+      'https/wss port, or off (env FLEETBENCH_TLS_PORT)',
+      env['FLEETBENCH_TLS_PORT'] ?? String(SERVE_DEFAULTS.tlsPort),
+    )
+    .option(
+      '--tls-cert <file>',
+      'PEM certificate to use instead of the local CA (env FLEETBENCH_TLS_CERT)',
+      env['FLEETBENCH_TLS_CERT'],
+    )
+    .option(
+      '--tls-key <file>',
+      'PEM key of --tls-cert (env FLEETBENCH_TLS_KEY)',
+      env['FLEETBENCH_TLS_KEY'],
+    )
     .option('--data-dir <dir>', 'data directory (env FLEETBENCH_DATA_DIR)', defaultDataDir())
     .option(
       '--demo <n>',
@@ -63,6 +78,9 @@ export function buildProgram(): Command {
       async (o: {
         host: string;
         port: string;
+        tlsPort: string;
+        tlsCert?: string;
+        tlsKey?: string;
         dataDir: string;
         demo: string;
         publicHost?: string;
@@ -71,6 +89,9 @@ export function buildProgram(): Command {
         const stop = await serve(
           {
             host: o.host,
+            tlsPort: parseTlsPort(o.tlsPort),
+            ...(o.tlsCert !== undefined && { tlsCert: o.tlsCert }),
+            ...(o.tlsKey !== undefined && { tlsKey: o.tlsKey }),
             port: parsePort(o.port),
             dataDir: o.dataDir,
             demo: parseCount(o.demo, '--demo'),

@@ -65,9 +65,18 @@ export interface HubConfig {
   rendererDir: string | null;
   /** pino level: 'silent' | 'error' | 'warn' | 'info' | 'debug'. */
   logLevel: string;
+  /**
+   * Port of the TLS listener (https:// and wss://, PROTOCOL.md 1), null for none. The CLI and the
+   * desktop app default to 8443; library users and tests opt in.
+   */
+  tlsPort: number | null;
+  /** PEM files of the user's own certificate; without them a local CA is made in `<dataDir>/tls`. */
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
 }
 
 export const DEFAULT_PORT = 8009;
+export const DEFAULT_TLS_PORT = 8443;
 
 export const DEFAULT_LIMITS: HubLimits = {
   maxMessageBytes: 8 * 1024,
@@ -117,6 +126,9 @@ export function resolveConfig(options: HubOptions): HubConfig {
     dataDir: options.dataDir,
     rendererDir: options.rendererDir ?? null,
     logLevel: options.logLevel ?? 'info',
+    tlsPort: options.tlsPort ?? null,
+    ...(options.tlsCertFile !== undefined && { tlsCertFile: options.tlsCertFile }),
+    ...(options.tlsKeyFile !== undefined && { tlsKeyFile: options.tlsKeyFile }),
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     timings: { ...DEFAULT_TIMINGS, ...options.timings },
     retention: { ...DEFAULT_RETENTION, ...options.retention },

@@ -13,6 +13,11 @@ export interface HubUrls {
   device: string;
   /** The management notification stream. */
   notify: string;
+  /** The TLS listener, when there is one. */
+  https?: string;
+  deviceTls?: string;
+  /** The local CA that signed the TLS certificate (give it to firmware that takes a CA file). */
+  caPath?: string;
 }
 
 export function lanAddress(): string | null {
@@ -24,7 +29,12 @@ export function lanAddress(): string | null {
   return null;
 }
 
-export function hubUrls(bindHost: string, port: number, publicHost?: string): HubUrls {
+export function hubUrls(
+  bindHost: string,
+  port: number,
+  publicHost?: string,
+  tls?: { port: number; caPath?: string },
+): HubUrls {
   const wildcard = bindHost === '0.0.0.0' || bindHost === '::';
   const local = wildcard ? '127.0.0.1' : bindHost;
   const deviceHost = publicHost ?? (wildcard ? (lanAddress() ?? local) : bindHost);
@@ -35,5 +45,10 @@ export function hubUrls(bindHost: string, port: number, publicHost?: string): Hu
     dashboard: `${http}/`,
     device: `ws://${fmt(deviceHost)}:${port}/api/v2/rpc`,
     notify: `ws://${fmt(local)}:${port}/api/v2/notify`,
+    ...(tls && {
+      https: `https://${fmt(local)}:${tls.port}`,
+      deviceTls: `wss://${fmt(deviceHost)}:${tls.port}/api/v2/rpc`,
+      ...(tls.caPath !== undefined && { caPath: tls.caPath }),
+    }),
   };
 }

@@ -3,6 +3,8 @@
  * boots the parts in the order listed, `stop()` takes them down in reverse.
  */
 import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { resolveConfig, type HubConfig, type HubOptions } from './config';
 import { openStore, type Store } from './store/store';
@@ -21,7 +23,9 @@ import { registerKeysRoutes } from './api/keys-routes';
 import { registerLogsRoutes } from './api/logs-routes';
 import { registerHubRoutes } from './api/hub-routes';
 import { registerDashboard } from './api/dashboard-routes';
-import { hubUrls, type HubUrls } from './hub-urls';
+import { hubUrls, lanAddress, type HubUrls } from './hub-urls';
+import { startTlsListener, type TlsListener } from './tls/tls-listener';
+import { hostname } from 'node:os';
 import { APP_VERSION } from './version';
 
 export interface HubServices {
@@ -32,6 +36,7 @@ export interface HubServices {
   notify: NotifyEndpoint;
   app: FastifyInstance;
   logWriter: LogWriter;
+  tls: TlsListener | null;
 }
 
 export interface Hub {
@@ -93,15 +98,36 @@ export function createHub(options: HubOptions & { publicHost?: string }): Hub {
     await registerDashboard(http.app, config.rendererDir);
     routes.push(...http.routes);
 
-    http.app.server.on('upgrade', (req, socket, head) => {
+    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
       const path = pathnameOf(req.url);
       if (path === '/api/v2/rpc') gateway.handleUpgrade(req, socket, head);
       else if (path === '/api/v2/notify') notify.handleUpgrade(req, socket, head);
       else rejectUpgrade(socket, 404, 'Not Found');
-    });
+    };
+    http.app.server.on('upgrade', onUpgrade);
     await http.app.listen({ host: config.host, port: config.port });
-    services = { store, bus, devices, gateway, notify, app: http.app, logWriter };
-    urls = hubUrls(config.host, port(), options.publicHost);
+    const tls =
+      config.tlsPort === null
+        ? null
+        : await startTlsListener(
+            http.app,
+            {
+              host: config.host,
+              port: config.tlsPort,
+              dataDir: config.dataDir,
+              names: tlsNames(config.host, options.publicHost),
+              ...(config.tlsCertFile !== undefined && { certFile: config.tlsCertFile }),
+              ...(config.tlsKeyFile !== undefined && { keyFile: config.tlsKeyFile }),
+            },
+            onUpgrade,
+          );
+    services = { store, bus, devices, gateway, notify, app: http.app, logWriter, tls };
+    urls = hubUrls(
+      config.host,
+      port(),
+      options.publicHost,
+      tls ? { port: tls.port, ...(tls.caPath !== undefined && { caPath: tls.caPath }) } : undefined,
+    );
     return urls;
   }
 
@@ -116,6 +142,7 @@ export function createHub(options: HubOptions & { publicHost?: string }): Hub {
     services = null;
     await s.notify.close();
     await s.gateway.close();
+    await s.tls?.close();
     await s.app.close();
     s.logWriter.stop();
     s.store.close();
@@ -155,4 +182,14 @@ export function ensureMasterKey(store: Store, dataDir: string): string {
 async function markAllOffline(store: Store, devices: DeviceService): Promise<void> {
   const stale = store.devices.list().filter((d) => d.shadow.state.reported['online'] === true);
   await Promise.all(stale.map((d) => devices.setReported(d.id, { online: false })));
+}
+
+/** Names the TLS certificate must cover: loopback, this host, its LAN address, the public name. */
+function tlsNames(bindHost: string, publicHost?: string): string[] {
+  const names = ['localhost', hostname(), '127.0.0.1', '::1'];
+  const lan = lanAddress();
+  if (lan) names.push(lan);
+  if (bindHost !== '0.0.0.0' && bindHost !== '::') names.push(bindHost);
+  if (publicHost) names.push(publicHost);
+  return names;
 }

@@ -8,7 +8,7 @@ import { app, BrowserWindow, clipboard, dialog, ipcMain, Menu, session, shell } 
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_LIMITS, DEFAULT_PORT } from './config';
+import { DEFAULT_LIMITS, DEFAULT_PORT, DEFAULT_TLS_PORT } from './config';
 import { createHub } from './hub';
 import { registerDesktopIpc } from './shell/desktop-ipc';
 import { menuTemplate } from './shell/menu';
@@ -35,7 +35,13 @@ function withoutHash(url: string): string {
 
 async function boot(): Promise<void> {
   const dataDir = join(app.getPath('userData'), 'hub');
-  const hub = createHub({ dataDir, rendererDir, host: '0.0.0.0', port: DEFAULT_PORT });
+  const hub = createHub({
+    dataDir,
+    rendererDir,
+    host: '0.0.0.0',
+    port: DEFAULT_PORT,
+    tlsPort: DEFAULT_TLS_PORT,
+  });
   try {
     await hub.start();
   } catch (e) {

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHub } from '../hub';
-import { DEFAULT_PORT } from '../config';
+import { DEFAULT_PORT, DEFAULT_TLS_PORT } from '../config';
 import { readMasterKeyFile } from '../store/data-dir';
 import { startDemoFleet } from './demo-fleet';
 import { CliError } from './cli-errors';
@@ -18,6 +18,10 @@ export interface ServeOptions {
   publicHost?: string;
   logLevel: string;
   rendererDir?: string;
+  /** null: no TLS listener. */
+  tlsPort: number | null;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 /** The built dashboard next to the built CLI (out/main -> out/renderer) or in the project's out/. */
@@ -39,6 +43,11 @@ export function parsePort(text: string): number {
   return n;
 }
 
+/** `--tls-port`: a port, or `off` for no TLS listener. */
+export function parseTlsPort(text: string): number | null {
+  return text === 'off' ? null : parsePort(text);
+}
+
 export function parseCount(text: string, what: string, max = 100_000): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > max)
@@ -57,6 +66,9 @@ export async function serve(
     dataDir: opts.dataDir,
     logLevel: opts.logLevel,
     rendererDir: opts.rendererDir ?? findRendererDir(),
+    tlsPort: opts.tlsPort,
+    ...(opts.tlsCert !== undefined && { tlsCertFile: opts.tlsCert }),
+    ...(opts.tlsKey !== undefined && { tlsKeyFile: opts.tlsKey }),
     ...(opts.publicHost !== undefined && { publicHost: opts.publicHost }),
   });
   const urls = await hub.start();
@@ -67,6 +79,9 @@ export async function serve(
   out(`  dashboard:  ${urls.dashboard}#key=${key}`);
   out(`  device URL: ${urls.device}`);
   out(`  REST API:   ${urls.http}/api/v2   (Authorization: Bearer <master key>)`);
+  if (urls.deviceTls) out(`  TLS device: ${urls.deviceTls}   (https: ${urls.https})`);
+  if (urls.caPath)
+    out(`  local CA:   ${urls.caPath}   (give this file to firmware that takes a CA)`);
   let stopDemo: (() => Promise<void>) | null = null;
   if (opts.demo > 0) {
     stopDemo = await startDemoFleet(hub, opts.demo);
@@ -78,4 +93,9 @@ export async function serve(
   };
 }
 
-export const SERVE_DEFAULTS = { host: '0.0.0.0', port: DEFAULT_PORT, logLevel: 'warn' };
+export const SERVE_DEFAULTS = {
+  host: '0.0.0.0',
+  port: DEFAULT_PORT,
+  tlsPort: DEFAULT_TLS_PORT,
+  logLevel: 'warn',
+};

@@ -15,12 +15,14 @@ describe('fleetbench CLI', () => {
   it('serve: first start creates the data dir and key, prints URLs; keys and devices work on the running hub', async () => {
     const dataDir = join(dir, 'hub');
     const { child, output } = await startCli(
-      ['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir],
-      /device URL: (\S+)/,
+      ['serve', '--host', '127.0.0.1', '--port', '0', '--tls-port', '0', '--data-dir', dataDir],
+      /local CA: .*\n/,
     );
     try {
       const out = output();
       expect(out).toContain('created its data dir');
+      expect(out).toMatch(/TLS device: wss:\/\/\S+:\d+\/api\/v2\/rpc/);
+      expect(out).toMatch(/local CA:\s+\S+ca\.pem/);
       const key = /master key: (\S+)/.exec(out)?.[1] ?? '';
       const http = /REST API:\s+(\S+)\/api\/v2/.exec(out)?.[1] ?? '';
       expect(/dashboard:\s+(\S+)#key=(\S+)/.exec(out)?.[2]).toBe(key);
@@ -66,7 +68,7 @@ describe('fleetbench CLI', () => {
     }
     // Second start reuses the key and says nothing about creating it.
     const again = await startCli(
-      ['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir],
+      ['serve', '--host', '127.0.0.1', '--port', '0', '--tls-port', '0', '--data-dir', dataDir],
       /device URL/,
     );
     expect(again.output()).not.toContain('created its data dir');
@@ -181,7 +183,19 @@ describe('fleetbench CLI', () => {
   it('serve --demo N runs a live simulated fleet', async () => {
     const dataDir = join(dir, 'demo');
     const { child, output } = await startCli(
-      ['serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--demo', '3'],
+      [
+        'serve',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--tls-port',
+        '0',
+        '--data-dir',
+        dataDir,
+        '--demo',
+        '3',
+      ],
       /demo fleet: 3/,
     );
     try {

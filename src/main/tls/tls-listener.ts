@@ -1,0 +1,60 @@
+/**
+ * The hub's second listener: the same Fastify routes and the same WebSocket endpoints over TLS
+ * (https:// and wss://, PROTOCOL.md 1 and 4).
+ */
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { ensureTlsMaterial } from './tls-material';
+
+export interface TlsListener {
+  server: Server;
+  port: number;
+  caPath?: string;
+  close(): Promise<void>;
+}
+
+export interface TlsListenerOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+  names: string[];
+  certFile?: string;
+  keyFile?: string;
+}
+
+export async function startTlsListener(
+  app: FastifyInstance,
+  opts: TlsListenerOptions,
+  onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void,
+): Promise<TlsListener> {
+  const material = await ensureTlsMaterial(opts.dataDir, {
+    names: opts.names,
+    ...(opts.certFile !== undefined && { certFile: opts.certFile }),
+    ...(opts.keyFile !== undefined && { keyFile: opts.keyFile }),
+  });
+  const server = createServer({ key: material.key, cert: material.cert }, (req, res) =>
+    app.routing(req, res),
+  );
+  server.on('upgrade', onUpgrade);
+  // A client that fails the handshake (untrusted CA) must not be an unhandled error.
+  server.on('tlsClientError', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    ...(material.caPath !== undefined && { caPath: material.caPath }),
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
