@@ -5,6 +5,7 @@ import { ToastList } from './components/toast-list';
 import { ConnectScreen, Splash } from './features/connect/connect-screen';
 import { DeviceDetailScreen } from './features/device-detail/device-detail-screen';
 import { DevicesScreen } from './features/devices/devices-screen';
+import { FlasherScreen } from './features/flasher/flasher-screen';
 import { AppHeader } from './features/shell/app-header';
 
 export function App({ origin }: { origin: string }): ReactNode {
@@ -26,6 +27,8 @@ export function App({ origin }: { origin: string }): ReactNode {
         <AppHeader />
         {route.name === 'device' ? (
           <DeviceDetailScreen key={route.id} id={route.id} />
+        ) : route.name === 'flasher' ? (
+          <FlasherScreen />
         ) : (
           <DevicesScreen />
         )}

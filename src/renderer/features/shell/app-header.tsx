@@ -46,6 +46,18 @@ export function AppHeader(): ReactNode {
             {online}/{devices.size}
           </span>
         </a>
+        <a
+          href="#/flasher"
+          className={`nav-link ${route.name === 'flasher' ? 'active' : ''}`}
+          aria-current={route.name === 'flasher' ? 'page' : undefined}
+          onClick={(e) => {
+            e.preventDefault();
+            navigate({ name: 'flasher' });
+          }}
+          data-testid="nav-flasher"
+        >
+          Flasher
+        </a>
       </nav>
       <div className="topbar-spacer" />
       <ConnectionIndicator status={status} now={now} onRetry={retryNow} />
