@@ -60,6 +60,16 @@ export function buildProgram(): Command {
     )
     .option('--data-dir <dir>', 'data directory (env FLEETBENCH_DATA_DIR)', defaultDataDir())
     .option(
+      '--extra-ports <paths>',
+      'comma-separated serial paths to list as ports, e.g. simulator ptys (env FLEETBENCH_EXTRA_PORTS)',
+      env['FLEETBENCH_EXTRA_PORTS'],
+    )
+    .option(
+      '--flash-concurrency <n>',
+      'flash jobs running at once (env FLEETBENCH_FLASH_CONCURRENCY)',
+      env['FLEETBENCH_FLASH_CONCURRENCY'] ?? '4',
+    )
+    .option(
       '--demo <n>',
       'also run N simulated devices in-process (env FLEETBENCH_DEMO)',
       env['FLEETBENCH_DEMO'] ?? '0',
@@ -79,6 +89,8 @@ export function buildProgram(): Command {
         host: string;
         port: string;
         tlsPort: string;
+        extraPorts?: string;
+        flashConcurrency: string;
         tlsCert?: string;
         tlsKey?: string;
         dataDir: string;
@@ -90,6 +102,16 @@ export function buildProgram(): Command {
           {
             host: o.host,
             tlsPort: parseTlsPort(o.tlsPort),
+            flashConcurrency: Math.max(
+              1,
+              parseCount(o.flashConcurrency, '--flash-concurrency', 64),
+            ),
+            ...(o.extraPorts !== undefined && {
+              extraPorts: o.extraPorts
+                .split(',')
+                .map((p) => p.trim())
+                .filter(Boolean),
+            }),
             ...(o.tlsCert !== undefined && { tlsCert: o.tlsCert }),
             ...(o.tlsKey !== undefined && { tlsKey: o.tlsKey }),
             port: parsePort(o.port),

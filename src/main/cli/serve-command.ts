@@ -22,6 +22,9 @@ export interface ServeOptions {
   tlsPort: number | null;
   tlsCert?: string;
   tlsKey?: string;
+  /** Extra serial paths to list (simulator ptys). */
+  extraPorts?: string[];
+  flashConcurrency?: number;
 }
 
 /** The built dashboard next to the built CLI (out/main -> out/renderer) or in the project's out/. */
@@ -67,6 +70,10 @@ export async function serve(
     logLevel: opts.logLevel,
     rendererDir: opts.rendererDir ?? findRendererDir(),
     tlsPort: opts.tlsPort,
+    flasher: {
+      ...(opts.extraPorts !== undefined && { extraPorts: opts.extraPorts }),
+      ...(opts.flashConcurrency !== undefined && { concurrency: opts.flashConcurrency }),
+    },
     ...(opts.tlsCert !== undefined && { tlsCertFile: opts.tlsCert }),
     ...(opts.tlsKey !== undefined && { tlsKeyFile: opts.tlsKey }),
     ...(opts.publicHost !== undefined && { publicHost: opts.publicHost }),

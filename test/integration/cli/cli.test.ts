@@ -128,6 +128,10 @@ describe('fleetbench CLI', () => {
       ['devices'],
       ['devices', 'add'],
       ['sim'],
+      ['ports'],
+      ['flash'],
+      ['monitor'],
+      ['bench'],
     ]) {
       const r = await runCli([...args, '--help']);
       expect(r.code, args.join(' ')).toBe(0);
