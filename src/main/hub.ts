@@ -27,37 +27,14 @@ import { hubUrls, lanAddress, type HubUrls } from './hub-urls';
 import { startTlsListener, type TlsListener } from './tls/tls-listener';
 import { hostname } from 'node:os';
 import { APP_VERSION } from './version';
-import { PortRegistry } from './flasher/serial/port-registry';
-import { PortWatcher } from './flasher/serial/port-watch';
-import { listPorts } from './flasher/serial/port-list';
-import { FlashJobManager, type JobManagerOptions } from './flasher/jobs/job-manager';
-import { localHubProvisioning } from './flasher/jobs/hub-provisioning';
-import { mirrorJobs, mirrorPorts } from './flasher/jobs/job-notifications';
-import { BenchDesk } from './flasher/bench/bench-desk';
-import { MonitorEndpoint } from './api/local-monitor-socket';
-import { registerLocalFlasherRoutes } from './api/local-flasher-routes';
+import {
+  startFlasher,
+  stopFlasher,
+  type FlasherOptions,
+  type FlasherServices,
+} from './flasher/flasher-services';
 
-/** The local flasher (`/api/v2/local/*`): USB-serial ports of the machine the hub runs on. */
-export interface FlasherOptions {
-  /** Flash jobs running at once; default 4. */
-  concurrency?: number;
-  /** Finished jobs kept in memory; default 100. */
-  keepFinished?: number;
-  /** Paths listed as ports when they exist (simulator ptys: socat links). */
-  extraPorts?: string[];
-  /** Poll period of the port watcher (flash.port.added/removed); default 2000 ms, 0 = off. */
-  portPollMs?: number;
-  /** Worker knobs (stall timeout, STM32 timeouts) for tests and benchmarks. */
-  worker?: JobManagerOptions['worker'];
-}
-
-export interface FlasherServices {
-  registry: PortRegistry;
-  jobs: FlashJobManager;
-  bench: BenchDesk;
-  monitor: MonitorEndpoint;
-  watcher: PortWatcher | null;
-}
+export type { FlasherOptions, FlasherServices };
 
 export interface HubServices {
   store: Store;
@@ -129,36 +106,13 @@ export function createHub(
       frames: gateway.stats.snapshot(),
       notifications: { published: bus.published, subscribers: bus.subscriberCount },
     }));
-    // The flasher: one port registry for jobs, bench and monitors (one owner per port).
-    const flasherOpts = options.flasher ?? {};
-    const registry = new PortRegistry();
-    const jobs = new FlashJobManager({
-      registry,
-      ...(flasherOpts.concurrency !== undefined && { concurrency: flasherOpts.concurrency }),
-      ...(flasherOpts.keepFinished !== undefined && { keepFinished: flasherOpts.keepFinished }),
-      ...(flasherOpts.worker !== undefined && { worker: flasherOpts.worker }),
-      provisioning: localHubProvisioning({
-        createDevice: (input) => devices.create(input),
-        isOnline: (id) => devices.isOnline(id),
-        subscribe: (fn, o) => bus.subscribe(fn, o),
-        deviceUrl: () => hubUrls(config.host, port(), options.publicHost).device,
-      }),
-    });
-    mirrorJobs(jobs, bus);
-    const bench = new BenchDesk(jobs, bus);
-    const monitor = new MonitorEndpoint({ keys: store.keys, registry });
-    const portListing = { extraPaths: flasherOpts.extraPorts ?? [] };
-    const pollMs = flasherOpts.portPollMs ?? 2000;
-    const watcher = pollMs > 0 ? new PortWatcher({ intervalMs: pollMs, list: portListing }) : null;
-    if (watcher) mirrorPorts(watcher, bus);
-    await registerLocalFlasherRoutes(http.app, {
-      manager: jobs,
-      bench,
-      monitor,
-      listPorts: () => listPorts(portListing),
+    const flasher = await startFlasher(http.app, options.flasher ?? {}, {
+      bus,
+      keys: store.keys,
+      devices,
+      deviceUrl: () => hubUrls(config.host, port(), options.publicHost).device,
       maxUploadBytes: config.limits.maxUploadBytes,
     });
-    const flasher: FlasherServices = { registry, jobs, bench, monitor, watcher };
 
     await registerDashboard(http.app, config.rendererDir);
     routes.push(...http.routes);
@@ -167,7 +121,7 @@ export function createHub(
       const path = pathnameOf(req.url);
       if (path === '/api/v2/rpc') gateway.handleUpgrade(req, socket, head);
       else if (path === '/api/v2/notify') notify.handleUpgrade(req, socket, head);
-      else if (path === '/api/v2/local/monitor') monitor.handleUpgrade(req, socket, head);
+      else if (path === '/api/v2/local/monitor') flasher.monitor.handleUpgrade(req, socket, head);
       else rejectUpgrade(socket, 404, 'Not Found');
     };
     http.app.server.on('upgrade', onUpgrade);
@@ -189,7 +143,7 @@ export function createHub(
           );
     services = { store, bus, devices, gateway, notify, app: http.app, logWriter, tls, flasher };
     // Not awaited: the first listing may take a moment (udevadm) and must not delay the hub.
-    watcher?.start().catch(() => {});
+    flasher.watcher?.start().catch(() => {});
     urls = hubUrls(
       config.host,
       port(),
@@ -209,10 +163,7 @@ export function createHub(
     if (!s) return;
     services = null;
     // Flasher first: running jobs are cancelled and their ports released before the rest stops.
-    s.flasher.watcher?.stop();
-    s.flasher.bench.close();
-    await s.flasher.monitor.close();
-    await s.flasher.jobs.close();
+    await stopFlasher(s.flasher);
     await s.notify.close();
     await s.gateway.close();
     await s.tls?.close();
