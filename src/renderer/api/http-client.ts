@@ -27,6 +27,11 @@ export interface ShadowUpdate {
 
 export interface ApiClient {
   readonly baseUrl: string;
+  /**
+   * The key this client authenticates with. Other hub clients of the same session (the flasher's
+   * `/api/v2/local/*` calls, its monitor socket) use it rather than asking the session again.
+   */
+  key(): string;
   listDevices(): Promise<DeviceObject[]>;
   getDevice(id: string): Promise<DeviceObject>;
   createDevice(input: { name?: string; id?: string }): Promise<DeviceObject>;
@@ -40,6 +45,23 @@ export interface ApiClient {
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
 export const DEFAULT_RPC_TIMEOUT_MS = 40_000;
+
+/**
+ * A WebSocket URL on the hub with the key as `access_token` (PROTOCOL.md 7: browsers cannot set
+ * an Authorization header on a WebSocket). `query` adds parameters such as the monitor's port.
+ */
+export function hubSocketUrl(
+  baseUrl: string,
+  path: string,
+  key: string,
+  query: Record<string, string> = {},
+): string {
+  const u = new URL(`${baseUrl.replace(/\/+$/, '')}${path}`);
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  for (const [name, value] of Object.entries(query)) u.searchParams.set(name, value);
+  u.searchParams.set('access_token', key);
+  return u.toString();
+}
 
 function badResponse(what: string): ApiError {
   return new ApiError(0, 200, `the hub sent an unexpected ${what}`);
@@ -158,11 +180,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       );
       return (result === undefined ? null : result) as Json;
     },
-    notifyUrl() {
-      const u = new URL(`${base}/api/v2/notify`);
-      u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
-      u.searchParams.set('access_token', options.key);
-      return u.toString();
-    },
+    key: () => options.key,
+    notifyUrl: () => hubSocketUrl(base, '/api/v2/notify', options.key),
   };
 }

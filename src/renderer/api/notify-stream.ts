@@ -15,6 +15,8 @@ export interface SocketLike {
   onclose: ((ev: { code: number; reason: string }) => void) | null;
   onerror: ((ev: unknown) => void) | null;
   close(code?: number, reason?: string): void;
+  /** Only sockets that take input use it (the serial monitor); the notify stream only listens. */
+  send?(data: string): void;
 }
 export type SocketFactory = (url: string) => SocketLike;
 

@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiClient } from '../../../src/renderer/api/http-client';
+import { createApiClient, hubSocketUrl } from '../../../src/renderer/api/http-client';
 
 let server: Server;
 let base: string;
@@ -100,5 +100,25 @@ describe('createApiClient', () => {
     expect(new URL(createApiClient({ baseUrl: 'https://h', key: 'k' }).notifyUrl()).protocol).toBe(
       'wss:',
     );
+  });
+
+  it('hands out its key, for the other hub clients of the same session', () => {
+    expect(client().key()).toBe('the-key');
+  });
+
+  it('builds socket URLs with query parameters, escaped, and the key last', () => {
+    const u = new URL(
+      hubSocketUrl('https://h:8443/', '/api/v2/local/monitor', 'k y', {
+        port: '/dev/tty USB0',
+        baud: '115200',
+      }),
+    );
+    expect(u.protocol).toBe('wss:');
+    expect(u.pathname).toBe('/api/v2/local/monitor');
+    expect([...u.searchParams]).toEqual([
+      ['port', '/dev/tty USB0'],
+      ['baud', '115200'],
+      ['access_token', 'k y'],
+    ]);
   });
 });

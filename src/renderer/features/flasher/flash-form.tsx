@@ -1,11 +1,12 @@
 /**
  * The flash form: port, chip, baud, erase/verify, and one row per firmware file with its flash
  * address (empty: the hub decides, e.g. a single app image goes to 0x10000). Presentational: the
- * page passes the submit action in.
+ * page passes the submit action and the hub's refusal in.
  */
 import { useState, type ReactNode } from 'react';
 import type { FlashFileInput, FlashOptionsInput, PortView } from '../../api/flasher-api';
-import { parseAddressText } from './job-format';
+import type { SubmitError } from './flasher-store';
+import { formatBytes, ownerLabel, parseAddressText } from './job-format';
 
 const CHIPS = [
   'auto',
@@ -28,6 +29,8 @@ interface FileRow {
 export function FlashForm(props: {
   ports: PortView[];
   submitting: boolean;
+  submitError: SubmitError | null;
+  onChange(): void;
   onSubmit(files: FlashFileInput[], options: FlashOptionsInput): void;
 }): ReactNode {
   const [port, setPort] = useState('');
@@ -36,10 +39,21 @@ export function FlashForm(props: {
   const [eraseAll, setEraseAll] = useState(false);
   const [verify, setVerify] = useState(true);
   const [rows, setRows] = useState<FileRow[]>([]);
-  const chosenPort = port || props.ports.find((p) => !p.owner)?.path || '';
+  // The user's pick while it is still listed; else the first free port.
+  const listed = props.ports.some((p) => p.path === port);
+  const chosenPort = listed ? port : (props.ports.find((p) => !p.owner)?.path ?? '');
+  const chosen = props.ports.find((p) => p.path === chosenPort);
   const badRow = rows.find((r) => parseAddressText(r.address) === null);
+  const change = <T,>(set: (v: T) => void) => {
+    return (v: T): void => {
+      set(v);
+      props.onChange();
+    };
+  };
 
   const submit = (): void => {
+    // Stick to this port: once it is busy with the job, the default must not jump to another board.
+    setPort(chosenPort);
     const files: FlashFileInput[] = rows.map((r) => {
       const address = parseAddressText(r.address);
       return {
@@ -58,40 +72,59 @@ export function FlashForm(props: {
     props.onSubmit(files, options);
   };
 
+  let blocker: string | null = null;
+  if (props.ports.length === 0) blocker = 'No serial port to flash: plug a board in, then Refresh.';
+  else if (chosenPort === '') blocker = 'Every port is in use: wait for a job to finish.';
+  else if (chosen?.owner) blocker = `${chosenPort} is in use by ${ownerLabel(chosen.owner)}.`;
+  else if (rows.length === 0) blocker = 'Choose a firmware file.';
+
   return (
-    <section className="panel" aria-label="Flash firmware">
-      <div className="panel-head">
-        <h2>Flash firmware</h2>
-      </div>
+    <section className="card panel" aria-labelledby="flash-form-title">
+      <header className="panel-head">
+        <h2 id="flash-form-title">Flash firmware</h2>
+      </header>
       <div className="flasher-form">
-        <label className="field">
+        <label className="field flasher-port">
           Port
           <select
             className="input"
             value={chosenPort}
-            onChange={(e) => setPort(e.target.value)}
+            disabled={props.ports.length === 0}
+            onChange={(e) => change(setPort)(e.target.value)}
             data-testid="flash-port"
           >
+            {props.ports.length === 0 && <option value="">No ports found</option>}
             {props.ports.map((p) => (
               <option key={p.path} value={p.path} disabled={p.owner !== null}>
-                {p.path} {p.owner ? `(busy: ${p.owner.kind})` : ''}
+                {p.path}
+                {p.owner ? ` (in use: ${ownerLabel(p.owner)})` : ''}
               </option>
             ))}
           </select>
         </label>
         <label className="field">
           Chip
-          <select className="input" value={chip} onChange={(e) => setChip(e.target.value)}>
+          <select
+            className="input"
+            value={chip}
+            onChange={(e) => change(setChip)(e.target.value)}
+            data-testid="flash-chip"
+          >
             {CHIPS.map((c) => (
               <option key={c} value={c}>
-                {c}
+                {c === 'auto' ? 'Detect (ESP)' : c}
               </option>
             ))}
           </select>
         </label>
         <label className="field">
           Baud
-          <select className="input" value={baud} onChange={(e) => setBaud(Number(e.target.value))}>
+          <select
+            className="input"
+            value={baud}
+            onChange={(e) => change(setBaud)(Number(e.target.value))}
+            data-testid="flash-baud"
+          >
             {BAUDS.map((b) => (
               <option key={b} value={b}>
                 {b}
@@ -99,57 +132,106 @@ export function FlashForm(props: {
             ))}
           </select>
         </label>
-        <label className="field">
+        <label className="check">
           <input
             type="checkbox"
             checked={eraseAll}
-            onChange={(e) => setEraseAll(e.target.checked)}
-          />{' '}
-          Erase all
+            onChange={(e) => change(setEraseAll)(e.target.checked)}
+          />
+          Erase whole flash first
         </label>
-        <label className="field">
-          <input type="checkbox" checked={verify} onChange={(e) => setVerify(e.target.checked)} />{' '}
-          Verify
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={verify}
+            onChange={(e) => change(setVerify)(e.target.checked)}
+          />
+          Verify after writing
         </label>
       </div>
       <div className="stack">
         <label className="field">
-          Firmware files (.bin, .hex, fw.zip, manifest.json)
+          Firmware files
+          <span className="muted small">
+            .bin images with their flash addresses, an Intel .hex, a Mongoose OS fw.zip, or an ESP
+            Web Tools manifest.json with its images
+          </span>
           <input
+            className="flasher-file"
             type="file"
             multiple
+            accept=".bin,.hex,.zip,.json"
             data-testid="flash-files"
             onChange={(e) => {
               const picked = Array.from(e.target.files ?? []);
-              setRows(picked.map((file) => ({ file, address: '' })));
+              change(setRows)(picked.map((file) => ({ file, address: '' })));
             }}
           />
         </label>
-        {rows.map((r, i) => (
-          <div key={`${r.file.name}-${i}`} className="copy-row">
-            <span className="mono">{r.file.name}</span>
-            <span className="muted small">{r.file.size} bytes</span>
-            <input
-              className="input"
-              placeholder="address, e.g. 0x10000"
-              aria-label={`Flash address of ${r.file.name}`}
-              value={r.address}
-              onChange={(e) =>
-                setRows(rows.map((x, j) => (j === i ? { ...x, address: e.target.value } : x)))
-              }
-            />
-          </div>
-        ))}
+        {rows.length > 0 && (
+          <table className="flasher-table flasher-files" data-testid="flash-file-rows">
+            <thead>
+              <tr>
+                <th>File</th>
+                <th>Size</th>
+                <th>Flash address</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r, i) => (
+                <tr key={`${r.file.name}-${i}`}>
+                  <td className="mono">{r.file.name}</td>
+                  <td className="muted">{formatBytes(r.file.size)}</td>
+                  <td>
+                    <input
+                      className="input mono flasher-address"
+                      placeholder="auto"
+                      aria-label={`Flash address of ${r.file.name}`}
+                      aria-invalid={parseAddressText(r.address) === null}
+                      value={r.address}
+                      data-testid="flash-address"
+                      onChange={(e) =>
+                        change(setRows)(
+                          rows.map((x, j) => (j === i ? { ...x, address: e.target.value } : x)),
+                        )
+                      }
+                    />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {rows.length > 0 && (
+          <p className="muted small">
+            Leave the address empty to let the hub decide (a single app image goes to 0x10000; .hex,
+            fw.zip and manifests carry their own).
+          </p>
+        )}
         {badRow && (
           <p className="form-error">{`"${badRow.address}" is not an address (use 0x1000 or 4096)`}</p>
         )}
-        <div className="row-actions">
+        {props.submitError && (
+          <div className="notice notice-error flasher-error" role="alert" data-testid="flash-error">
+            <span className="flasher-code">{props.submitError.code || 'network'}</span>
+            <span>Not flashed: {props.submitError.message}</span>
+            {props.submitError.hint && (
+              <span className="flasher-hint" data-testid="flash-error-hint">
+                {props.submitError.hint}
+              </span>
+            )}
+          </div>
+        )}
+        <div className="row-actions flasher-actions">
+          {blocker && (
+            <span className="muted small" data-testid="flash-blocker">
+              {blocker}
+            </span>
+          )}
           <button
             type="button"
             className="btn btn-primary"
-            disabled={
-              props.submitting || rows.length === 0 || chosenPort === '' || badRow !== undefined
-            }
+            disabled={props.submitting || blocker !== null || badRow !== undefined}
             onClick={submit}
             data-testid="flash-submit"
           >

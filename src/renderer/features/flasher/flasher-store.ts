@@ -7,6 +7,8 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { FlashState } from '../../../shared/flash-state';
 import type { Notification } from '../../../shared/types';
+import { toApiError } from '../../api/api-error';
+import { refusalHint, splitHint } from './job-format';
 import type {
   FlasherApi,
   FlashFileInput,
@@ -15,15 +17,26 @@ import type {
   PortView,
 } from '../../api/flasher-api';
 
+/** Why the hub refused the last flash request, shown beside the Flash button until the next one. */
+export interface SubmitError {
+  /** Catalog code (src/shared/errors.ts), 0 when the hub was not reached. */
+  code: number;
+  message: string;
+  hint?: string;
+}
+
 export interface FlasherState {
   ports: PortView[];
   /** Newest first. */
   jobs: JobView[];
   loading: boolean;
   submitting: boolean;
+  /** Why ports and jobs could not be loaded. */
   error: string | null;
+  submitError: SubmitError | null;
   refresh(): Promise<void>;
   flash(files: FlashFileInput[], options: FlashOptionsInput): Promise<string | null>;
+  clearSubmitError(): void;
   cancel(id: string): Promise<void>;
   applyNotifications(batch: readonly Notification[]): void;
 }
@@ -32,6 +45,7 @@ export type FlasherStore = StoreApi<FlasherState>;
 
 export interface FlasherDeps {
   api: FlasherApi;
+  /** Failed calls other than the flash request itself (that one stays on the form). */
   reportError(error: unknown, context: string): void;
 }
 
@@ -62,9 +76,15 @@ export function applyFlashNotifications(
     let state: FlashState | null = null;
     if (n.name === 'flash.state' && isState(d.state)) state = d.state;
     else if (n.name === 'flash.progress') {
-      const p = n.data as { bytes?: unknown; total?: unknown };
+      const p = n.data as { bytes?: unknown; total?: unknown; file?: unknown; files?: unknown };
       if (typeof p.bytes === 'number' && typeof p.total === 'number') {
-        state = { state: 'writing', bytes: p.bytes, total: p.total };
+        state = {
+          state: 'writing',
+          bytes: p.bytes,
+          total: p.total,
+          ...(typeof p.file === 'number' && { file: p.file }),
+          ...(typeof p.files === 'number' && { files: p.files }),
+        };
       }
     }
     if (!state) continue;
@@ -88,6 +108,7 @@ export function createFlasherStore(deps: FlasherDeps): FlasherStore {
     loading: false,
     submitting: false,
     error: null,
+    submitError: null,
 
     async refresh() {
       set({ loading: true });
@@ -100,17 +121,28 @@ export function createFlasherStore(deps: FlasherDeps): FlasherStore {
     },
 
     async flash(files, options) {
-      set({ submitting: true });
+      set({ submitting: true, submitError: null });
       try {
         const id = await deps.api.flash(files, options);
         set({ submitting: false });
         await get().refresh();
         return id;
       } catch (e) {
-        set({ submitting: false });
-        deps.reportError(e, 'Flash');
+        const err = toApiError(e);
+        const split = splitHint(err.message);
+        const hint = split.hint ?? refusalHint(err.code);
+        set({
+          submitting: false,
+          submitError: { code: err.code, message: split.message, ...(hint ? { hint } : {}) },
+        });
+        // The port list may be stale (a port gone or taken elsewhere): show the hub's view.
+        void get().refresh();
         return null;
       }
+    },
+
+    clearSubmitError() {
+      if (get().submitError) set({ submitError: null });
     },
 
     async cancel(id) {

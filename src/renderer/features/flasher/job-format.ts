@@ -1,4 +1,4 @@
-/** Pure helpers for the flasher page: address input, state labels, progress. */
+/** Pure helpers for the flasher page: address input, state labels, progress, sizes, hints. */
 import type { FlashState } from '../../../shared/flash-state';
 
 /** '' -> undefined (let the hub decide), '0x1000' / '4096' -> number, anything else -> null. */
@@ -23,7 +23,10 @@ export function stateLabel(s: FlashState): string {
     case 'erasing':
       return 'Erasing';
     case 'writing':
-      return `Writing ${progressPercent(s)}%`;
+      // The percentage stands beside the bar; name the file when there are several.
+      return s.files !== undefined && s.files > 1 && s.file !== undefined
+        ? `Writing file ${s.file + 1} of ${s.files}`
+        : 'Writing';
     case 'verifying':
       return 'Verifying';
     case 'resetting':
@@ -35,7 +38,7 @@ export function stateLabel(s: FlashState): string {
     case 'done':
       return `Done in ${(s.durationMs / 1000).toFixed(1)} s`;
     case 'failed':
-      return `Failed (${s.code})`;
+      return 'Failed';
     case 'cancelled':
       return 'Cancelled';
   }
@@ -55,6 +58,81 @@ export function progressPercent(s: FlashState): number {
   return 0;
 }
 
+/** Steps before any byte is written: their length is unknown, so the bar is indeterminate. */
+export function isPreparing(s: FlashState): boolean {
+  return (
+    s.state === 'detecting' ||
+    s.state === 'connecting' ||
+    s.state === 'uploading_stub' ||
+    s.state === 'erasing'
+  );
+}
+
 export function isActive(s: FlashState): boolean {
   return s.state !== 'done' && s.state !== 'failed' && s.state !== 'cancelled';
+}
+
+/** The tone a state is shown in (design system colours: ok, danger, accent, muted). */
+export function stateTone(s: FlashState): 'ok' | 'danger' | 'active' | 'muted' {
+  if (s.state === 'done') return 'ok';
+  if (s.state === 'failed') return 'danger';
+  if (s.state === 'cancelled') return 'muted';
+  return 'active';
+}
+
+/** 65536 -> '64 KB', 1536 -> '1.5 KB', 300 -> '300 B' (binary units, as flash sizes are). */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KB', 'MB', 'GB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  const text = v >= 100 || Number.isInteger(v) ? String(Math.round(v)) : v.toFixed(1);
+  return `${text} ${units[i] ?? 'GB'}`;
+}
+
+/** 0x10000 -> '0x10000'. */
+export function formatAddress(address: number): string {
+  return `0x${address.toString(16)}`;
+}
+
+/**
+ * What to do about a refused flash request, by catalog code (src/shared/errors.ts). The hub's REST
+ * error carries only code and message; the checks that have a hint of their own put it in the message.
+ */
+export function refusalHint(code: number): string | undefined {
+  switch (code) {
+    case 4093:
+      return 'Wait for the job on this port to finish, or cancel it; close any serial monitor on it.';
+    case 4044:
+      return 'Plug the board in, press Refresh and pick its port from the list.';
+    case 413:
+    case 4132:
+      return 'The file is larger than the hub accepts or the flash holds: check you picked the right build.';
+    case 401:
+      return 'The hub no longer accepts this key: log out and paste the master key again.';
+    case 0:
+      return 'The hub is not reachable: check it is still running, then try again.';
+    default:
+      return undefined;
+  }
+}
+
+/** Who holds a port, as the page says it: 'flash job j1a2b', 'monitor m3c4d', 'bench b5'. */
+export function ownerLabel(owner: { kind: string; id: string }): string {
+  return `${owner.kind === 'flash' ? 'flash job' : owner.kind} ${owner.id}`;
+}
+
+/**
+ * Splits a refusal's message from the hint the hub appended to it. The REST error body has only
+ * code and message, so the flasher's pre-flight checks send `message (hint.)` (job-errors.ts); a
+ * message without such a trailing sentence comes back whole.
+ */
+export function splitHint(message: string): { message: string; hint?: string } {
+  const m = /^(.+?) \(([^()]+\.)\)$/s.exec(message);
+  if (!m?.[1] || !m[2]) return { message };
+  return { message: m[1], hint: m[2] };
 }

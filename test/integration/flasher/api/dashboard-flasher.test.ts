@@ -37,7 +37,7 @@ afterEach(() => {
 async function setup() {
   const api = createFlasherApi({
     baseUrl: t.http,
-    notifyUrl: `${t.ws}/api/v2/notify?access_token=${t.key}`,
+    key: t.key,
     createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
   });
   const errors: string[] = [];
@@ -102,7 +102,13 @@ describe('dashboard flasher page logic', () => {
         port: rig.host,
       });
     expect(id).toBeNull();
-    expect(errors[0]).toMatch(/^Flash: .*0x1000/);
+    // A refused request is shown on the form (with the hub's hint split off), not as a toast.
+    expect(errors).toEqual([]);
+    expect(store.getState().submitError).toMatchObject({
+      code: 4003,
+      message: expect.stringMatching(/0x1000/),
+      hint: expect.stringMatching(/sector/),
+    });
     expect(store.getState().submitting).toBe(false);
     expect(parseAddressText('')).toBeUndefined();
     expect(parseAddressText('0x1000')).toBe(0x1000);
