@@ -77,14 +77,26 @@ export class DeviceService {
   }
 
   get(id: string): DeviceObject {
-    const rec = this.store.devices.get(id);
+    const rec = this.record(id);
     if (!rec) throw new HubError('device_not_found', `no device '${id}'`);
     return this.toObject(rec);
   }
 
   find(id: string): DeviceObject | undefined {
-    const rec = this.store.devices.get(id);
+    const rec = this.record(id);
     return rec ? this.toObject(rec) : undefined;
+  }
+
+  /**
+   * The registry row, with the cached shadow when there is one instead of a parse of the stored
+   * copy (which the cache supersedes anyway). Every `updated` notification reads the device this
+   * way, so it is on the path of every shadow change.
+   */
+  private record(id: string): DeviceRecord | undefined {
+    const cached = this.shadows.get(id);
+    if (cached === undefined) return this.store.devices.get(id);
+    const meta = this.store.devices.getMeta(id);
+    return meta ? { ...meta, shadow: cached } : undefined;
   }
 
   /** Authenticates a device password (PROTOCOL.md 1). */

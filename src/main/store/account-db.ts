@@ -20,6 +20,6 @@ export class AccountDb {
 
   /** Inserts one row of the `data` table; resolves once committed. */
   insertData(deviceId: string, topic: string, message: string): Promise<void> {
-    return this.committer.write(() => void this.insertStmt.run(deviceId, topic, message));
+    return this.committer.writeStatement(this.insertStmt, deviceId, topic, message);
   }
 }

@@ -18,6 +18,18 @@ export interface DeviceRecord {
   last_seen: number;
 }
 
+/** A registry row without its shadow, for callers that hold the current shadow already. */
+export type DeviceMeta = Omit<DeviceRecord, 'shadow'>;
+
+interface MetaRow {
+  id: string;
+  name: string;
+  token: string;
+  acl: string;
+  created: number;
+  last_seen: number;
+}
+
 interface Row {
   id: string;
   name: string;
@@ -40,7 +52,19 @@ function fromRow(row: Row): DeviceRecord {
   };
 }
 
+function metaFromRow(row: MetaRow): DeviceMeta {
+  return {
+    id: row.id,
+    name: row.name,
+    token: row.token,
+    acl: JSON.parse(row.acl) as DeviceAcl,
+    created: row.created,
+    last_seen: row.last_seen,
+  };
+}
+
 const COLUMNS = 'id, name, token, acl, shadow, created, last_seen';
+const META_COLUMNS = 'id, name, token, acl, created, last_seen';
 
 export class DevicesRepo {
   private readonly stmts;
@@ -51,6 +75,7 @@ export class DevicesRepo {
   ) {
     this.stmts = {
       get: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM devices WHERE id = ?`),
+      getMeta: db.prepare<[string], MetaRow>(`SELECT ${META_COLUMNS} FROM devices WHERE id = ?`),
       byHash: db.prepare<[Buffer], Row>(`SELECT ${COLUMNS} FROM devices WHERE token_hash = ?`),
       all: db.prepare<[], Row>(`SELECT ${COLUMNS} FROM devices ORDER BY created, id`),
       count: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM devices'),
@@ -69,6 +94,15 @@ export class DevicesRepo {
   get(id: string): DeviceRecord | undefined {
     const row = this.stmts.get.get(id);
     return row ? fromRow(row) : undefined;
+  }
+
+  /**
+   * The row without its shadow, for a caller that has the current shadow cached and would parse
+   * the stored copy (up to 8 KB) only to throw it away.
+   */
+  getMeta(id: string): DeviceMeta | undefined {
+    const row = this.stmts.getMeta.get(id);
+    return row ? metaFromRow(row) : undefined;
   }
 
   /** Finds the device whose password this is (PROTOCOL.md 1 auth), comparing in constant time. */
@@ -101,20 +135,19 @@ export class DevicesRepo {
   }
 
   rename(id: string, name: string): Promise<void> {
-    return this.committer.write(() => void this.stmts.rename.run(name, id));
+    return this.committer.writeStatement(this.stmts.rename, name, id);
   }
 
   setAcl(id: string, acl: DeviceAcl): Promise<void> {
-    return this.committer.write(() => void this.stmts.setAcl.run(JSON.stringify(acl), id));
+    return this.committer.writeStatement(this.stmts.setAcl, JSON.stringify(acl), id);
   }
 
   setShadow(id: string, shadow: ShadowDoc): Promise<void> {
-    const text = JSON.stringify(shadow);
-    return this.committer.write(() => void this.stmts.setShadow.run(text, id));
+    return this.committer.writeStatement(this.stmts.setShadow, JSON.stringify(shadow), id);
   }
 
   setLastSeen(id: string, unixSec: number): Promise<void> {
-    return this.committer.write(() => void this.stmts.setLastSeen.run(unixSec, id));
+    return this.committer.writeStatement(this.stmts.setLastSeen, unixSec, id);
   }
 
   remove(id: string): boolean {

@@ -47,7 +47,7 @@ export class LogRepo {
 
   append(n: Notification, nowMs: number): Promise<void> {
     const data = JSON.stringify(n.data ?? null);
-    return this.committer.write(() => void this.insertStmt.run(nowMs, n.name, n.id, data));
+    return this.committer.writeStatement(this.insertStmt, nowMs, n.name, n.id, data);
   }
 
   /** Newest last: the `limit` entries just before the `start` newest ones that match. */

@@ -1,0 +1,305 @@
+/**
+ * Connection storm: N simulated devices connect to a freshly booted hub at once and finish their
+ * session steps (PROTOCOL.md 1). Measures the time until all are online and all have their
+ * Sys.GetInfo result committed, the hub's RSS before and after (its own process: /proc VmRSS),
+ * and RSS per device. Goal (issue): 10,000 devices under 1 GB of hub RSS.
+ *
+ * Run alone: node --import tsx bench/connection-storm.ts --devices 10000 [--ramp 0] [--cpu-prof DIR]
+ *
+ * Method: the devices are registered through REST on a first hub process; that hub is stopped and
+ * a second one boots on the same data dir, so "RSS before" is a hub that knows N devices and has
+ * no garbage from registering them. The load generator (`fleetbench sim`) is a third process.
+ */
+import { parseArgs } from 'node:util';
+import { startHubProcess } from './bench-hub';
+import { startSimProcess } from './bench-sim';
+import { createDevices, writePasswords } from './bench-devices';
+import { HubClient } from './http-json';
+import { hubStatus, droppedFrames } from './hub-status';
+import { watchStorm } from './storm-watch';
+import { openNotifyStream, type NotifyStream } from './notify-stream';
+import { cpuShare, cpuTimeMs, resetPeak, RssSampler } from './proc-stats';
+import { makeTempDir } from './temp-dir';
+import { monotonicUs, profileOf, type ProfileWindow } from './cpu-profile-summary';
+import { fmtInt, fmtMiB, type BenchReport } from './bench-report';
+import { intFlag, isMain, runMain } from './bench-main';
+
+export interface StormOptions {
+  devices: number;
+  /** Devices started per second by the load generator; 0 = all at once (a real storm). */
+  ramp: number;
+  /** Rest after the storm before "RSS after" is read. Default 3 s. */
+  settleMs?: number;
+  /** Give up waiting for the storm after this long. Default 30 s + 10 ms per device. */
+  timeoutMs?: number;
+  cpuProfDir?: string;
+  log?: (line: string) => void;
+}
+
+export interface StormResult {
+  devices: number;
+  ramp: number;
+  registerMs: number;
+  /** From the sim's "connecting" line until the hub had N sessions (polled every 100 ms). */
+  onlineMs: number;
+  /** ... until the hub had received N Sys.GetInfo replies. */
+  repliedMs: number;
+  /** ... until a device list showed reported.ota committed on all N (an upper bound). */
+  readyMs: number;
+  simReadyLine: string;
+  rssBootKb: number;
+  rssBeforeKb: number;
+  rssAfterKb: number;
+  /** Largest RSS during the storm (VmHWM after a reset, or sampled). */
+  peakKb: number;
+  hubCpuShare: number;
+  simCpuShare: number;
+  hubOnline: number;
+  /** Frames a `/api/v2/notify` subscriber (an open dashboard) received during the run. */
+  dashboardFrames: number;
+  /** Its close code if the hub dropped it (1013: too slow), else null. */
+  dashboardClosed: number | null;
+  hubFramesIn: number;
+  hubFramesOut: number;
+  hubDropped: number;
+  simCommand: string;
+  /** Hot spots of the hub during the storm, with --cpu-prof. */
+  profile: string | null;
+}
+
+/** The goal applies to 10,000 devices; smaller runs report their numbers without a verdict. */
+export const STORM_GOAL_DEVICES = 10_000;
+export const STORM_GOAL_RSS_KB = 1024 * 1024;
+
+export async function runConnectionStorm(o: StormOptions): Promise<StormResult> {
+  const log = o.log ?? (() => undefined);
+  const timeoutMs = o.timeoutMs ?? 30_000 + o.devices * 10;
+  const tmp = makeTempDir('fb-bench-storm-');
+  const dataDir = tmp.file('data');
+  try {
+    // 1. Register the devices on a first hub, then stop it.
+    log(`storm: registering ${o.devices} devices`);
+    const { ids, ms: registerMs } = await registerDevices(
+      dataDir,
+      o.devices,
+      tmp.file('passwords.txt'),
+    );
+
+    // 2. Boot the hub under test on that data dir and let it settle.
+    const hub = await startHubProcess({
+      dataDir,
+      ...(o.cpuProfDir !== undefined && { cpuProfDir: o.cpuProfDir }),
+      onLine: (l) => log(`  [hub] ${l}`),
+    });
+    const client = new HubClient(hub.http, hub.key, 4);
+    let sim: ReturnType<typeof startSimProcess> | null = null;
+    let dashboard: NotifyStream | null = null;
+    let window: ProfileWindow | null = null;
+    let sampler: RssSampler | null = null;
+    let result: StormResult;
+    try {
+      const rssBootKb = hub.memory().rssKb;
+      await sleep(2000);
+      // An open dashboard: counts what the hub sends it, and notes whether it was dropped.
+      let dashboardFrames = 0;
+      let dashboardClosed: number | null = null;
+      dashboard = await openNotifyStream(hub.ws, hub.key, () => dashboardFrames++);
+      void dashboard.closed.then((code) => (dashboardClosed ??= code));
+      const rssBeforeKb = hub.memory().rssKb;
+      const peakReset = resetPeak(hub.pid);
+      sampler = new RssSampler(hub.pid, 100);
+      log(
+        `storm: hub RSS ${fmtMiB(rssBeforeKb)} with ${o.devices} devices registered; starting sim`,
+      );
+
+      // 3. The storm.
+      sim = startSimProcess({
+        url: hub.deviceUrl,
+        passwordsFile: tmp.file('passwords.txt'),
+        count: o.devices,
+        ramp: o.ramp,
+        maxSeconds: Math.ceil(timeoutMs / 1000) + 120,
+      });
+      const t0 = await sim.started(60_000);
+      const fromUs = monotonicUs() - Math.round((performance.now() - t0) * 1000);
+      const hubCpu0 = cpuTimeMs(hub.pid);
+      const simCpu0 = cpuTimeMs(sim.child.pid);
+      const times = await watchStorm(client, ids, timeoutMs, (online, replied) =>
+        log(`storm: ${online} sessions, ${replied} Sys.GetInfo replies of ${o.devices}`),
+      );
+      const tEnd = times.allRepliedAt;
+      window = { fromUs, toUs: fromUs + Math.round((tEnd - t0) * 1000) };
+      const hubCpuShare = cpuShare(hubCpu0, cpuTimeMs(hub.pid), performance.now() - t0);
+      const simCpuShare = cpuShare(simCpu0, cpuTimeMs(sim.child.pid), performance.now() - t0);
+      const simReadyLine = await sim.allReadyLine(30_000).catch(() => '(no line from the sim)');
+
+      // 4. At rest: the memory the hub keeps for N live sessions. A device whose first attempt
+      // timed out in the listen queue may have been kicked by its own late upgrade (one session
+      // per device) and reconnects after its back-off: wait for all N again, bounded.
+      await sleep(o.settleMs ?? 3000);
+      const deadline = performance.now() + 90_000;
+      let status = await hubStatus(client);
+      while (status.online < o.devices && performance.now() < deadline) {
+        await sleep(1000);
+        status = await hubStatus(client);
+      }
+      const after = hub.memory();
+      const sampledPeak = sampler.stop();
+      log(`storm: ${o.devices} ready in ${(times.verifiedAt - t0).toFixed(0)} ms`);
+      result = {
+        devices: o.devices,
+        ramp: o.ramp,
+        registerMs,
+        onlineMs: times.allOnlineAt - t0,
+        repliedMs: times.allRepliedAt - t0,
+        readyMs: times.verifiedAt - t0,
+        simReadyLine,
+        rssBootKb,
+        rssBeforeKb,
+        rssAfterKb: after.rssKb,
+        peakKb: peakReset ? Math.max(after.hwmKb, sampledPeak) : sampledPeak,
+        hubCpuShare,
+        simCpuShare,
+        hubOnline: status.online,
+        hubFramesIn: status.frames.framesIn,
+        hubFramesOut: status.frames.framesOut,
+        hubDropped: droppedFrames(status),
+        dashboardFrames,
+        dashboardClosed,
+        simCommand: sim.command.replace(hub.deviceUrl, 'ws://127.0.0.1:PORT/api/v2/rpc'),
+        profile: null,
+      };
+    } finally {
+      sampler?.stop();
+      await dashboard?.close();
+      client.close();
+      await sim?.stop();
+      await hub.stop();
+    }
+    // The profile is written when the hub exits.
+    result.profile = window ? profileOf(o.cpuProfDir, hub.pid, [window]) : null;
+    return result;
+  } finally {
+    tmp.remove();
+  }
+}
+
+/** Registers `count` devices through REST on a hub process that is stopped again afterwards. */
+async function registerDevices(
+  dataDir: string,
+  count: number,
+  passwordsFile: string,
+): Promise<{ ids: string[]; ms: number }> {
+  const hub = await startHubProcess({ dataDir });
+  const client = new HubClient(hub.http, hub.key, 32);
+  try {
+    const created = await createDevices(client, count, { concurrency: 32 });
+    writePasswords(passwordsFile, created.devices);
+    return { ids: created.devices.map((d) => d.id), ms: created.ms };
+  } finally {
+    client.close();
+    await hub.stop();
+  }
+}
+
+export function stormCommand(devices: number, ramp: number): string {
+  return `node --import tsx bench/connection-storm.ts --devices ${devices} --ramp ${ramp}`;
+}
+
+/**
+ * `goalRun`: this run stands for the goal (10,000 devices under 1 GB); other sizes report their
+ * numbers without a goal row. A smaller goal run (run-all --quick) is "not measured at scale".
+ */
+export function stormReport(
+  r: StormResult,
+  goalRun = r.devices >= STORM_GOAL_DEVICES,
+): BenchReport {
+  const perDeviceKb = (r.rssAfterKb - r.rssBeforeKb) / r.devices;
+  const atScale = r.devices >= STORM_GOAL_DEVICES;
+  return {
+    title: `Connection storm, ${fmtInt(r.devices)} devices`,
+    metrics: [
+      ['Devices', fmtInt(r.devices)],
+      ['Start rate', r.ramp === 0 ? 'all at once' : `${fmtInt(r.ramp)}/s`],
+      ['Time to all N sessions open (hub `online` count)', `${(r.onlineMs / 1000).toFixed(2)} s`],
+      [
+        'Time to all N Sys.GetInfo replies received by the hub',
+        `${(r.repliedMs / 1000).toFixed(2)} s`,
+      ],
+      [
+        'Time to all session steps done (reported.ota committed on every device; upper bound)',
+        `${(r.readyMs / 1000).toFixed(2)} s`,
+      ],
+      ['Devices through their session steps per second', fmtInt(r.devices / (r.readyMs / 1000))],
+      ['Load generator', r.simReadyLine],
+      ['Hub RSS idle after boot', fmtMiB(r.rssBootKb)],
+      ['Hub RSS before the storm (N registered, 0 online)', fmtMiB(r.rssBeforeKb)],
+      ['Hub RSS at rest after the storm (N online)', fmtMiB(r.rssAfterKb)],
+      ['Hub peak RSS during the storm', fmtMiB(r.peakKb)],
+      ['RSS per connected device (after - before) / N', `${perDeviceKb.toFixed(1)} KiB`],
+      ['Hub CPU during the storm', `${(r.hubCpuShare * 100).toFixed(0)}% of one core`],
+      ['Load generator CPU during the storm', `${(r.simCpuShare * 100).toFixed(0)}% of one core`],
+      [
+        'An open dashboard (`/api/v2/notify` subscriber) during the storm',
+        r.dashboardClosed === null
+          ? `kept; received ${fmtInt(r.dashboardFrames)} notifications`
+          : `dropped by the hub (close code ${r.dashboardClosed}${r.dashboardClosed === 1013 ? ': too slow' : ''}) after ${fmtInt(r.dashboardFrames)} notifications`,
+      ],
+      [
+        'Hub says online / frames in / out / dropped',
+        `${fmtInt(r.hubOnline)} / ${fmtInt(r.hubFramesIn)} / ${fmtInt(r.hubFramesOut)} / ${fmtInt(r.hubDropped)}`,
+      ],
+      [
+        'Registering the devices (REST, 32 in flight; not part of the storm)',
+        `${(r.registerMs / 1000).toFixed(1)} s`,
+      ],
+    ],
+    goals: goalRun
+      ? [
+          {
+            goal: `${fmtInt(STORM_GOAL_DEVICES)} devices under 1 GB hub RSS`,
+            measured: `${fmtInt(r.devices)} devices: ${fmtMiB(Math.max(r.rssAfterKb, r.peakKb))} peak`,
+            pass: atScale ? Math.max(r.rssAfterKb, r.peakKb) < STORM_GOAL_RSS_KB : null,
+          },
+        ]
+      : [],
+    ...(r.profile !== null && { profile: r.profile }),
+    command: stormCommand(r.devices, r.ramp),
+    notes: [
+      'Hub: `fleetbench serve` as a child process on a data dir where the devices were registered by an earlier hub process (so "before" carries no garbage from registering them).',
+      `Load: \`${r.simCommand}\` in its own process; the clock starts at its "connecting" line (devices built, sockets opening).`,
+      'Progress is read over REST, which cannot drop a slow reader: `GET /api/v2/hub` every 100 ms (sessions; frames received, each simulated device sending exactly one, its Sys.GetInfo reply), then `GET /api/v2/devices` every 500 ms until every device shows `shadow.state.reported.ota` (steps 1-3 committed; fresh devices have no delta and no spool). That last time is an upper bound: it includes the list request.',
+      'RSS is VmRSS of the hub process; peak is VmHWM reset just before the storm, plus 100 ms sampling.',
+    ],
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+if (isMain(import.meta.url)) {
+  const { values } = parseArgs({
+    options: {
+      devices: { type: 'string' },
+      ramp: { type: 'string' },
+      'cpu-prof': { type: 'string' },
+    },
+  });
+  const devices = intFlag(values.devices, 'devices', 1000, 1);
+  runMain(
+    async () => {
+      const r = await runConnectionStorm({
+        devices,
+        ramp: intFlag(values.ramp, 'ramp', 0),
+        ...(values['cpu-prof'] !== undefined && { cpuProfDir: values['cpu-prof'] }),
+        log: (l) => console.log(l),
+      });
+      const rep = stormReport(r);
+      for (const [k, v] of rep.metrics) console.log(`${k}: ${v}`);
+      for (const g of rep.goals) console.log(`goal: ${g.goal}: ${g.measured}: ${g.pass ?? 'n/a'}`);
+      if (rep.profile) console.log(`\n${rep.profile}`);
+    },
+    600_000 + devices * 30,
+  );
+}

@@ -1,0 +1,88 @@
+/**
+ * What Linux says about a process: resident memory (`/proc/<pid>/status` VmRSS, VmHWM) and CPU
+ * time (`/proc/<pid>/stat` utime + stime). The hub runs as a child process so these numbers are
+ * the hub's alone, not the load generator's.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+
+export interface MemorySample {
+  /** Resident set size now, KiB. */
+  rssKb: number;
+  /** Peak resident set size since start or since the last resetPeak(), KiB. */
+  hwmKb: number;
+}
+
+/** Clock ticks per second of utime/stime; 100 on every Linux this runs on (getconf CLK_TCK). */
+const CLOCK_TICKS = 100;
+
+export function readMemory(pid: number): MemorySample {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return { rssKb: statusField(status, 'VmRSS'), hwmKb: statusField(status, 'VmHWM') };
+}
+
+/**
+ * Resets VmHWM to the current RSS (`echo 5 > /proc/<pid>/clear_refs`), so a later peak belongs to
+ * the phase being measured. Returns false where the kernel does not allow it.
+ */
+export function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** User + system CPU time of the process so far, in milliseconds. */
+export function cpuTimeMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Field 2 (comm) may contain spaces; fields after its closing parenthesis are space-separated.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // rest[0] is field 3 (state), so utime (field 14) is rest[11] and stime (15) is rest[12].
+  const utime = Number(rest[11]);
+  const stime = Number(rest[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) {
+    throw new Error(`cannot read CPU time of process ${pid}`);
+  }
+  return ((utime + stime) * 1000) / CLOCK_TICKS;
+}
+
+/** CPU use between two cpuTimeMs() readings over a wall-clock span, as a share of one core. */
+export function cpuShare(cpuBeforeMs: number, cpuAfterMs: number, wallMs: number): number {
+  return wallMs > 0 ? (cpuAfterMs - cpuBeforeMs) / wallMs : 0;
+}
+
+function statusField(status: string, name: string): number {
+  const m = status.match(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm'));
+  if (!m?.[1]) throw new Error(`no ${name} in /proc status`);
+  return Number(m[1]);
+}
+
+/** Samples RSS every `everyMs` until stopped; keeps the largest value seen. */
+export class RssSampler {
+  maxKb = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly pid: number,
+    everyMs = 200,
+  ) {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), everyMs);
+    this.timer.unref(); // never what keeps a benchmark process alive
+  }
+
+  stop(): number {
+    clearInterval(this.timer);
+    this.sample();
+    return this.maxKb;
+  }
+
+  private sample(): void {
+    try {
+      this.maxKb = Math.max(this.maxKb, readMemory(this.pid).rssKb);
+    } catch {
+      // The process is gone; keep what we have.
+    }
+  }
+}
