@@ -54,6 +54,8 @@ interface Session {
   ws: WebSocket;
   monitor: SerialMonitor;
   lease: PortLease;
+  /** The API key the socket was opened with (revoking the key closes it). */
+  keyId: string;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -84,7 +86,15 @@ export class MonitorEndpoint {
   private readonly symbols = new Map<string, SymbolTable>();
   private closed = false;
 
-  constructor(private readonly deps: MonitorEndpointDeps) {}
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly deps: MonitorEndpointDeps) {
+    this.unsubscribe = deps.keys.onRemoved((id) => {
+      for (const s of this.sessions) {
+        if (s.keyId === id && s.ws.readyState === s.ws.OPEN) s.ws.close(4003, 'API key revoked');
+      }
+    });
+  }
 
   get sessionCount(): number {
     return this.sessions.size;
@@ -115,7 +125,9 @@ export class MonitorEndpoint {
   private async accept(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     if (this.closed) throw new HubError('conflict', 'the hub is shutting down');
     const secret = requestSecret(req);
-    if (secret === null || !this.deps.keys.verify(secret, Math.floor(Date.now() / 1000))) {
+    const key =
+      secret === null ? undefined : this.deps.keys.verify(secret, Math.floor(Date.now() / 1000));
+    if (!key) {
       throw new HubError('unauthorized', secret === null ? 'missing API key' : 'invalid API key');
     }
     const query = Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams);
@@ -145,7 +157,7 @@ export class MonitorEndpoint {
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) =>
-      this.attach({ id, port, ws, monitor, lease }, format),
+      this.attach({ id, port, ws, monitor, lease, keyId: key.id }, format),
     );
   }
 
@@ -193,6 +205,7 @@ export class MonitorEndpoint {
   }
 
   async close(): Promise<void> {
+    this.unsubscribe();
     this.closed = true;
     for (const s of [...this.sessions]) s.ws.terminate();
     await Promise.all([...this.sessions].map((s) => s.monitor.close().catch(() => {})));

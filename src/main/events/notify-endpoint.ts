@@ -4,30 +4,44 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { NotificationBus } from './notification-bus';
 import { attachNotifySocket } from './notify-socket';
 import { requestSecret } from '../gateway/upgrade-auth';
 import { rejectUpgrade } from '../gateway/device-gateway';
 import type { KeysRepo } from '../store/keys-repo';
 
+/** Close code for a stream whose API key was deleted. */
+export const KEY_REVOKED_CLOSE_CODE = 4003;
+
 export class NotifyEndpoint {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  private readonly keyOf = new WeakMap<WebSocket, string>();
+  private readonly unsubscribe: () => void;
   dropped = 0;
 
   constructor(
     private readonly bus: NotificationBus,
     private readonly keys: KeysRepo,
     private readonly maxBufferedBytes: number,
-  ) {}
+  ) {
+    this.unsubscribe = keys.onRemoved((id) => {
+      for (const ws of this.wss.clients) {
+        if (this.keyOf.get(ws) === id) ws.close(KEY_REVOKED_CLOSE_CODE, 'API key revoked');
+      }
+    });
+  }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const secret = requestSecret(req);
-    if (secret === null || !this.keys.verify(secret, Math.floor(Date.now() / 1000))) {
+    const key =
+      secret === null ? undefined : this.keys.verify(secret, Math.floor(Date.now() / 1000));
+    if (!key) {
       rejectUpgrade(socket, 401, 'Unauthorized');
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.keyOf.set(ws, key.id);
       attachNotifySocket(this.bus, ws, {
         maxBufferedBytes: this.maxBufferedBytes,
         onDropped: () => this.dropped++,
@@ -36,6 +50,7 @@ export class NotifyEndpoint {
   }
 
   async close(): Promise<void> {
+    this.unsubscribe();
     for (const ws of this.wss.clients) ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }

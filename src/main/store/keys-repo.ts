@@ -67,6 +67,18 @@ export class KeysRepo {
 
   remove(id: string): boolean {
     this.lastUsedCache.delete(id);
-    return this.stmts.remove.run(id).changes > 0;
+    const removed = this.stmts.remove.run(id).changes > 0;
+    if (removed) for (const l of this.removedListeners) l(id);
+    return removed;
   }
+
+  /**
+   * Called with the id of every key this process deletes, so long-lived sockets opened with it
+   * (notification streams, serial monitors) can be closed: revoking a key revokes its sessions.
+   */
+  onRemoved(listener: (id: string) => void): () => void {
+    this.removedListeners.add(listener);
+    return () => void this.removedListeners.delete(listener);
+  }
+  private readonly removedListeners = new Set<(id: string) => void>();
 }

@@ -109,6 +109,28 @@ describe('API keys (PROTOCOL.md 4)', () => {
     expect((await t.api('GET', '/api/v2/devices')).status).toBe(200);
   });
 
+  it('deleting a key closes the notification streams opened with it, not the others', async () => {
+    const k = await create();
+    const open = (key: string): Promise<WebSocket> =>
+      new Promise((resolve, reject) => {
+        const ws = new WebSocket(`${t.ws}/api/v2/notify?access_token=${encodeURIComponent(key)}`);
+        ws.once('open', () => resolve(ws));
+        ws.once('error', reject);
+      });
+    const doomed = await open(k.key);
+    const kept = await open(t.key);
+    const closed = new Promise<number>((resolve) => doomed.once('close', (code) => resolve(code)));
+    expect((await t.api('DELETE', `/api/v2/keys/${k.id}`)).status).toBe(200);
+    expect(await closed).toBe(4003);
+    // The master key's stream still receives notifications.
+    const got = new Promise<string>((resolve) =>
+      kept.once('message', (d) => resolve(d.toString())),
+    );
+    await t.createDevice({ name: 'after-revoke' });
+    expect(JSON.parse(await got)).toMatchObject({ name: 'created' });
+    kept.close();
+  });
+
   it('404s an unknown key id for GET and DELETE, and a deleted one the second time', async () => {
     for (const method of ['GET', 'DELETE']) {
       const r = await t.api<ErrorBody>(method, '/api/v2/keys/knotakey');
