@@ -96,6 +96,11 @@ export class GroupCommitter {
         try {
           outcomes.push({ ok: true, value: job.single ? job.fn() : this.runAlone(job.fn) });
         } catch (err) {
+          // Some failures end the whole transaction, not just the job (RAISE(ROLLBACK), an
+          // ON CONFLICT ROLLBACK, SQLITE_FULL, IOERR: https://sqlite.org/lang_transaction.html):
+          // the jobs before it are undone, and the jobs after it would each commit on their own
+          // while their callers are told the batch failed. Stop: the whole batch rejects.
+          if (!this.db.inTransaction) throw err;
           outcomes.push({ ok: false, value: err });
         }
       }
@@ -145,7 +150,6 @@ export class GroupCommitter {
     const outcomes: Outcome[] = [];
     // Inside someone else's transaction the batch is a SAVEPOINT of it and commits with it.
     const nested = this.db.inTransaction;
-    const walKept = this.wal !== null;
     // The last batch before close commits with FULL in place.
     const fd = this.closing || nested ? null : this.walFd();
     try {
@@ -167,10 +171,13 @@ export class GroupCommitter {
       if (this.covered === null) this.flushWal(fd);
       return;
     }
-    // The closing batch's FULL commit flushed the same WAL file as the batches still waiting.
-    if (this.closing && walKept) {
-      for (const b of this.unflushed.splice(0)) settle(b, null);
-      if (this.covered !== null) this.covered = 0;
+    // Committed with FULL (closing, or the WAL file went away) while earlier batches still wait
+    // for their flush: its callers wait behind them, to keep commit order, and the earlier ones
+    // keep waiting for their own flush: a FULL commit that wrote nothing (every job failed)
+    // syncs nothing. The running flush's chain settles it (one more fdatasync, of the old fd).
+    if (!nested && this.unflushed.length > 0) {
+      this.unflushed.push(batch);
+      return;
     }
     settle(batch, null);
   }
