@@ -6,19 +6,20 @@
  *
  * Set FLEETBENCH_E2E_SHOTS=<dir> to keep the screenshots for a look.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import react from '@vitejs/plugin-react';
-import { build } from 'vite';
-import { createHub, type Hub } from '../../src/main/hub';
+import type { Browser, Page } from 'playwright-core';
+import type { Hub } from '../../src/main/hub';
 import { SimFleet } from '../../src/main/sim/sim-fleet';
 import type { DeviceObject, ShadowDoc } from '../../src/shared/types';
-
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
+import {
+  CHROMIUM,
+  e2eDirs,
+  haveChromium,
+  launchChromium,
+  startE2eHub,
+} from '../support/e2e-harness';
 if (!haveChromium) {
   console.warn(`dashboard e2e skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
 }
@@ -58,48 +59,14 @@ describe.skipIf(!haveChromium)('dashboard e2e (Chromium against a real hub)', ()
   }
 
   beforeAll(async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'fb-e2e-'));
-    shots = process.env.FLEETBENCH_E2E_SHOTS ?? join(tmp, 'shots');
-    mkdirSync(shots, { recursive: true });
-    // A fresh build of the renderer, so the test never runs against a stale out/renderer.
-    const rendererDir = join(tmp, 'renderer');
-    await build({
-      configFile: false,
-      logLevel: 'error',
-      root: resolve('src/renderer'),
-      base: './',
-      plugins: [react()],
-      build: { outDir: rendererDir, emptyOutDir: true },
-    });
-    hub = createHub({
-      dataDir: join(tmp, 'data'),
-      port: 0,
-      host: '127.0.0.1',
-      rendererDir,
-      logLevel: 'silent',
-    });
-    const urls = await hub.start();
-    http = urls.http;
-    dashboard = urls.dashboard;
-    key = hub.masterKey();
+    ({ tmp, shots } = e2eDirs('fb-e2e-'));
+    ({ hub, http, dashboard, key } = await startE2eHub(tmp));
     for (const name of ['kitchen', 'garage', 'attic']) {
       const r = await api<DeviceObject>('POST', '/devices', { name });
       expect(r.status).toBe(200);
       seeded.push(r.body);
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
   });

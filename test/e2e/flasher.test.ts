@@ -10,20 +10,22 @@
  * Set FLEETBENCH_E2E_SHOTS=<dir> to keep the screenshots for a look.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { SerialPort } from 'serialport';
-import react from '@vitejs/plugin-react';
-import { build } from 'vite';
-import { createHub, type Hub } from '../../src/main/hub';
+import type { Hub } from '../../src/main/hub';
+import {
+  CHROMIUM,
+  e2eDirs,
+  haveChromium,
+  launchChromium,
+  startE2eHub,
+} from '../support/e2e-harness';
 import { firmwareLike, startSim, type SimRig } from '../support/esp32-sim-harness';
 import { openPtyPair, type PtyPair } from '../support/pty-pair';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 const haveSocat = spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0;
 const skipReason = !haveChromium
   ? `${CHROMIUM} is missing (apt-get install chromium)`
@@ -83,48 +85,15 @@ describe.skipIf(skipReason !== null)(
       page.locator('[data-testid=flash-job]').filter({ hasText: port }).first();
 
     beforeAll(async () => {
-      tmp = mkdtempSync(join(tmpdir(), 'fb-e2e-flasher-'));
-      shots = process.env.FLEETBENCH_E2E_SHOTS ?? join(tmp, 'shots');
-      mkdirSync(shots, { recursive: true });
-      // A fresh build of the renderer, so the test never runs against a stale out/renderer.
-      const rendererDir = join(tmp, 'renderer');
-      await build({
-        configFile: false,
-        logLevel: 'error',
-        root: resolve('src/renderer'),
-        base: './',
-        plugins: [react()],
-        build: { outDir: rendererDir, emptyOutDir: true },
-      });
+      ({ tmp, shots } = e2eDirs('fb-e2e-flasher-'));
       // Throttled: the simulator takes a real UART's time, so the progress bar has time to move.
       rig = await startSim({ mac: SIM_MAC, throttle: true });
       // A second pty pair with nothing on its far end: a port with no board answering.
       quiet = await openPtyPair();
-      hub = createHub({
-        dataDir: join(tmp, 'data'),
-        port: 0,
-        host: '127.0.0.1',
-        rendererDir,
-        logLevel: 'silent',
+      ({ hub, http, dashboard, key } = await startE2eHub(tmp, {
         flasher: { extraPorts: [rig.host, quiet.b], portPollMs: 0 },
-      });
-      const urls = await hub.start();
-      http = urls.http;
-      dashboard = urls.dashboard;
-      key = hub.masterKey();
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      }));
+      browser = await launchChromium();
       page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       // A missing element fails the step in seconds, naming it, instead of at the test timeout.
       page.setDefaultTimeout(5000);

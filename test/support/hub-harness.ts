@@ -163,13 +163,43 @@ export class RawDevice {
   }
 }
 
-/** Subscribes to the management notification stream. */
-export async function openNotify(t: TestHub): Promise<{
+/** The HTTP status a WebSocket upgrade to `url` gets: 101 when it opens, else the refusal's status. */
+export function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('open', () => {
+      ws.close();
+      resolve(101);
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.once('error', (err) => {
+      if (!/Unexpected server response/.test(err.message)) reject(err);
+    });
+  });
+}
+
+/** The upgrade status of the notification stream (PROTOCOL.md 7) with `key` as access_token. */
+export function notifyStatus(t: TestHub, key: string): Promise<number> {
+  return upgradeStatus(notifyUrl(t, key));
+}
+
+function notifyUrl(t: TestHub, key: string): string {
+  return `${t.ws}/api/v2/notify?access_token=${encodeURIComponent(key)}`;
+}
+
+/** Subscribes to the management notification stream with `key` (the master key by default). */
+export async function openNotify(
+  t: TestHub,
+  key: string = t.key,
+): Promise<{
   events: Notification[];
   ws: WebSocket;
   next(pred: (n: Notification) => boolean, timeoutMs?: number): Promise<Notification>;
 }> {
-  const ws = new WebSocket(`${t.ws}/api/v2/notify?access_token=${t.key}`);
+  const ws = new WebSocket(notifyUrl(t, key));
   const events: Notification[] = [];
   let waiters: { pred: (n: Notification) => boolean; resolve: (n: Notification) => void }[] = [];
   ws.on('message', (d) => {

@@ -6,7 +6,8 @@
  *
  * Packet handling is written independently of src/main/flasher/provision/improv-serial.ts.
  */
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
+import { PtyPeer, openPeerPort } from './pty-peer';
 
 export interface ImprovPeerOptions {
   path: string;
@@ -44,7 +45,7 @@ function strings(list: string[]): number[] {
   return out;
 }
 
-export class ImprovPeer {
+export class ImprovPeer extends PtyPeer {
   state: number;
   /** Credentials the device received. */
   readonly received: { ssid: string; pass: string }[] = [];
@@ -52,49 +53,30 @@ export class ImprovPeer {
   badPackets = 0;
   readonly commands: number[] = [];
   private rx: number[] = [];
-  private timers = new Set<NodeJS.Timeout>();
-  private log: NodeJS.Timeout | null = null;
 
   private constructor(
-    private readonly port: SerialPort,
+    port: SerialPort,
     private readonly opts: ImprovPeerOptions,
   ) {
+    super(port);
     this.state = opts.provisioned ? 0x04 : 0x02;
   }
 
   static async start(opts: ImprovPeerOptions): Promise<ImprovPeer> {
-    const port = new SerialPort({
-      path: opts.path,
-      baudRate: opts.baud ?? 115200,
-      autoOpen: false,
-    });
-    await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
+    const port = await openPeerPort(opts.path, opts.baud);
     const peer = new ImprovPeer(port, opts);
     port.on('data', (d: Buffer) => peer.onData(d));
-    port.on('error', () => {});
     peer.send(Buffer.from('[I][app:029]: Running through setup()...\r\n', 'latin1'));
-    const every = opts.logIntervalMs ?? 40;
-    if (every > 0) {
-      let n = 0;
-      peer.log = setInterval(() => {
-        n++;
-        peer.send(
-          Buffer.from(`[D][sensor:094]: 'Uptime': Sending state ${n}.00000 s\r\n`, 'latin1'),
-        );
-      }, every);
-    }
+    let n = 0;
+    peer.every(opts.logIntervalMs ?? 40, () => {
+      n++;
+      peer.send(Buffer.from(`[D][sensor:094]: 'Uptime': Sending state ${n}.00000 s\r\n`, 'latin1'));
+    });
     return peer;
   }
 
-  async stop(): Promise<void> {
-    if (this.log) clearInterval(this.log);
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    if (this.port.isOpen) await new Promise<void>((r) => this.port.close(() => r()));
-  }
-
   private send(buf: Buffer): void {
-    if (this.port.isOpen) this.port.write(buf);
+    this.writeRaw(buf);
   }
 
   private sendPacket(type: number, data: number[]): void {
@@ -105,14 +87,6 @@ export class ImprovPeer {
       this.send(bad);
     }
     this.send(p);
-  }
-
-  private later(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    this.timers.add(t);
   }
 
   private setState(s: number): void {

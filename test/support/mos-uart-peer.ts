@@ -8,7 +8,8 @@
  * (CRC from node:zlib) so a bug shared by both sides cannot hide.
  */
 import { crc32 } from 'node:zlib';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
+import { PtyPeer, openPeerPort } from './pty-peer';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type JsonObject = { [k: string]: Json };
@@ -70,7 +71,7 @@ function deepMerge(target: JsonObject, patch: JsonObject): JsonObject {
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
-export class MosUartPeer {
+export class MosUartPeer extends PtyPeer {
   readonly calls: MosPeerCall[] = [];
   running: JsonObject;
   saved: JsonObject;
@@ -81,14 +82,13 @@ export class MosUartPeer {
   private rx = '';
   private connected = false;
   private bootedAt = Date.now();
-  private noise: NodeJS.Timeout | null = null;
-  private timers = new Set<NodeJS.Timeout>();
   private uptimeTicks = 0;
 
   private constructor(
-    private readonly port: SerialPort,
+    port: SerialPort,
     private readonly opts: MosPeerOptions,
   ) {
+    super(port);
     const base: JsonObject = {
       device: { id: opts.deviceId ?? 'esp32_5A3B1C' },
       wifi: { sta: { enable: false, ssid: '', pass: '' }, ap: { enable: true } },
@@ -99,25 +99,16 @@ export class MosUartPeer {
   }
 
   static async start(opts: MosPeerOptions): Promise<MosUartPeer> {
-    const port = new SerialPort({
-      path: opts.path,
-      baudRate: opts.baud ?? 115200,
-      autoOpen: false,
-    });
-    await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
+    const port = await openPeerPort(opts.path, opts.baud);
     const peer = new MosUartPeer(port, opts);
     port.on('data', (d: Buffer) => peer.onData(d));
-    port.on('error', () => {});
     peer.boot();
-    const every = opts.noiseIntervalMs ?? 30;
-    if (every > 0) {
-      peer.noise = setInterval(() => {
-        peer.uptimeTicks++;
-        peer.write(
-          `[Nov 22 00:00:${String(peer.uptimeTicks % 60).padStart(2, '0')}.000] mgos_main.c:42 uptime ${peer.uptimeTicks}, RAM: 201944, 180000 free\r\n`,
-        );
-      }, every);
-    }
+    peer.every(opts.noiseIntervalMs ?? 30, () => {
+      peer.uptimeTicks++;
+      peer.write(
+        `[Nov 22 00:00:${String(peer.uptimeTicks % 60).padStart(2, '0')}.000] mgos_main.c:42 uptime ${peer.uptimeTicks}, RAM: 201944, 180000 free\r\n`,
+      );
+    });
     return peer;
   }
 
@@ -125,13 +116,6 @@ export class MosUartPeer {
   reboot(): void {
     this.rebootCount++;
     this.boot();
-  }
-
-  async stop(): Promise<void> {
-    if (this.noise) clearInterval(this.noise);
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    if (this.port.isOpen) await new Promise<void>((r) => this.port.close(() => r()));
   }
 
   private boot(): void {
@@ -142,17 +126,8 @@ export class MosUartPeer {
     this.write(BOOT_LOG.join('\r\n') + '\r\n');
   }
 
-  private later(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    this.timers.add(t);
-  }
-
   private write(text: string | Buffer): void {
-    if (this.port.isOpen)
-      this.port.write(typeof text === 'string' ? Buffer.from(text, 'latin1') : text);
+    this.writeRaw(typeof text === 'string' ? Buffer.from(text, 'latin1') : text);
   }
 
   private onData(d: Buffer): void {

@@ -3,31 +3,13 @@
  * never carry it; a deleted key stops working at once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { startTestHub, type TestHub } from '../../support/hub-harness';
+import { notifyStatus, openNotify, startTestHub, type TestHub } from '../../support/hub-harness';
 import type { KeyObject } from '../../../src/shared/types';
 
 type NewKey = KeyObject & { key: string };
 
 interface ErrorBody {
   error: { code: number; message: string };
-}
-
-function notifyStatus(t: TestHub, key: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${t.ws}/api/v2/notify?access_token=${encodeURIComponent(key)}`);
-    ws.once('open', () => {
-      ws.close();
-      resolve(101);
-    });
-    ws.once('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.once('error', (err) => {
-      if (!/Unexpected server response/.test(err.message)) reject(err);
-    });
-  });
 }
 
 describe('API keys (PROTOCOL.md 4)', () => {
@@ -111,14 +93,8 @@ describe('API keys (PROTOCOL.md 4)', () => {
 
   it('deleting a key closes the notification streams opened with it, not the others', async () => {
     const k = await create();
-    const open = (key: string): Promise<WebSocket> =>
-      new Promise((resolve, reject) => {
-        const ws = new WebSocket(`${t.ws}/api/v2/notify?access_token=${encodeURIComponent(key)}`);
-        ws.once('open', () => resolve(ws));
-        ws.once('error', reject);
-      });
-    const doomed = await open(k.key);
-    const kept = await open(t.key);
+    const { ws: doomed } = await openNotify(t, k.key);
+    const { ws: kept } = await openNotify(t);
     const closed = new Promise<number>((resolve) => doomed.once('close', (code) => resolve(code)));
     expect((await t.api('DELETE', `/api/v2/keys/${k.id}`)).status).toBe(200);
     expect(await closed).toBe(4003);

@@ -12,29 +12,13 @@ import {
   openNotify,
   sleep,
   startTestHub,
+  upgradeStatus,
   waitFor,
   type TestHub,
 } from '../../support/hub-harness';
 import type { DeviceObject, Notification } from '../../../src/shared/types';
 
 const MAX_BUFFERED = 64 * 1024;
-
-function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once('open', () => {
-      ws.close();
-      resolve(101);
-    });
-    ws.once('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.once('error', (err) => {
-      if (!/Unexpected server response/.test(err.message)) reject(err);
-    });
-  });
-}
 
 describe('management notification stream (PROTOCOL.md 7)', () => {
   let t: TestHub;

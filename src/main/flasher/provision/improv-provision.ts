@@ -20,16 +20,13 @@ import {
   parseImprovRpcResult,
 } from './improv-serial';
 import {
-  DEFAULT_PROVISION_BAUD,
   PortBaudFields,
   WifiSchema,
   checkWifiBytes,
-  closeQuietly,
   errText,
-  openProvisionLink,
+  openProvisionSession,
   parseOptions,
   step,
-  untilClosed,
   type ProvisionReport,
 } from './provision-common';
 
@@ -305,16 +302,12 @@ export async function provisionImprov(
 ): Promise<ImprovProvisionResult> {
   const opts = parseOptions(ImprovProvisionSchema, input);
   checkWifiBytes(opts.wifi);
-  const baud = opts.baud ?? DEFAULT_PROVISION_BAUD;
-  step(report, `opening ${opts.path}`);
-  const link = await openProvisionLink(opts.path, baud);
-  const gone = untilClosed(link);
+  const { link, guarded, close } = await openProvisionSession(opts, report);
   const client = new ImprovClient(link, {
     onState: (s) => {
       if (s === ImprovState.PROVISIONING) step(report, 'device is connecting to Wi-Fi');
     },
   });
-  const guarded = <T>(p: Promise<T>): Promise<T> => Promise.race([p, gone.promise]);
   try {
     step(report, 'detecting Improv serial');
     const first = await guarded(client.detect(opts.detectTimeoutMs ?? 10_000)).catch(
@@ -348,19 +341,16 @@ export async function provisionImprov(
     if (r.url) result.url = r.url;
     return result;
   } finally {
-    gone.dispose();
     client.dispose();
-    await closeQuietly(link);
+    await close();
   }
 }
 
 /** Reads firmware name, version, chip and device name over Improv serial. */
 export async function improvGetInfo(input: unknown): Promise<ImprovInfo> {
   const opts = parseOptions(ImprovInfoOptionsSchema, input);
-  const link = await openProvisionLink(opts.path, opts.baud ?? DEFAULT_PROVISION_BAUD);
-  const gone = untilClosed(link);
+  const { link, guarded, close } = await openProvisionSession(opts);
   const client = new ImprovClient(link);
-  const guarded = <T>(p: Promise<T>): Promise<T> => Promise.race([p, gone.promise]);
   try {
     await guarded(client.detect(opts.detectTimeoutMs ?? 10_000)).catch((err: unknown) => {
       throw improvFailure(err, 'detecting Improv');
@@ -369,9 +359,8 @@ export async function improvGetInfo(input: unknown): Promise<ImprovInfo> {
       throw improvFailure(err, 'reading device info');
     });
   } finally {
-    gone.dispose();
     client.dispose();
-    await closeQuietly(link);
+    await close();
   }
 }
 

@@ -15,17 +15,14 @@ import {
   mosRequest,
 } from './mos-rpc-framing';
 import {
-  DEFAULT_PROVISION_BAUD,
   PortBaudFields,
   WifiSchema,
   checkWifiBytes,
-  closeQuietly,
   errText,
-  openProvisionLink,
+  openProvisionSession,
   parseOptions,
   sleep,
   step,
-  untilClosed,
   type ProvisionReport,
 } from './provision-common';
 
@@ -264,12 +261,9 @@ export async function provisionMos(
 ): Promise<MosProvisionResult> {
   const opts = parseOptions(MosProvisionSchema, input);
   checkWifiBytes(opts.wifi);
-  const baud = opts.baud ?? DEFAULT_PROVISION_BAUD;
   const callMs = opts.callTimeoutMs ?? 10_000;
-  step(report, `opening ${opts.path}`);
-  const link = await openProvisionLink(opts.path, baud);
+  const { link, guarded, close } = await openProvisionSession(opts, report);
   let rpc: MosUartRpc | null = null;
-  const gone = untilClosed(link);
   // Console output after Config.Save, kept to recognise the boot banner (bounded).
   let afterSave: string | null = null;
   try {
@@ -279,7 +273,6 @@ export async function provisionMos(
       },
     });
     const r = rpc;
-    const guarded = <T>(p: Promise<T>): Promise<T> => Promise.race([p, gone.promise]);
 
     step(report, 'connecting to Mongoose OS RPC');
     await guarded(r.connect(opts.connectTimeoutMs ?? 15_000)).catch((err: unknown) => {
@@ -322,9 +315,8 @@ export async function provisionMos(
     }
     return { device: info, rebooted };
   } finally {
-    gone.dispose();
     rpc?.dispose();
-    await closeQuietly(link);
+    await close();
   }
 }
 

@@ -87,6 +87,36 @@ export async function openProvisionLink(
   }
 }
 
+/** An open provisioning port, watched for vanishing; `close()` belongs in `finally`. */
+export interface ProvisionSession {
+  link: SerialLink;
+  /** Races `p` against the port vanishing, which rejects with FlashError('port_vanished'). */
+  guarded<T>(p: Promise<T>): Promise<T>;
+  /** Stops watching and closes the port, ignoring close errors. */
+  close(): Promise<void>;
+}
+
+/**
+ * Reports "opening <path>" and opens the port at `baud` (default 115200) the way every provisioner
+ * does: open failures are port_not_found / port_busy FlashErrors, a later unplug rejects guarded().
+ */
+export async function openProvisionSession(
+  opts: { path: string; baud?: number },
+  report?: ProvisionReport,
+): Promise<ProvisionSession> {
+  step(report, `opening ${opts.path}`);
+  const link = await openProvisionLink(opts.path, opts.baud ?? DEFAULT_PROVISION_BAUD);
+  const gone = untilClosed(link);
+  return {
+    link,
+    guarded: <T>(p: Promise<T>): Promise<T> => Promise.race([p, gone.promise]),
+    async close() {
+      gone.dispose();
+      await closeQuietly(link);
+    },
+  };
+}
+
 /** Closes the link, ignoring errors (cleanup in `finally`). */
 export async function closeQuietly(link: SerialLink | null): Promise<void> {
   if (!link) return;

@@ -26,15 +26,12 @@ import Type from 'typebox';
 import { HubError } from '../../../shared/errors';
 import { FlashError } from '../../../shared/flash-state';
 import {
-  DEFAULT_PROVISION_BAUD,
   PortBaudFields,
-  closeQuietly,
   errText,
-  openProvisionLink,
+  openProvisionSession,
   parseOptions,
   sleep,
   step,
-  untilClosed,
   type ProvisionReport,
 } from './provision-common';
 
@@ -253,9 +250,7 @@ export async function provisionTemplate(
   }
   if (lines.length === 0) throw new FlashError('provision_failed', 'template renders to nothing');
 
-  step(report, `opening ${opts.path}`);
-  const link = await openProvisionLink(opts.path, opts.baud ?? DEFAULT_PROVISION_BAUD);
-  const gone = untilClosed(link);
+  const { link, guarded, close } = await openProvisionSession(opts, report);
   let transcript = '';
   let sinceLine = '';
   const decoder = new TextDecoder();
@@ -267,7 +262,6 @@ export async function provisionTemplate(
     wake?.();
   };
   link.on('data', onData);
-  const guarded = <T>(p: Promise<T>): Promise<T> => Promise.race([p, gone.promise]);
   try {
     for (let i = 0; i < lines.length; i++) {
       step(report, `sending line ${i + 1} of ${lines.length}`);
@@ -314,7 +308,6 @@ export async function provisionTemplate(
     return { linesSent: lines.length, transcript };
   } finally {
     link.off('data', onData);
-    gone.dispose();
-    await closeQuietly(link);
+    await close();
   }
 }

@@ -7,6 +7,7 @@ import { useState, type ReactNode } from 'react';
 import type { FlashFileInput, FlashOptionsInput, PortView } from '../../api/flasher-api';
 import type { SubmitError } from './flasher-store';
 import { formatBytes, ownerLabel, parseAddressText } from './job-format';
+import { BaudSelect, PortSelect } from './port-fields';
 
 const CHIPS = [
   'auto',
@@ -84,24 +85,13 @@ export function FlashForm(props: {
         <h2 id="flash-form-title">Flash firmware</h2>
       </header>
       <div className="flasher-form">
-        <label className="field flasher-port">
-          Port
-          <select
-            className="input"
-            value={chosenPort}
-            disabled={props.ports.length === 0}
-            onChange={(e) => change(setPort)(e.target.value)}
-            data-testid="flash-port"
-          >
-            {props.ports.length === 0 && <option value="">No ports found</option>}
-            {props.ports.map((p) => (
-              <option key={p.path} value={p.path} disabled={p.owner !== null}>
-                {p.path}
-                {p.owner ? ` (in use: ${ownerLabel(p.owner)})` : ''}
-              </option>
-            ))}
-          </select>
-        </label>
+        <PortSelect
+          ports={props.ports}
+          value={chosenPort}
+          onChange={change(setPort)}
+          testId="flash-port"
+          disableBusy
+        />
         <label className="field">
           Chip
           <select
@@ -117,21 +107,7 @@ export function FlashForm(props: {
             ))}
           </select>
         </label>
-        <label className="field">
-          Baud
-          <select
-            className="input"
-            value={baud}
-            onChange={(e) => change(setBaud)(Number(e.target.value))}
-            data-testid="flash-baud"
-          >
-            {BAUDS.map((b) => (
-              <option key={b} value={b}>
-                {b}
-              </option>
-            ))}
-          </select>
-        </label>
+        <BaudSelect bauds={BAUDS} value={baud} onChange={change(setBaud)} testId="flash-baud" />
         <label className="check">
           <input
             type="checkbox"

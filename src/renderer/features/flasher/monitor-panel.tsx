@@ -6,6 +6,7 @@ import { useLayoutEffect, useRef, useState, type FormEvent, type ReactNode } fro
 import type { PortView } from '../../api/flasher-api';
 import type { MonitorLine, MonitorStatus } from './monitor-store';
 import { ownerLabel } from './job-format';
+import { BaudSelect, PortSelect } from './port-fields';
 
 const BAUDS = [9600, 57600, 74880, 115200, 230400, 460800, 921600];
 
@@ -72,42 +73,21 @@ export function MonitorPanel(props: {
         </button>
       </header>
       <div className="flasher-form">
-        <label className="field flasher-port">
-          Port
-          <select
-            className="input"
-            value={shown}
-            disabled={active || props.ports.length === 0}
-            onChange={(e) => setPort(e.target.value)}
-            data-testid="monitor-port"
-          >
-            {props.ports.length === 0 && <option value="">No ports found</option>}
-            {props.ports.map((p) => (
-              <option key={p.path} value={p.path}>
-                {p.path}
-                {p.owner && !(active && p.path === props.port)
-                  ? ` (in use: ${ownerLabel(p.owner)})`
-                  : ''}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="field">
-          Baud
-          <select
-            className="input"
-            value={baud}
-            disabled={active}
-            onChange={(e) => setBaud(Number(e.target.value))}
-            data-testid="monitor-baud"
-          >
-            {BAUDS.map((b) => (
-              <option key={b} value={b}>
-                {b}
-              </option>
-            ))}
-          </select>
-        </label>
+        <PortSelect
+          ports={props.ports}
+          value={shown}
+          disabled={active}
+          onChange={setPort}
+          testId="monitor-port"
+          ownPath={active ? props.port : null}
+        />
+        <BaudSelect
+          bauds={BAUDS}
+          value={baud}
+          disabled={active}
+          onChange={setBaud}
+          testId="monitor-baud"
+        />
         {active ? (
           <button type="button" className="btn" onClick={props.onClose} data-testid="monitor-close">
             Close

@@ -3,33 +3,19 @@
  * `fleetbench monitor` (stdout, stdin, decoded panics, Ctrl-] to quit) as child processes.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SerialPort } from 'serialport';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { CLI_ENV as ENV, useCliFixture } from '../../../support/cli-fixture';
+import { ptyPairFor } from '../../../support/cleanups';
 import { BIN, runCli } from '../../../support/cli-runner';
 import { buildElf32 } from '../../../support/elf32-writer';
-import { firmwareLike, startSim, type SimRig } from '../../../support/esp32-sim-harness';
-import { openPtyPair } from '../../../support/pty-pair';
+import { firmwareLike } from '../../../support/esp32-sim-harness';
+import { closePeerPort, openPeerPort } from '../../../support/pty-peer';
 import { until } from '../jobs/job-harness';
 
-const ENV = { FLEETBENCH_FROM_SOURCE: '1' };
-let dir: string;
-const cleanups: (() => Promise<void>)[] = [];
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'fb-bench-cli-'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!().catch(() => {});
-});
-
-async function sim(opts: Parameters<typeof startSim>[0] = {}): Promise<SimRig> {
-  const rig = await startSim(opts);
-  cleanups.push(() => rig.close());
-  return rig;
-}
+const cli = useCliFixture('fb-bench-cli-');
+const { cleanups, sim } = cli;
 
 describe('fleetbench bench / monitor', () => {
   it('bench flashes three boards, retries the faulty one, writes the CSV', async () => {
@@ -40,9 +26,9 @@ describe('fleetbench bench / monitor', () => {
       faults: { badChecksum: { seq: 1, times: 3 } },
     });
     const image = firmwareLike(96 * 1024);
-    const app = join(dir, 'app.bin');
+    const app = join(cli.dir, 'app.bin');
     writeFileSync(app, image);
-    const csv = join(dir, 'out.csv');
+    const csv = join(cli.dir, 'out.csv');
     const r = await runCli(
       [
         'bench',
@@ -73,14 +59,12 @@ describe('fleetbench bench / monitor', () => {
   });
 
   it('monitor prints the board output, sends stdin, decodes panics, quits on Ctrl-]', async () => {
-    const pair = await openPtyPair();
-    cleanups.push(() => pair.close());
-    const board = new SerialPort({ path: pair.a, baudRate: 115200, autoOpen: false });
-    await new Promise<void>((res, rej) => board.open((e) => (e ? rej(e) : res())));
-    cleanups.push(() => new Promise((res) => (board.isOpen ? board.close(() => res()) : res())));
+    const pair = await ptyPairFor(cleanups);
+    const board = await openPeerPort(pair.a);
+    cleanups.push(() => closePeerPort(board));
     let fromHost = '';
     board.on('data', (d: Buffer) => (fromHost += d.toString()));
-    const elf = join(dir, 'fw.elf');
+    const elf = join(cli.dir, 'fw.elf');
     writeFileSync(
       elf,
       buildElf32({ symbols: [{ name: 'app_main', value: 0x400d1b20, size: 0x40 }] }),

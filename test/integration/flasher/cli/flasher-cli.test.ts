@@ -2,36 +2,21 @@
  * `fleetbench ports` and `fleetbench flash` as a user runs them (the real bin, a child process,
  * no hub), against the ESP32 and STM32 simulators over socat ptys.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import MemoryMap from 'nrf-intel-hex';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { CLI_ENV as ENV, useCliFixture } from '../../../support/cli-fixture';
+import { ptyPairFor } from '../../../support/cleanups';
 import { runCli } from '../../../support/cli-runner';
-import { firmwareLike, startSim, type SimRig } from '../../../support/esp32-sim-harness';
-import { openPtyPair } from '../../../support/pty-pair';
+import { firmwareLike } from '../../../support/esp32-sim-harness';
 import { Stm32Sim } from '../../../support/stm32-sim';
 
-// Run the TypeScript sources even when a build exists, so the test sees this checkout's code.
-const ENV = { FLEETBENCH_FROM_SOURCE: '1' };
-let dir: string;
-const cleanups: (() => Promise<void>)[] = [];
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'fb-flash-cli-'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!().catch(() => {});
-});
-
-async function sim(opts: Parameters<typeof startSim>[0] = {}): Promise<SimRig> {
-  const rig = await startSim(opts);
-  cleanups.push(() => rig.close());
-  return rig;
-}
+const cli = useCliFixture('fb-flash-cli-');
+const { cleanups, sim } = cli;
 
 function file(name: string, data: Uint8Array | string): string {
-  const path = join(dir, name);
+  const path = join(cli.dir, name);
   writeFileSync(path, data);
   return path;
 }
@@ -72,8 +57,7 @@ describe('fleetbench ports / flash', () => {
   });
 
   it('flash --chip stm32 writes an Intel HEX file, --json prints the job', async () => {
-    const pair = await openPtyPair();
-    cleanups.push(() => pair.close());
+    const pair = await ptyPairFor(cleanups);
     const stm = new Stm32Sim({ path: pair.a });
     await stm.start();
     cleanups.push(() => stm.stop());

@@ -1,37 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { SerialLink } from '../../../../src/main/flasher/monitor/serial-link';
+import { describe, expect, it } from 'vitest';
 import {
   ImprovClient,
   improvGetInfo,
   provisionImprov,
 } from '../../../../src/main/flasher/provision/improv-provision';
 import { encodeImprovRpc } from '../../../../src/main/flasher/provision/improv-serial';
-import { FlashError, type FlashState } from '../../../../src/shared/flash-state';
+import type { FlashState } from '../../../../src/shared/flash-state';
 import { ImprovPeer, type ImprovPeerOptions } from '../../../support/improv-peer';
-import { openPtyPair, type PtyPair } from '../../../support/pty-pair';
+import { useCleanups } from '../../../support/cleanups';
+import { flashErrorOf, openLinkFor, peerOnPty } from '../../../support/provision-harness';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!().catch(() => {});
-});
+const cleanups = useCleanups();
 
-async function setup(peerOpts: Omit<ImprovPeerOptions, 'path'> = {}) {
-  const pair: PtyPair = await openPtyPair();
-  cleanups.push(() => pair.close());
-  const peer = await ImprovPeer.start({ path: pair.a, ...peerOpts });
-  cleanups.push(() => peer.stop());
-  return { pair, peer };
-}
-
-async function flashErrorOf(p: Promise<unknown>): Promise<FlashError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(FlashError);
-    return e as FlashError;
-  }
-  throw new Error('expected a FlashError');
-}
+const setup = (peerOpts: Omit<ImprovPeerOptions, 'path'> = {}) =>
+  peerOnPty(cleanups, (path) => ImprovPeer.start({ path, ...peerOpts }));
 
 const wifi = { ssid: 'Workshop', pass: 'wifi-SECRET-pw' };
 
@@ -124,8 +106,7 @@ describe('improvGetInfo and ImprovClient', () => {
       url: 'http://10.1.1.1/',
       sendBadChecksumFirst: true,
     });
-    const link = await SerialLink.open({ path: pair.b, baud: 115200 });
-    cleanups.push(() => link.close());
+    const link = await openLinkFor(cleanups, pair.b);
     const warnings: string[] = [];
     const logs: string[] = [];
     const client = new ImprovClient(link, {
@@ -141,8 +122,7 @@ describe('improvGetInfo and ImprovClient', () => {
 
   it('a corrupted packet from us gets the device\'s "invalid RPC" error state', async () => {
     const { pair, peer } = await setup();
-    const link = await SerialLink.open({ path: pair.b, baud: 115200 });
-    cleanups.push(() => link.close());
+    const link = await openLinkFor(cleanups, pair.b);
     const client = new ImprovClient(link);
     cleanups.push(async () => client.dispose());
     const bad = Uint8Array.from(encodeImprovRpc(0x02));

@@ -1,36 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SerialLink } from '../../../../src/main/flasher/monitor/serial-link';
 import {
   MosRpcError,
   MosUartRpc,
   provisionMos,
 } from '../../../../src/main/flasher/provision/mos-provision';
-import { FlashError, type FlashState } from '../../../../src/shared/flash-state';
+import type { FlashState } from '../../../../src/shared/flash-state';
 import { MosUartPeer, type MosPeerOptions } from '../../../support/mos-uart-peer';
-import { openPtyPair, type PtyPair } from '../../../support/pty-pair';
+import { ptyPairFor, useCleanups } from '../../../support/cleanups';
+import { flashErrorOf, openLinkFor, peerOnPty } from '../../../support/provision-harness';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!().catch(() => {});
-});
+const cleanups = useCleanups();
 
-async function setup(peerOpts: Omit<MosPeerOptions, 'path'> = {}) {
-  const pair: PtyPair = await openPtyPair();
-  cleanups.push(() => pair.close());
-  const peer = await MosUartPeer.start({ path: pair.a, ...peerOpts });
-  cleanups.push(() => peer.stop());
-  return { pair, peer };
-}
-
-async function flashErrorOf(p: Promise<unknown>): Promise<FlashError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(FlashError);
-    return e as FlashError;
-  }
-  throw new Error('expected a FlashError');
-}
+const setup = (peerOpts: Omit<MosPeerOptions, 'path'> = {}) =>
+  peerOnPty(cleanups, (path) => MosUartPeer.start({ path, ...peerOpts }));
 
 const dash = { token: 'tok-SECRET-123', server: 'ws://192.168.1.10:8009/api/v2/rpc' };
 const wifi = { ssid: 'Workshop', pass: 'wifi-SECRET-pw' };
@@ -118,8 +101,7 @@ describe('provisionMos against the Mongoose OS peer', () => {
   });
 
   it('times out clearly when nothing speaks Mongoose OS RPC', async () => {
-    const pair = await openPtyPair();
-    cleanups.push(() => pair.close());
+    const pair = await ptyPairFor(cleanups);
     const t0 = Date.now();
     const e = await flashErrorOf(provisionMos({ path: pair.b, dash, connectTimeoutMs: 600 }));
     expect(e.code).toBe('provision_failed');
@@ -155,8 +137,7 @@ describe('provisionMos against the Mongoose OS peer', () => {
     expect(peer.calls).toEqual([]);
     e = await flashErrorOf(provisionMos({ path: `${pair.b}-gone`, dash }));
     expect(e.code).toBe('port_not_found');
-    const holder = await SerialLink.open({ path: pair.b, baud: 115200 });
-    cleanups.push(() => holder.close());
+    await openLinkFor(cleanups, pair.b);
     e = await flashErrorOf(provisionMos({ path: pair.b, dash }));
     expect(e.code).toBe('port_busy');
   });
@@ -165,8 +146,7 @@ describe('provisionMos against the Mongoose OS peer', () => {
 describe('MosUartRpc', () => {
   it('calls methods and surfaces device errors as MosRpcError', async () => {
     const { pair } = await setup();
-    const link = await SerialLink.open({ path: pair.b, baud: 115200 });
-    cleanups.push(() => link.close());
+    const link = await openLinkFor(cleanups, pair.b);
     const logs: string[] = [];
     const rpc = new MosUartRpc(link, { onLog: (t) => logs.push(t) });
     cleanups.push(async () => rpc.dispose());
@@ -180,8 +160,7 @@ describe('MosUartRpc', () => {
 
   it('times out a call the device never answers', async () => {
     const { pair } = await setup({ silentMethods: ['Sys.GetInfo'] });
-    const link = await SerialLink.open({ path: pair.b, baud: 115200 });
-    cleanups.push(() => link.close());
+    const link = await openLinkFor(cleanups, pair.b);
     const rpc = new MosUartRpc(link);
     cleanups.push(async () => rpc.dispose());
     const e = await flashErrorOf(rpc.call('Sys.GetInfo', undefined, 400));

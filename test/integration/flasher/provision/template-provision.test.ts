@@ -1,22 +1,17 @@
-import { SerialPort } from 'serialport';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { provisionTemplate } from '../../../../src/main/flasher/provision/template-provision';
-import { FlashError, type FlashState } from '../../../../src/shared/flash-state';
-import { openPtyPair } from '../../../support/pty-pair';
+import type { FlashState } from '../../../../src/shared/flash-state';
+import { ptyPairFor, useCleanups } from '../../../support/cleanups';
+import { flashErrorOf } from '../../../support/provision-harness';
+import { closePeerPort, openPeerPort } from '../../../support/pty-peer';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!().catch(() => {});
-});
+const cleanups = useCleanups();
 
 /** A device console on the pty that records lines and answers each with `answer(line)`. */
 async function linePeer(answer: (line: string) => string | null) {
-  const pair = await openPtyPair();
-  cleanups.push(() => pair.close());
-  const port = new SerialPort({ path: pair.a, baudRate: 115200, autoOpen: false });
-  await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
-  port.on('error', () => {});
-  cleanups.push(() => new Promise<void>((r) => (port.isOpen ? port.close(() => r()) : r())));
+  const pair = await ptyPairFor(cleanups);
+  const port = await openPeerPort(pair.a);
+  cleanups.push(() => closePeerPort(port));
   const lines: string[] = [];
   let buf = '';
   port.on('data', (d: Buffer) => {
@@ -31,16 +26,6 @@ async function linePeer(answer: (line: string) => string | null) {
     }
   });
   return { path: pair.b, lines };
-}
-
-async function flashErrorOf(p: Promise<unknown>): Promise<FlashError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(FlashError);
-    return e as FlashError;
-  }
-  throw new Error('expected a FlashError');
 }
 
 const vars = {
