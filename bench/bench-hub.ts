@@ -55,6 +55,9 @@ export async function startHubProcess(opts: HubProcessOptions = {}): Promise<Hub
       '127.0.0.1',
       '--port',
       '0',
+      // No TLS listener: it would hold the default port 8443 and nothing here uses it.
+      '--tls-port',
+      'off',
       '--data-dir',
       dataDir,
       '--log-level',
