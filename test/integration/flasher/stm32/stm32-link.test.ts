@@ -66,11 +66,12 @@ describe('Stm32Link', () => {
 
   it('reports port_vanished once the device has gone away', async () => {
     link = await Stm32Link.open({ path: pair.b, baudRate: 115200 });
-    const reading = link.readExactly(1, 300);
+    // Attach the handler now: the read may fail while the pty pair is still closing.
+    const reading = codeOf(link.readExactly(1, 300));
     await pair.close();
     // serialport notices a pty hang-up only sometimes (its reader treats EOF as "read again"),
     // so a pending read may just time out; the next write always fails with EIO.
-    expect(['port_vanished', 'timeout']).toContain(await codeOf(reading));
+    expect(['port_vanished', 'timeout']).toContain(await reading);
     expect(await codeOf(link.write(Uint8Array.of(1)))).toBe('port_vanished');
     expect(link.isOpen).toBe(false);
     await link.close();
