@@ -15,7 +15,8 @@ import { NotifyEndpoint } from './events/notify-endpoint';
 import { DeviceService } from './devices/device-service';
 import { DeviceGateway } from './gateway/device-gateway';
 import { pathnameOf } from './gateway/upgrade-auth';
-import { rejectUpgrade } from './gateway/device-gateway';
+import { rejectUpgrade } from './gateway/upgrade-reject';
+import { HubError } from '../shared/errors';
 import { createHttpServer } from './api/http-server';
 import type { RouteRecord } from './api/auth';
 import { registerDevicesRoutes } from './api/devices-routes';
@@ -122,7 +123,7 @@ export function createHub(
       if (path === '/api/v2/rpc') gateway.handleUpgrade(req, socket, head);
       else if (path === '/api/v2/notify') notify.handleUpgrade(req, socket, head);
       else if (path === '/api/v2/local/monitor') flasher.monitor.handleUpgrade(req, socket, head);
-      else rejectUpgrade(socket, 404, 'Not Found');
+      else rejectUpgrade(socket, new HubError('not_found', 'Not Found'));
     };
     http.app.server.on('upgrade', onUpgrade);
     await http.app.listen({ host: config.host, port: config.port });

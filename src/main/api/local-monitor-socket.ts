@@ -21,6 +21,7 @@ import { HubError } from '../../shared/errors';
 import { firstProblem } from '../validate';
 import { requestSecret } from '../gateway/upgrade-auth';
 import type { KeysRepo } from '../store/keys-repo';
+import { rejectUpgrade } from '../gateway/upgrade-reject';
 import type { SymbolTable } from '../flasher/monitor/elf-symbols';
 import {
   MAX_CLIENT_FRAME_CHARS,
@@ -56,25 +57,6 @@ interface Session {
   lease: PortLease;
   /** The API key the socket was opened with (revoking the key closes it). */
   keyId: string;
-}
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  404: 'Not Found',
-  409: 'Conflict',
-  413: 'Payload Too Large',
-  500: 'Internal Server Error',
-};
-
-/** Refuses an upgrade with the catalog's status and `{"error":{code,message}}` body. */
-export function rejectWithError(socket: Duplex, err: HubError): void {
-  const body = JSON.stringify(err.toBody());
-  const text = STATUS_TEXT[err.status] ?? 'Error';
-  socket.end(
-    `HTTP/1.1 ${err.status} ${text}\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
 }
 
 export class MonitorEndpoint {
@@ -118,7 +100,7 @@ export class MonitorEndpoint {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.accept(req, socket, head).catch((err: unknown) => {
       const e = err instanceof HubError ? err : new HubError('internal', String(err));
-      if (!socket.destroyed) rejectWithError(socket, e);
+      if (!socket.destroyed) rejectUpgrade(socket, e);
     });
   }
 

@@ -8,7 +8,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { NotificationBus } from './notification-bus';
 import { attachNotifySocket } from './notify-socket';
 import { requestSecret } from '../gateway/upgrade-auth';
-import { rejectUpgrade } from '../gateway/device-gateway';
+import { rejectUpgrade } from '../gateway/upgrade-reject';
+import { HubError } from '../../shared/errors';
 import type { KeysRepo } from '../store/keys-repo';
 
 /** Close code for a stream whose API key was deleted. */
@@ -37,7 +38,7 @@ export class NotifyEndpoint {
     const key =
       secret === null ? undefined : this.keys.verify(secret, Math.floor(Date.now() / 1000));
     if (!key) {
-      rejectUpgrade(socket, 401, 'Unauthorized');
+      rejectUpgrade(socket, new HubError('unauthorized', 'Unauthorized'));
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {

@@ -12,6 +12,7 @@ import type { NotificationBus } from '../events/notification-bus';
 import type { DeviceLink, DeviceService } from '../devices/device-service';
 import type { AccountDb } from '../store/account-db';
 import { DeviceSession } from './device-session';
+import { rejectUpgrade } from './upgrade-reject';
 import { FrameStats } from './frame-stats';
 import { createDeviceMethods, type DeviceMethodTable } from './device-methods';
 import { runSessionSteps } from './session-steps';
@@ -33,14 +34,6 @@ export interface GatewayDeps {
 
 /** Close code sent to a session replaced by a newer login of the same device. */
 export const REPLACED_CLOSE_CODE = 4001;
-
-export function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
-  const body = JSON.stringify({ error: { code: status, message: reason } });
-  socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
-}
 
 export class DeviceGateway implements DeviceLink {
   readonly stats: FrameStats;
@@ -97,7 +90,7 @@ export class DeviceGateway implements DeviceLink {
     const secret = requestSecret(req);
     const rec = secret === null ? undefined : this.deps.devices.byToken(secret);
     if (!rec) {
-      rejectUpgrade(socket, 401, 'Unauthorized');
+      rejectUpgrade(socket, new HubError('unauthorized', 'Unauthorized'));
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.open(rec.id, ws));

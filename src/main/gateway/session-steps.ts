@@ -3,7 +3,7 @@
  * a failure says where it happened; a failed step is logged and the session goes on (a device
  * that cannot answer Sys.GetInfo is still online and reachable).
  */
-import type { Json, JsonObject } from '../../shared/types';
+import { isJsonObject } from '../shadow/json-value';
 import type { DeviceSession } from './device-session';
 import type { DeviceService } from '../devices/device-service';
 
@@ -16,10 +16,6 @@ export interface StepDeps {
 
 type Step = { name: string; run: (s: DeviceSession, d: StepDeps) => Promise<void> };
 
-function isObject(v: Json | undefined): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 export const SESSION_STEPS: readonly Step[] = [
   {
     name: 'mark online',
@@ -29,7 +25,7 @@ export const SESSION_STEPS: readonly Step[] = [
     name: 'Sys.GetInfo',
     async run(s, d) {
       const info = await s.call('Sys.GetInfo', { utc_time: Math.floor(Date.now() / 1000) });
-      if (!isObject(info)) return;
+      if (!isJsonObject(info)) return;
       await d.devices.replaceReported(s.deviceId, 'ota', info);
       const key = info['public_key'];
       const acl = d.devices.get(s.deviceId).acl;

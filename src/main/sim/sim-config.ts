@@ -6,9 +6,10 @@
  */
 import type { Json, JsonObject } from '../../shared/types';
 
-export function isObject(v: Json | undefined): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+import { isJsonObject as isObject } from '../shadow/json-value';
+
+/** A JSON object (not null, not an array); the shadow core's own test. */
+export { isObject };
 
 export function cloneJson<T extends Json>(v: T): T {
   return structuredClone(v);
