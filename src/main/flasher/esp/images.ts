@@ -15,11 +15,19 @@
  * was built for. Problems become `FlashError('bad_image' | 'wrong_chip' | 'image_too_large')`.
  */
 import { createHash } from 'node:crypto';
-import { unzipSync } from 'fflate';
 import Type from 'typebox';
 import { firstProblem } from '../../validate';
+import { HubError } from '../../../shared/errors';
 import { FlashError } from '../../../shared/flash-state';
-import { bootloaderOffset, chipDisplayName, chipFromImageChipId, chipKey } from './chips';
+import { bootloaderOffset, chipDisplayName, chipKey } from '../../firmware/esp-chips';
+import { imageChip, ESP_IMAGE_MAGIC as IMAGE_MAGIC } from '../../firmware/esp-image';
+import {
+  checkMosManifest,
+  manifestBase,
+  manifestEntryName,
+  type MosManifest,
+} from '../../firmware/fw-zip';
+import { isSafeEntryName, unzipSafeSync } from '../../firmware/safe-unzip';
 import { flashError, HINTS, wrongChipError } from './hints';
 
 export interface EspInputFile {
@@ -53,10 +61,6 @@ export interface ResolvedImages {
 export const SECTOR = 0x1000;
 export const APP_OFFSET = 0x10000;
 export const PARTITION_TABLE_OFFSET = 0x8000;
-const IMAGE_MAGIC = 0xe9;
-/** Limits for untrusted archives: the biggest ESP flash is 128 MB, real bundles are a few MB. */
-export const MAX_ZIP_ENTRIES = 256;
-export const MAX_UNPACKED_BYTES = 64 * 1024 * 1024;
 
 const Offset = Type.Union([
   Type.Integer({ minimum: 0, maximum: 0xffffffff }),
@@ -77,23 +81,6 @@ const WebToolsManifest = Type.Object({
   ),
 });
 type WebToolsManifest = Type.Static<typeof WebToolsManifest>;
-
-const MosPart = Type.Object({
-  src: Type.Optional(Type.String({ minLength: 1 })),
-  addr: Type.Optional(Offset),
-  type: Type.Optional(Type.String()),
-  size: Type.Optional(Type.Integer({ minimum: 0, maximum: 128 * 1024 * 1024 })),
-  fill: Type.Optional(Type.Integer({ minimum: 0, maximum: 255 })),
-  cs_sha1: Type.Optional(Type.String()),
-});
-const MosManifest = Type.Object({
-  name: Type.Optional(Type.String()),
-  platform: Type.String({ minLength: 1 }),
-  version: Type.Optional(Type.String()),
-  build_id: Type.Optional(Type.String()),
-  parts: Type.Record(Type.String(), MosPart),
-});
-type MosManifest = Type.Static<typeof MosManifest>;
 
 type Parsed =
   | { type: 'bins'; files: EspInputFile[] }
@@ -133,52 +120,33 @@ function parseJson(f: EspInputFile): unknown {
   }
 }
 
-/** A relative path that stays inside its archive: no `..`, no root, no drive, no backslashes. */
-export function isSafeEntryName(name: string): boolean {
-  if (name.length === 0 || name.length > 512) return false;
-  if (name.includes('\\') || name.includes('\0')) return false;
-  if (name.startsWith('/') || /^[a-zA-Z]:/.test(name)) return false;
-  return name.split('/').every((seg) => seg !== '..');
-}
-
+/**
+ * Unpacks a zip with the shared safe unzip (firmware/safe-unzip.ts: names checked, inflation
+ * capped as it streams, sizes and CRC-32 verified). Synchronous: in the hub it runs for the
+ * up-front check, bounded by the caps; the full resolve runs in the flash worker process.
+ */
 function readZip(f: EspInputFile): Map<string, Uint8Array> {
-  let entries = 0;
-  let unpacked = 0;
-  let unsafe: string | null = null;
-  let files: Record<string, Uint8Array>;
   try {
-    files = unzipSync(f.data, {
-      filter: (file) => {
-        entries++;
-        unpacked += file.originalSize;
-        if (!isSafeEntryName(file.name)) unsafe ??= file.name;
-        // Check everything before anything is inflated: a hostile archive gets refused whole.
-        if (unsafe !== null || entries > MAX_ZIP_ENTRIES || unpacked > MAX_UNPACKED_BYTES) {
-          throw new Error('refused');
-        }
-        return !file.name.endsWith('/');
-      },
-    });
+    return unzipSafeSync(f.data);
   } catch (err) {
-    if (unsafe !== null) {
-      throw bad(
-        `${f.name} contains an unsafe entry name "${unsafe}"`,
-        'The archive is malformed or hostile; do not use it.',
-      );
-    }
-    if (entries > MAX_ZIP_ENTRIES) throw bad(`${f.name} has more than ${MAX_ZIP_ENTRIES} entries`);
-    if (unpacked > MAX_UNPACKED_BYTES) {
-      throw bad(`${f.name} unpacks to more than ${MAX_UNPACKED_BYTES / 1024 / 1024} MB`);
-    }
-    throw bad(`${f.name} is not a readable zip archive: ${(err as Error).message}`);
+    if (!(err instanceof HubError)) throw err;
+    const reason = (err.details as { reason?: string } | undefined)?.reason;
+    throw bad(
+      `${f.name}: ${err.message}`,
+      reason === 'unsafe_name' || reason === 'bomb' || reason === 'size_mismatch'
+        ? 'The archive is malformed or hostile; do not use it.'
+        : undefined,
+    );
   }
-  return new Map(Object.entries(files));
 }
 
 function parseMosManifest(value: unknown, what: string): MosManifest {
-  const problem = firstProblem(MosManifest, value);
-  if (problem) throw bad(`${what} is not a Mongoose OS manifest: ${problem}`);
-  return value as MosManifest;
+  try {
+    return checkMosManifest(value, what);
+  } catch (err) {
+    if (err instanceof HubError) throw bad(err.message);
+    throw err;
+  }
 }
 
 function parseInput(input: EspImageInput): Parsed {
@@ -200,9 +168,7 @@ function parseInput(input: EspImageInput): Parsed {
       throw bad('a firmware zip must be the only file given');
     }
     const entries = readZip(zip);
-    const manifestName = [...entries.keys()]
-      .filter((n) => n === 'manifest.json' || /^[^/]+\/manifest\.json$/.test(n))
-      .sort((a, b) => a.length - b.length)[0];
+    const manifestName = manifestEntryName(entries.keys());
     const manifestData = manifestName ? entries.get(manifestName) : undefined;
     if (!manifestName || !manifestData) {
       throw bad(
@@ -214,7 +180,7 @@ function parseInput(input: EspImageInput): Parsed {
       parseJson({ name: manifestName, data: manifestData }),
       `${zip.name}:${manifestName}`,
     );
-    const base = manifestName.slice(0, manifestName.length - 'manifest.json'.length);
+    const base = manifestBase(manifestName);
     return { type: 'mos', source: 'mos-zip', manifest, base, files: entries };
   }
 
@@ -258,15 +224,6 @@ function looksMerged(data: Uint8Array): number | undefined {
     if (data[off] === IMAGE_MAGIC && data.subarray(0, off).every((b) => b === 0xff)) return off;
   }
   return undefined;
-}
-
-/** The chip an ESP-IDF image header says it was built for, if it looks like one. */
-export function imageChip(data: Uint8Array): string | undefined {
-  if (data.length < 24 || data[0] !== IMAGE_MAGIC) return undefined;
-  const segments = data[1] ?? 0;
-  if (segments < 1 || segments > 16) return undefined;
-  const id = (data[12] ?? 0) | ((data[13] ?? 0) << 8);
-  return chipFromImageChipId(id);
 }
 
 function checkBuiltFor(img: EspImage, chip: string, innerOffset = 0): void {

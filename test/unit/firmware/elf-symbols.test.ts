@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  parseElfSymbols,
-  EM_RISCV,
-  EM_XTENSA,
-} from '../../../../src/main/flasher/monitor/elf-symbols';
-import { HubError } from '../../../../src/shared/errors';
-import { buildElf32 } from '../../../support/elf32-writer';
+import { parseElfSymbols, EM_RISCV, EM_XTENSA } from '../../../src/main/firmware/elf-symbols';
+import { HubError } from '../../../src/shared/errors';
+import { buildElf32 } from '../../support/elf32-writer';
 
 const symbols = [
   { name: 'app_main', value: 0x400d1b20, size: 0x40 },

@@ -14,7 +14,7 @@
  * The file comes from a user, so every offset is bounds-checked and a bad file is a coded
  * `image_invalid` error, never an exception from deep inside a DataView.
  */
-import { HubError } from '../../../shared/errors';
+import { HubError } from '../../shared/errors';
 
 export interface SymbolMatch {
   name: string;
