@@ -21,6 +21,16 @@ interface SimFlags {
   errorRate?: string;
   garbageRate?: string;
   refuse?: string;
+  family?: string;
+  arch?: string;
+  otaRebootDelay?: string;
+  bootTime?: string;
+  otaFailAtWrite?: string;
+  otaDropAtWrite?: string;
+  otaRollback?: boolean;
+  otaNeverReturn?: boolean;
+  otaWriteDelay?: string;
+  faultShare?: string;
   statsInterval: string;
   duration?: string;
 }
@@ -48,7 +58,25 @@ export function simFaults(f: SimFlags): SimFaults | undefined {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
+  const failAt = num(f.otaFailAtWrite, '--ota-fail-at-write', 1, 1e9);
+  const dropAt = num(f.otaDropAtWrite, '--ota-drop-at-write', 1, 1e9);
+  const writeDelay = num(f.otaWriteDelay, '--ota-write-delay', 0, 600_000);
+  if (failAt !== undefined) faults.otaFailAtWrite = Math.floor(failAt);
+  if (dropAt !== undefined) faults.otaDropAtWrite = Math.floor(dropAt);
+  if (writeDelay !== undefined) faults.otaWriteDelayMs = writeDelay;
+  if (f.otaRollback) faults.otaRollback = true;
+  if (f.otaNeverReturn) faults.otaNeverReturn = true;
   return Object.keys(faults).length ? faults : undefined;
+}
+
+const FAMILIES = ['mos', 'arduino', 'mixed'] as const;
+
+function family(text: string | undefined): (typeof FAMILIES)[number] | undefined {
+  if (text === undefined) return undefined;
+  const found = FAMILIES.find((f) => f === text);
+  if (found === undefined)
+    throw new CliError(`invalid --family '${text}': use ${FAMILIES.join(', ')}`);
+  return found;
 }
 
 export function registerSimCommand(program: Command): void {
@@ -69,6 +97,16 @@ export function registerSimCommand(program: Command): void {
     .option('--error-rate <0..1>', 'fault: answer this share of calls with an error')
     .option('--garbage-rate <0..1>', 'fault: send an invalid frame after this share of frames')
     .option('--refuse <methods>', 'fault: never answer these comma-separated methods')
+    .option('--family <family>', 'firmware family: mos (default), arduino, or mixed')
+    .option('--arch <arch>', 'Sys.GetInfo arch (default sim for mos, esp32 for arduino)')
+    .option('--ota-reboot-delay <ms>', 'reboot this long after OTA.End (default 500)')
+    .option('--boot-time <ms>', 'a reboot takes this long before reconnecting (default 0)')
+    .option('--ota-fail-at-write <n>', 'fault: error reply to the Nth OTA.Write of an update')
+    .option('--ota-drop-at-write <n>', 'fault: drop the connection at the Nth OTA.Write')
+    .option('--ota-rollback', 'fault: after OTA.End come back on the old firmware')
+    .option('--ota-never-return', 'fault: after OTA.End go offline and stay offline')
+    .option('--ota-write-delay <ms>', 'fault: hold every OTA.Write reply N ms (slow flash)')
+    .option('--fault-share <0..1>', 'give the faults to this share of the devices (default 1)')
     .option('--stats-interval <ms>', 'print connected/ready counts every N ms (0 = off)', '5000')
     .option('--duration <s>', 'stop after N seconds (default: until Ctrl-C)')
     .action(async (f: SimFlags) => {
@@ -78,6 +116,10 @@ export function registerSimCommand(program: Command): void {
       const count = num(f.count, '--count', 0, 100_000) ?? 1;
       const faults = simFaults(f);
       const seed = num(f.seed, '--seed', 0, 2 ** 31);
+      const fam = family(f.family);
+      const otaRebootDelay = num(f.otaRebootDelay, '--ota-reboot-delay', 0, 600_000);
+      const bootTime = num(f.bootTime, '--boot-time', 0, 600_000);
+      const faultShare = num(f.faultShare, '--fault-share', 0, 1);
       const run = await runSimCommand(
         {
           url: f.url,
@@ -94,6 +136,11 @@ export function registerSimCommand(program: Command): void {
           ...(f.authQuery && { authMode: 'query' as const }),
           ...(seed !== undefined && { seed }),
           ...(faults && { faults }),
+          ...(fam !== undefined && { family: fam }),
+          ...(f.arch !== undefined && { arch: f.arch }),
+          ...(otaRebootDelay !== undefined && { otaRebootDelayMs: Math.floor(otaRebootDelay) }),
+          ...(bootTime !== undefined && { bootTimeMs: Math.floor(bootTime) }),
+          ...(faultShare !== undefined && { faultShare }),
         },
         (line) => console.log(line),
       );

@@ -28,6 +28,16 @@ export const SimCommandSchema = Type.Object({
   progressIntervalMs: Type.Optional(Type.Integer({ minimum: 0 })),
   /** REST request timeout. Default 10 s. */
   requestTimeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** Firmware family (PROTOCOL.md 6); 'mixed' alternates Mongoose OS and Arduino. */
+  family: Type.Optional(
+    Type.Union([Type.Literal('mos'), Type.Literal('arduino'), Type.Literal('mixed')]),
+  ),
+  /** Sys.GetInfo `arch` of every device. */
+  arch: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+  otaRebootDelayMs: Type.Optional(Type.Integer({ minimum: 0 })),
+  bootTimeMs: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Share of the devices (spread evenly over the fleet) that get `faults`. Default 1 (all). */
+  faultShare: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
 });
 
 export type SimCommandOptions = Type.Static<typeof SimCommandSchema> &
@@ -43,6 +53,14 @@ export interface SimRun {
 const CREATE_CONCURRENCY = 8;
 
 const CreatedDevice = Type.Object({ id: Type.String(), token: Type.String({ minLength: 1 }) });
+
+/**
+ * Whether device `index` is one of the `share` of a fleet that gets the faults: spread evenly
+ * (0.25 -> every fourth device), so a small fleet still gets its share.
+ */
+export function hasFaults(index: number, share: number): boolean {
+  return Math.floor((index + 1) * share) > Math.floor(index * share);
+}
 
 /** ws://host:port/any/path -> http://host:port (wss -> https); path and query dropped. */
 export function httpBaseFromWs(wsUrl: string): string {
@@ -78,7 +96,14 @@ export async function runSimCommand(
     ...(opts.shadowIntervalMs !== undefined ? { shadowIntervalMs: opts.shadowIntervalMs } : {}),
     ...(opts.logIntervalMs !== undefined ? { logIntervalMs: opts.logIntervalMs } : {}),
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
-    ...(faults !== undefined ? { faults } : {}),
+    ...(opts.family !== undefined ? { family: opts.family } : {}),
+    ...(opts.arch !== undefined ? { arch: opts.arch } : {}),
+    ...(opts.otaRebootDelayMs !== undefined ? { otaRebootDelayMs: opts.otaRebootDelayMs } : {}),
+    ...(opts.bootTimeMs !== undefined ? { bootTimeMs: opts.bootTimeMs } : {}),
+    ...(faults !== undefined && (opts.faultShare ?? 1) >= 1 ? { faults } : {}),
+    ...(faults !== undefined && (opts.faultShare ?? 1) < 1
+      ? { perDevice: (i: number) => (hasFaults(i, opts.faultShare ?? 1) ? { faults } : {}) }
+      : {}),
     ...(reconnect !== undefined ? { reconnect } : {}),
     ...(tls !== undefined ? { tls } : {}),
     ...(subprotocol !== undefined ? { subprotocol } : {}),

@@ -4,6 +4,11 @@
  * call on devices"). `handle()` takes a method and its untrusted params and returns the reply
  * plus the effects the device must carry out (notifications to send, a reboot); SimDevice does
  * the I/O. Pure apart from reading the clock it is given.
+ *
+ * Two firmware families (PROTOCOL.md 6) differ in their updater: Mongoose OS (`mos`, default:
+ * offsets, uncommitted boot, OTA.Commit/Revert/GetBootState) and the Arduino / ESP-IDF mDash
+ * library (`arduino`: appended writes, `{"queued":n}`, `State.Set` progress, no commit step, so
+ * those three methods are "method not found"). OTA faults (SimOtaFaults) are decided here too.
  */
 import Type, { type TSchema } from 'typebox';
 import type { Json, JsonObject } from '../../shared/types';
@@ -14,18 +19,38 @@ import { RpcFault } from './rpc-fault';
 import { SimConfig, cloneJson, mergeInto, patchForKey } from './sim-config';
 import type { Outcome } from './sim-frames';
 import { SimFs } from './sim-fs';
-import { SimOta, type BootOutcome, type FirmwareImage } from './sim-ota';
+import { ArduinoOta, MDASH_ERROR } from './sim-ota-arduino';
+import { SimOta, type BootOutcome, type FirmwareImage, type SimFamily } from './sim-ota';
 import { spoolAppend, type SpoolResult } from './sim-spool';
 
 export type Effect =
   | { kind: 'notify'; method: string; params: Json }
-  | { kind: 'reboot'; delayMs: number }
+  /** `hang`: the device goes down and does not come back (a fault). */
+  | { kind: 'reboot'; delayMs: number; hang?: boolean }
   /** The running image was committed: the device stops its commit timer. */
-  | { kind: 'committed' };
+  | { kind: 'committed' }
+  /** The connection breaks at once, without a close frame (a fault). */
+  | { kind: 'drop' };
 
 export interface Handled {
   outcome: Outcome;
   effects: readonly Effect[];
+  /** False when the call gets no reply at all (the connection drops first). */
+  reply?: boolean;
+}
+
+/** OTA faults a simulated device can be told to have; each applies to every update. */
+export interface SimOtaFaults {
+  /** The Nth OTA.Write (1-based) of an update gets an error reply; the update stays open. */
+  otaFailAtWrite?: number;
+  /** At the Nth OTA.Write of an update the connection drops, unanswered (mid-transfer). */
+  otaDropAtWrite?: number;
+  /** After OTA.End the new image fails to boot: the device comes back on the old firmware. */
+  otaRollback?: boolean;
+  /** After OTA.End the device goes offline and stays offline (until restarted). */
+  otaNeverReturn?: boolean;
+  /** Each OTA.Write reply is held this long (slow flash); SimDevice applies it. */
+  otaWriteDelayMs?: number;
 }
 
 export type RebootReason = 'power-on' | 'soft reset';
@@ -41,6 +66,12 @@ export interface SimCoreOptions {
   state?: JsonObject;
   files?: Record<string, Buffer>;
   prng: Prng;
+  /** The firmware family (PROTOCOL.md 6). Default 'mos'. */
+  family?: SimFamily;
+  /** Sys.GetInfo `arch`. Default 'sim' for mos, 'esp32' for arduino. */
+  arch?: string;
+  /** OTA faults; the object is read at every call, so changing it takes effect at once. */
+  otaFaults?: SimOtaFaults;
   /** Milliseconds clock; Date.now by default. */
   now?: () => number;
   fsCapacityBytes?: number;
@@ -60,6 +91,7 @@ const NO_EFFECTS: readonly Effect[] = Object.freeze([]);
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 type Handler = (core: SimDeviceCore, params: unknown, effects: Effect[]) => Json;
+type MethodTable = ReadonlyMap<string, MethodSpec>;
 interface MethodSpec {
   /** The argument format string RPC.Describe reports, as Mongoose OS registers it. */
   argsFmt?: string;
@@ -121,6 +153,9 @@ const P = {
     commit_timeout: Type.Optional(Type.Number({ minimum: 0 })),
   }),
   otaWrite: Type.Object({ offset: Type.Integer({ minimum: 0 }), data: Type.String() }),
+  arduinoBegin: Type.Object({ size: Type.Integer({ minimum: 1 }) }),
+  // The library reads only `data` and ignores `offset`, whatever it is.
+  arduinoWrite: Type.Object({ data: Type.Optional(Type.Unknown()) }),
 };
 
 /** Applies a shadow delta locally and reports the applied values (PROTOCOL.md 3). */
@@ -134,7 +169,7 @@ function applyDelta(core: SimDeviceCore, delta: JsonObject, effects: Effect[]): 
   });
 }
 
-const METHODS: ReadonlyMap<string, MethodSpec> = new Map<string, MethodSpec>([
+const COMMON_METHODS: [string, MethodSpec][] = [
   ['Sys.GetInfo', { run: (core) => core.sysInfo() }],
   [
     'Sys.Reboot',
@@ -147,14 +182,14 @@ const METHODS: ReadonlyMap<string, MethodSpec> = new Map<string, MethodSpec>([
       },
     },
   ],
-  ['RPC.List', { run: () => [...METHODS.keys()] }],
+  ['RPC.List', { run: (core) => [...core.methods.keys()] }],
   [
     'RPC.Describe',
     {
       argsFmt: '{name: %T}',
-      run: (_core, p): Json => {
+      run: (core, p): Json => {
         const { name } = params(P.describe, p);
-        const spec = METHODS.get(name);
+        const spec = core.methods.get(name);
         if (spec === undefined) throw new RpcFault(404, 'name not found');
         return spec.argsFmt === undefined ? { name } : { name, args_fmt: spec.argsFmt };
       },
@@ -269,14 +304,32 @@ const METHODS: ReadonlyMap<string, MethodSpec> = new Map<string, MethodSpec>([
       },
     },
   ],
+];
+
+/** The reboot that follows a good OTA.End, or the hang a fault asks for. */
+function rebootAfterEnd(core: SimDeviceCore, effects: Effect[]): void {
+  const hang = core.otaFaults.otaNeverReturn === true;
+  effects.push({ kind: 'reboot', delayMs: core.otaRebootDelayMs, ...(hang ? { hang } : {}) });
+}
+
+function mosOta(core: SimDeviceCore): SimOta {
+  if (core.ota instanceof SimOta) return core.ota;
+  throw new Error('not a Mongoose OS device'); // unreachable: the tables are per family
+}
+
+function arduinoOta(core: SimDeviceCore): ArduinoOta {
+  if (core.ota instanceof ArduinoOta) return core.ota;
+  throw new Error('not an Arduino device'); // unreachable: the tables are per family
+}
+
+const MOS_OTA_METHODS: [string, MethodSpec][] = [
   [
     'OTA.Begin',
     {
       argsFmt: '{size: %u, commit_timeout: %u}',
-      run: (core, p, effects) => {
+      run: (core, p) => {
         const { size, commit_timeout = 0 } = params(P.otaBegin, p);
-        core.ota.begin(size, commit_timeout);
-        effects.push({ kind: 'notify', method: 'State.Set', params: { ota: { percent: 0 } } });
+        mosOta(core).begin(size, commit_timeout);
         return true;
       },
     },
@@ -285,14 +338,10 @@ const METHODS: ReadonlyMap<string, MethodSpec> = new Map<string, MethodSpec>([
     'OTA.Write',
     {
       argsFmt: '{offset: %u, data: %V}',
-      run: (core, p, effects) => {
+      run: (core, p) => {
         const { offset, data } = params(P.otaWrite, p);
-        const chunk = base64(data, 'data');
-        const { percent } = core.ota.write(offset, chunk);
-        if (percent !== null) {
-          effects.push({ kind: 'notify', method: 'State.Set', params: { ota: { percent } } });
-        }
-        return { queued: chunk.length };
+        mosOta(core).write(offset, base64(data, 'data'));
+        return true;
       },
     },
   ],
@@ -300,8 +349,8 @@ const METHODS: ReadonlyMap<string, MethodSpec> = new Map<string, MethodSpec>([
     'OTA.End',
     {
       run: (core, _p, effects) => {
-        core.ota.end();
-        effects.push({ kind: 'reboot', delayMs: core.otaRebootDelayMs });
+        mosOta(core).end(core.otaFaults.otaRollback === true);
+        rebootAfterEnd(core, effects);
         return true;
       },
     },
@@ -310,7 +359,7 @@ const METHODS: ReadonlyMap<string, MethodSpec> = new Map<string, MethodSpec>([
     'OTA.Commit',
     {
       run: (core, _p, effects) => {
-        core.ota.commit();
+        mosOta(core).commit();
         effects.push({ kind: 'committed' });
         return true;
       },
@@ -320,20 +369,83 @@ const METHODS: ReadonlyMap<string, MethodSpec> = new Map<string, MethodSpec>([
     'OTA.Revert',
     {
       run: (core, _p, effects) => {
-        core.ota.checkRevert();
+        mosOta(core).checkRevert();
         effects.push({ kind: 'reboot', delayMs: DEFAULT_REBOOT_DELAY_MS });
         return true;
       },
     },
   ],
-  ['OTA.GetBootState', { run: (core) => ({ ...core.ota.bootState() }) }],
-]);
+  ['OTA.GetBootState', { run: (core) => ({ ...mosOta(core).bootState() }) }],
+];
+
+const otaPercent = (percent: number | null): Effect => ({
+  kind: 'notify',
+  method: 'State.Set',
+  params: { ota: { percent } },
+});
+
+/** The mDash library's handlers (its rpc_ota_begin/write/end): progress goes out as State.Set. */
+const ARDUINO_OTA_METHODS: [string, MethodSpec][] = [
+  [
+    'OTA.Begin',
+    {
+      run: (core, p, effects) => {
+        arduinoOta(core).begin(params(P.arduinoBegin, p).size);
+        effects.push(otaPercent(0));
+        return true;
+      },
+    },
+  ],
+  [
+    'OTA.Write',
+    {
+      run: (core, p, effects) => {
+        const ota = arduinoOta(core);
+        if (!ota.uploading) throw new RpcFault(MDASH_ERROR, 'call OTA.Begin');
+        const { data } = params(P.arduinoWrite, p);
+        if (typeof data !== 'string') throw new RpcFault(MDASH_ERROR, 'data required');
+        const { queued, percent } = ota.write(base64(data, 'data'));
+        effects.push(otaPercent(percent));
+        return { queued };
+      },
+    },
+  ],
+  [
+    'OTA.End',
+    {
+      run: (core, _p, effects) => {
+        // The library clears its progress before it validates, so also when validation fails.
+        effects.push(otaPercent(null));
+        arduinoOta(core).end(core.otaFaults.otaRollback === true);
+        rebootAfterEnd(core, effects);
+        return true;
+      },
+    },
+  ],
+];
+
+const METHOD_TABLES: Readonly<Record<SimFamily, MethodTable>> = {
+  mos: new Map([...COMMON_METHODS, ...MOS_OTA_METHODS]),
+  arduino: new Map([...COMMON_METHODS, ...ARDUINO_OTA_METHODS]),
+};
+
+/** The error reply a fault gives, with the family's error code. */
+function faultReply(family: SimFamily, message: string): Handled {
+  const code = family === 'arduino' ? MDASH_ERROR : -1;
+  return { outcome: { error: { code, message } }, effects: NO_EFFECTS };
+}
 
 export class SimDeviceCore {
   readonly id: string;
+  readonly family: SimFamily;
+  readonly arch: string;
   readonly fs: SimFs;
   readonly config: SimConfig;
-  readonly ota: SimOta;
+  readonly ota: SimOta | ArduinoOta;
+  /** The methods this family's firmware has. */
+  readonly methods: MethodTable;
+  /** Read at every call: tests and the CLI may change it while the device runs. */
+  otaFaults: SimOtaFaults;
   /** The device's local application state (what it reports in its shadow). */
   state: JsonObject;
   readonly fsDefaultChunk: number;
@@ -352,7 +464,14 @@ export class SimDeviceCore {
     this.now = opts.now ?? Date.now;
     this.fs = new SimFs(opts.files, { capacityBytes: opts.fsCapacityBytes });
     this.config = new SimConfig(opts.config);
-    this.ota = new SimOta(opts.firmware, opts.maxImageBytes);
+    this.family = opts.family ?? 'mos';
+    this.arch = opts.arch ?? (this.family === 'arduino' ? 'esp32' : 'sim');
+    this.ota =
+      this.family === 'arduino'
+        ? new ArduinoOta(opts.firmware, opts.maxImageBytes)
+        : new SimOta(opts.firmware, opts.maxImageBytes);
+    this.methods = METHOD_TABLES[this.family];
+    this.otaFaults = opts.otaFaults ?? {};
     this.initialState = cloneJson(opts.state ?? {});
     this.state = cloneJson(this.initialState);
     this.fsDefaultChunk = opts.fsDefaultChunkBytes ?? 512;
@@ -363,8 +482,8 @@ export class SimDeviceCore {
     this.temperature = 22 + opts.prng.next() * 4;
   }
 
-  static methodNames(): string[] {
-    return [...METHODS.keys()];
+  static methodNames(family: SimFamily = 'mos'): string[] {
+    return [...METHOD_TABLES[family].keys()];
   }
 
   /**
@@ -372,12 +491,16 @@ export class SimDeviceCore {
    * outcomes that change nothing; an unknown method is -32601 (PROTOCOL.md 2).
    */
   handle(method: string, p: unknown): Handled {
-    const spec = METHODS.get(method);
+    const spec = this.methods.get(method);
     if (spec === undefined) {
       return {
         outcome: { error: { code: RPC_ERRORS.method_not_found, message: 'method not found' } },
         effects: NO_EFFECTS,
       };
+    }
+    if (method === 'OTA.Write') {
+      const faulted = this.writeFault();
+      if (faulted !== null) return faulted;
     }
     const effects: Effect[] = [];
     try {
@@ -385,7 +508,11 @@ export class SimDeviceCore {
       return { outcome: { result }, effects: effects.length === 0 ? NO_EFFECTS : effects };
     } catch (e) {
       if (e instanceof RpcFault) {
-        return { outcome: { error: { code: e.code, message: e.message } }, effects: NO_EFFECTS };
+        // Effects queued before the refusal still happen (the library's State.Set at OTA.End).
+        return {
+          outcome: { error: { code: e.code, message: e.message } },
+          effects: effects.length === 0 ? NO_EFFECTS : effects,
+        };
       }
       const message = e instanceof Error ? e.message : String(e);
       return {
@@ -393,6 +520,21 @@ export class SimDeviceCore {
         effects: NO_EFFECTS,
       };
     }
+  }
+
+  /** Counts a write of the open update and applies the write faults that are due. */
+  private writeFault(): Handled | null {
+    if (!this.ota.uploading) return null;
+    this.ota.countWrite();
+    const n = this.ota.writes;
+    if (n === this.otaFaults.otaDropAtWrite) {
+      const error = { code: RPC_ERRORS.internal, message: `connection lost at write ${n}` };
+      return { outcome: { error }, effects: [{ kind: 'drop' }], reply: false };
+    }
+    if (n === this.otaFaults.otaFailAtWrite) {
+      return faultReply(this.family, `flash write failed at write ${n} (simulated fault)`);
+    }
+    return null;
   }
 
   /** A (re)boot: RAM state is gone, the saved config reloads, the boot loader picks a slot. */
@@ -414,19 +556,22 @@ export class SimDeviceCore {
     return Math.floor((this.now() - this.bootedAt) / 1000);
   }
 
-  /** The `Sys.GetInfo` result (PROTOCOL.md 2); arch `sim` marks it as simulated. */
+  /**
+   * The `Sys.GetInfo` result (PROTOCOL.md 2); Mongoose OS's arch `sim` marks it as simulated.
+   * The Arduino library reports no `mac`.
+   */
   sysInfo(): JsonObject {
     const fw = this.ota.active;
     return {
       id: this.id,
       fw_version: fw.fwVersion,
-      arch: 'sim',
+      arch: this.arch,
       fw_id: fw.fwId,
       app: fw.app,
       uptime: this.uptime,
       ram_free: this.sampleRam(),
       reboot_reason: this.reason,
-      mac: this.opts.mac,
+      ...(this.family === 'mos' ? { mac: this.opts.mac } : {}),
       public_key: this.opts.publicKey,
     };
   }

@@ -8,8 +8,11 @@
  * Events: 'connecting' (attempt), 'open', 'close' (code, reason), 'connect-failed' (message),
  * 'call' (method, params) for every hub frame with a method, 'ready' (after the Sys.GetInfo
  * reply of a session was written), 'reboot' (reason), 'boot' (booted: same|new|reverted),
- * 'bad-frame' (reason) for hub frames it had to drop. There is no 'error' event: a device
- * never throws at its owner, it retries.
+ * 'hung' (an OTA fault left it offline for good), 'bad-frame' (reason) for hub frames it had to
+ * drop. There is no 'error' event: a device never throws at its owner, it retries.
+ *
+ * `family` picks the firmware it imitates (PROTOCOL.md 6): 'mos' (Mongoose OS, the default) or
+ * 'arduino' (the Arduino / ESP-IDF mDash library); see sim-core.ts for what differs.
  */
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -18,7 +21,15 @@ import { RPC_ERRORS, HubError } from '../../shared/errors';
 import type { Json, JsonObject } from '../../shared/types';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
 import { createPrng, seedFrom, type Prng } from './prng';
-import { SimDeviceCore, type Effect, type Handled, type RebootReason } from './sim-core';
+import {
+  SimDeviceCore,
+  type Effect,
+  type Handled,
+  type RebootReason,
+  type SimOtaFaults,
+} from './sim-core';
+import { MDASH_LIBRARY_VERSION } from './sim-ota-arduino';
+import type { SimFamily } from './sim-ota';
 import { mergeInto } from './sim-config';
 import {
   GARBAGE_KINDS,
@@ -32,7 +43,7 @@ import {
 import type { SimFs } from './sim-fs';
 import { SimTicker, type TickHandle, type Tickable } from './sim-ticker';
 
-export interface SimFaults {
+export interface SimFaults extends SimOtaFaults {
   /** Close the socket abruptly (no close frame) this long after each session opens. */
   dropAfterMs?: number;
   /** Hold every reply this long. */
@@ -56,7 +67,13 @@ export interface SimDeviceOptions {
   authMode?: 'bearer' | 'query';
   /** Subprotocol(s) to offer, e.g. 'json-rpc'. Default: none offered. */
   subprotocol?: string | string[];
+  /** The firmware family it imitates (PROTOCOL.md 6). Default 'mos'. */
+  family?: SimFamily;
+  /** Sys.GetInfo `arch`. Default 'sim' (mos), 'esp32' (arduino). */
+  arch?: string;
+  /** Default '1.0.0' (mos); the library's version '1.2.16-idf' (arduino). */
   fwVersion?: string;
+  /** Default '20250101-000000' (mos); the app's build time '20261205-120000' (arduino). */
   fwId?: string;
   app?: string;
   /** Sys.GetInfo `public_key`; '' sends an empty one. Default: derived from the password. */
@@ -86,6 +103,8 @@ export interface SimDeviceOptions {
   tls?: { ca?: string | Buffer; rejectUnauthorized?: boolean };
   /** Reboot delay after OTA.End. Default 500 ms, as the mDash library. */
   otaRebootDelayMs?: number;
+  /** Time a reboot takes before the device connects again. Default 0. */
+  bootTimeMs?: number;
   /** Flash capacity for files. Default 1 MiB. */
   fsCapacityBytes?: number;
 }
@@ -99,6 +118,7 @@ export interface SimDeviceEvents {
   ready: [];
   reboot: [reason: RebootReason];
   boot: [booted: 'same' | 'new' | 'reverted'];
+  hung: [];
   'bad-frame': [reason: string];
 }
 
@@ -157,8 +177,8 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> implements Tickable
   lastError: string | null = null;
 
   private readonly url: URL;
-  private readonly faults: SimFaults;
-  private readonly refused: ReadonlySet<string>;
+  private faults: SimFaults;
+  private refused: ReadonlySet<string>;
   private readonly faultPrng: Prng;
   private readonly backoff: Backoff | null;
   private readonly callTimeoutMs: number;
@@ -171,6 +191,8 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> implements Tickable
   private running = false;
   private startedAt = 0;
   private rebootPending = false;
+  /** An OTA fault left the device down: no reconnects until stop() and start(). */
+  private hung = false;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private dropTimer: NodeJS.Timeout | null = null;
   private rebootTimer: NodeJS.Timeout | null = null;
@@ -202,19 +224,30 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> implements Tickable
       debug: { level: 2 },
     };
     if (opts.config) mergeInto(config, opts.config);
+    const family = opts.family ?? 'mos';
     this.core = new SimDeviceCore({
       id: this.id,
+      family,
+      ...(opts.arch !== undefined ? { arch: opts.arch } : {}),
+      otaFaults: this.faults,
       mac: macFor(this.id),
       publicKey:
         opts.publicKey ??
         Buffer.from(sha256Hex(`pk:${opts.password}`), 'hex')
           .subarray(0, 27)
           .toString('base64'),
-      firmware: {
-        fwVersion: opts.fwVersion ?? '1.0.0',
-        fwId: opts.fwId ?? '20250101-000000',
-        app: opts.app ?? 'sim',
-      },
+      firmware:
+        family === 'arduino'
+          ? {
+              fwVersion: opts.fwVersion ?? MDASH_LIBRARY_VERSION,
+              fwId: opts.fwId ?? '20261205-120000',
+              app: opts.app ?? 'sim',
+            }
+          : {
+              fwVersion: opts.fwVersion ?? '1.0.0',
+              fwId: opts.fwId ?? '20250101-000000',
+              app: opts.app ?? 'sim',
+            },
       config,
       state: opts.state,
       files: opts.files,
@@ -239,6 +272,18 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> implements Tickable
     return this.core.fs;
   }
 
+  /** True when an OTA fault left the device offline for good (until stop() and start()). */
+  get isHung(): boolean {
+    return this.hung;
+  }
+
+  /** Replaces the faults while the device runs (a test turning a fault off before a retry). */
+  setFaults(faults: SimFaults): void {
+    this.faults = faults;
+    this.refused = new Set(faults.refuseMethods ?? []);
+    this.core.otaFaults = faults;
+  }
+
   /** Powers the device on and starts connecting. Calling it again while running does nothing. */
   start(): void {
     if (this.running) return;
@@ -253,6 +298,7 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> implements Tickable
   async stop(): Promise<void> {
     this.running = false;
     this.rebootPending = false;
+    this.hung = false;
     for (const t of [this.reconnectTimer, this.dropTimer, this.rebootTimer, this.commitTimer]) {
       if (t !== null) clearTimeout(t);
     }
@@ -321,7 +367,7 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> implements Tickable
 
   private connect(): void {
     this.reconnectTimer = null;
-    if (!this.running) return;
+    if (!this.running || this.hung) return;
     this.counters.attempts++;
     this.emit('connecting', this.counters.attempts);
     const target = new URL(this.url);
@@ -380,11 +426,11 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> implements Tickable
     this.dropTimer = null;
     this.cancelTicks();
     this.failPending('offline', 'connection closed');
-    // An upload cannot continue on another session; the hub starts over with OTA.Begin.
-    this.core.ota.abortUpload();
+    // Mongoose OS drops an upload with its session; the mDash library keeps it open.
+    this.core.ota.onDisconnect();
     if (wasOpen) this.emit('close', code, reason);
     else this.emit('connect-failed', this.lastError ?? `connection closed (${code})`);
-    if (!this.running) return;
+    if (!this.running || this.hung) return;
     if (this.rebootPending) {
       this.bootAndConnect();
       return;
@@ -433,7 +479,8 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> implements Tickable
             effects: [],
           }
         : this.core.handle(method, params);
-    const delay = this.faults.replyDelayMs ?? 0;
+    const slowWrite = method === 'OTA.Write' ? (this.faults.otaWriteDelayMs ?? 0) : 0;
+    const delay = (this.faults.replyDelayMs ?? 0) + slowWrite;
     if (delay <= 0) return this.deliver(ws, id, tag, method, handled);
     const timer = setTimeout(() => {
       this.replyTimers.delete(timer);
@@ -450,7 +497,7 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> implements Tickable
     method: string,
     handled: Handled,
   ): void {
-    if (id !== undefined && ws === this.ws && this.sessionOpen) {
+    if (id !== undefined && handled.reply !== false && ws === this.ws && this.sessionOpen) {
       const text = encodeReply(id, tag, handled.outcome);
       const isInfo = method === 'Sys.GetInfo' && 'result' in handled.outcome;
       this.sendText(ws, text, isInfo ? () => this.markReady(ws) : undefined);
@@ -519,8 +566,12 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> implements Tickable
         return;
       case 'reboot':
         if (this.rebootTimer === null && this.running) {
-          this.rebootTimer = setTimeout(() => this.reboot(), effect.delayMs);
+          const hang = effect.hang === true;
+          this.rebootTimer = setTimeout(() => (hang ? this.hang() : this.reboot()), effect.delayMs);
         }
+        return;
+      case 'drop':
+        this.ws?.terminate(); // abrupt: no close frame; reconnects with the usual back-off
         return;
       case 'committed':
         if (this.commitTimer !== null) clearTimeout(this.commitTimer);
@@ -545,6 +596,18 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> implements Tickable
     }
   }
 
+  /** The fault "never comes back": the device goes down as for a reboot and stays down. */
+  private hang(): void {
+    this.rebootTimer = null;
+    if (!this.running) return;
+    this.emit('reboot', 'soft reset');
+    this.hung = true;
+    for (const t of [this.reconnectTimer, this.commitTimer]) if (t !== null) clearTimeout(t);
+    this.reconnectTimer = this.commitTimer = null;
+    this.ws?.terminate();
+    this.emit('hung');
+  }
+
   private bootAndConnect(): void {
     this.rebootPending = false;
     if (this.commitTimer !== null) clearTimeout(this.commitTimer);
@@ -552,8 +615,10 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> implements Tickable
     const outcome = this.core.boot('soft reset');
     this.emit('boot', outcome.booted);
     this.armCommitTimer(outcome.commitTimeoutMs);
-    this.backoff?.reset(); // a fresh boot connects at once
-    this.connect();
+    this.backoff?.reset(); // a fresh boot connects at once, once it has booted
+    const bootTime = this.opts.bootTimeMs ?? 0;
+    if (bootTime <= 0) return this.connect();
+    this.reconnectTimer = setTimeout(() => this.connect(), bootTime);
   }
 
   private armCommitTimer(ms: number | null): void {

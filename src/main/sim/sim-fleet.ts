@@ -3,11 +3,24 @@
  * one SimTicker for their periodic reports, start at an optional ramp rate so a benchmark can
  * model a gradual power-up instead of a storm, and report how long each took to become ready
  * (connected and its Sys.GetInfo answered, PROTOCOL.md 1 session step 2).
+ * A fleet can mix firmware families (`family: 'mixed'`: Mongoose OS and Arduino devices in
+ * turn) and give some devices their own options (`perDevice`, e.g. faults for a share of them).
  */
 import { SimDevice, type SimDeviceOptions } from './sim-device';
+import type { SimFamily } from './sim-ota';
 import { SimTicker } from './sim-ticker';
 
-export interface SimFleetOptions extends Omit<SimDeviceOptions, 'password' | 'id' | 'ticker'> {
+/** What `perDevice` may set for one device. */
+export type SimDeviceOverrides = Partial<Omit<SimDeviceOptions, 'url' | 'password' | 'ticker'>>;
+
+export interface SimFleetOptions extends Omit<
+  SimDeviceOptions,
+  'password' | 'id' | 'ticker' | 'family'
+> {
+  /** One family for all, or 'mixed': even indexes Mongoose OS, odd ones Arduino. */
+  family?: SimFamily | 'mixed';
+  /** Options for the device at `index`, over the shared ones. */
+  perDevice?: (index: number) => SimDeviceOverrides;
   url: string;
   /** One device per password. */
   passwords: string[];
@@ -37,7 +50,16 @@ export class SimFleet {
   private started = 0;
 
   constructor(private readonly opts: SimFleetOptions) {
-    const { passwords, ids, rampPerSecond: _r, tickResolutionMs, seed, ...shared } = opts;
+    const {
+      passwords,
+      ids,
+      rampPerSecond: _r,
+      tickResolutionMs,
+      seed,
+      family,
+      perDevice,
+      ...shared
+    } = opts;
     this.ticker = new SimTicker({ resolutionMs: tickResolutionMs ?? 100 });
     this.devices = passwords.map(
       (password, i) =>
@@ -47,6 +69,8 @@ export class SimFleet {
           ...(ids?.[i] !== undefined ? { id: ids[i] } : {}),
           // Each device gets its own stream; a fleet seed keeps the whole fleet repeatable.
           ...(seed !== undefined ? { seed: seed + i } : {}),
+          ...(family !== undefined ? { family: fleetFamily(family, i) } : {}),
+          ...perDevice?.(i),
           ticker: this.ticker,
         }),
     );
@@ -95,4 +119,9 @@ export class SimFleet {
     }
     return { devices: this.devices.length, connected, ready, connectMs };
   }
+}
+
+export function fleetFamily(family: SimFamily | 'mixed', index: number): SimFamily {
+  if (family !== 'mixed') return family;
+  return index % 2 === 0 ? 'mos' : 'arduino';
 }

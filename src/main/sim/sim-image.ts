@@ -1,16 +1,24 @@
 /**
  * What a simulated device reports after booting a new firmware image (PROTOCOL.md 6: after the
  * reboot Sys.GetInfo tells the new `fw_id`/`fw_version`). The image is recognised the way the
- * hub will see real ones:
- * - a Mongoose OS `fw.zip`: `manifest.json` gives `version`, `build_id` and `name` (the app);
- * - an ESP-IDF / Arduino-ESP32 app `.bin`: its `esp_app_desc_t` gives version and project name;
- * - anything else: the sha256 prefix of the bytes is both fw_id and fw_version.
+ * hub sees real ones, so a test can predict the identity from the file it sends:
+ * - Mongoose OS (`identifyImage`, whole image): a `fw.zip`'s `manifest.json` gives `version`,
+ *   `build_id` and `name`; an ESP app `.bin` its descriptor's version and project; anything else
+ *   the sha256 prefix of the bytes as both fw_id and fw_version.
+ * - Arduino / ESP-IDF mDash library (`identifyAppImage`, only the image's head and its sha256,
+ *   so the device never holds the image): `fw_id` is the app's build time from the descriptor's
+ *   compile date and time (`20261205-120000`, as the library prints `__DATE__`/`__TIME__`); any
+ *   other image gets the sha256 prefix. `fw_version` stays the library's, the same for every app.
  * Pure: bytes in, identity out.
  */
 import { createHash } from 'node:crypto';
 import { unzipSync } from 'fflate';
 import Type from 'typebox';
+import { appBuildId } from '../firmware/firmware-inspect';
+import { parseAppDescriptor } from '../firmware/esp-image';
 import { isValid } from '../validate';
+
+export { APP_HEAD_BYTES } from '../firmware/esp-image';
 
 export interface ImageIdentity {
   fwVersion: string;
@@ -18,6 +26,15 @@ export interface ImageIdentity {
   /** The application name when the image names one. */
   app?: string;
   kind: 'fw-zip' | 'esp-app' | 'raw';
+}
+
+export interface AppImageIdentity {
+  fwId: string;
+  /** The descriptor's project name, when it has one. */
+  app?: string;
+  /** The descriptor's app version (the library does not report it; kept for tests). */
+  appVersion?: string;
+  kind: 'esp-app' | 'raw';
 }
 
 /** Hex characters of sha256 used as a raw image's fw_id. */
@@ -30,8 +47,13 @@ const Manifest = Type.Object({
   build_id: Type.Optional(Type.String()),
 });
 
+/** The fw_id a device derives from an image's sha256 when the image names no build. */
+export function hashFwId(sha256Hex: string): string {
+  return sha256Hex.slice(0, FW_ID_HEX_CHARS);
+}
+
 export function identifyImage(image: Uint8Array): ImageIdentity {
-  const hash = createHash('sha256').update(image).digest('hex').slice(0, FW_ID_HEX_CHARS);
+  const hash = hashFwId(createHash('sha256').update(image).digest('hex'));
   const fromZip = readZipManifest(image);
   if (fromZip !== null) {
     return {
@@ -41,16 +63,32 @@ export function identifyImage(image: Uint8Array): ImageIdentity {
       ...(fromZip.name !== undefined ? { app: fromZip.name } : {}),
     };
   }
-  const desc = readEspAppDesc(image);
-  if (desc !== null) {
+  const desc = parseAppDescriptor(image);
+  if (desc !== null && desc.version !== '') {
     return {
       kind: 'esp-app',
       fwVersion: desc.version,
       fwId: hash,
-      ...(desc.project !== '' ? { app: desc.project } : {}),
+      ...(desc.projectName !== '' ? { app: desc.projectName } : {}),
     };
   }
   return { kind: 'raw', fwVersion: hash, fwId: hash };
+}
+
+/**
+ * The identity the Arduino mDash library reports for an app image, from its first
+ * APP_HEAD_BYTES bytes (or fewer when the image is shorter) and the sha256 of all of it.
+ */
+export function identifyAppImage(head: Uint8Array, sha256Hex: string): AppImageIdentity {
+  const desc = parseAppDescriptor(head);
+  const built = desc === null ? '' : appBuildId(desc.date, desc.time);
+  if (desc === null || built === '') return { kind: 'raw', fwId: hashFwId(sha256Hex) };
+  return {
+    kind: 'esp-app',
+    fwId: built,
+    ...(desc.projectName !== '' ? { app: desc.projectName } : {}),
+    ...(desc.version !== '' ? { appVersion: desc.version } : {}),
+  };
 }
 
 function readZipManifest(image: Uint8Array): Type.Static<typeof Manifest> | null {
@@ -75,22 +113,4 @@ function readZipManifest(image: Uint8Array): Type.Static<typeof Manifest> | null
     return null;
   }
   return isValid(Manifest, parsed) ? parsed : null;
-}
-
-/** ESP-IDF image: 24-byte header, 8-byte segment header, then esp_app_desc_t. */
-const APP_DESC_OFFSET = 32;
-const APP_DESC_MAGIC = 0xabcd5432;
-
-function readEspAppDesc(image: Uint8Array): { version: string; project: string } | null {
-  if (image.length < APP_DESC_OFFSET + 80 || image[0] !== 0xe9) return null;
-  const buf = Buffer.from(image.buffer, image.byteOffset, image.byteLength);
-  if (buf.readUInt32LE(APP_DESC_OFFSET) !== APP_DESC_MAGIC) return null;
-  const cstr = (at: number, len: number): string => {
-    const field = buf.subarray(at, at + len);
-    const end = field.indexOf(0);
-    return field.subarray(0, end === -1 ? len : end).toString('utf8');
-  };
-  const version = cstr(APP_DESC_OFFSET + 16, 32);
-  if (version === '') return null;
-  return { version, project: cstr(APP_DESC_OFFSET + 48, 32) };
 }

@@ -1,16 +1,23 @@
 /**
  * The simulated device's two-slot updater (PROTOCOL.md 2 `OTA.*`, PROTOCOL.md 6), modelled on
- * Mongoose OS: `OTA.Begin/Write/End` fill the inactive slot, the next boot runs it UNCOMMITTED,
- * `OTA.Commit` keeps it, and `OTA.Revert`, the commit timeout, or any reboot before the commit
- * boots the previous slot again. Pure state machine: the device decides when to reboot.
+ * Mongoose OS: `OTA.Begin/Write/End` fill the inactive slot at the offsets the hub names, the
+ * next boot runs it UNCOMMITTED, `OTA.Commit` keeps it, and `OTA.Revert`, the commit timeout, or
+ * any reboot before the commit boots the previous slot again. Pure state machine: the device
+ * decides when to reboot. The Arduino library's updater is sim-ota-arduino.ts.
  */
 import { FIRMWARE_ERROR, RpcFault } from './rpc-fault';
 import { identifyImage } from './sim-image';
+
+/** The two families of real firmware (PROTOCOL.md 6). */
+export type SimFamily = 'mos' | 'arduino';
+export const SIM_FAMILIES: readonly SimFamily[] = ['mos', 'arduino'];
 
 export interface FirmwareImage {
   fwVersion: string;
   fwId: string;
   app: string;
+  /** An Arduino app's descriptor version: not reported by the library, kept for tests. */
+  appVersion?: string;
 }
 
 /** `OTA.GetBootState` result, field names as Mongoose OS sends them. */
@@ -31,25 +38,27 @@ export interface BootOutcome {
 
 /** Largest image a slot holds by default (a 4 MB ESP32 has two ~1.9 MB app slots). */
 export const DEFAULT_MAX_IMAGE_BYTES = 1920 * 1024;
-/** State.Set progress is sent when the percent moved by at least this much (task text). */
-export const PROGRESS_STEP_PERCENT = 10;
 
 interface Upload {
   size: number;
+  /** Bytes received so far: the next offset a sequential writer sends. */
   written: number;
+  /** OTA.Write calls in this upload (fault injection counts them). */
+  writes: number;
+  /** The one copy of the image this device holds; dropped at OTA.End or a reboot. */
   data: Buffer;
   commitTimeoutS: number;
-  lastReported: number;
 }
 
 export class SimOta {
+  readonly family = 'mos';
   private readonly slots: [FirmwareImage | null, FirmwareImage | null];
   private activeSlot: 0 | 1 = 0;
   private committed = true;
   private revertSlot = -1;
   private commitTimeoutS = 0;
   private upload: Upload | null = null;
-  private pending: { slot: 0 | 1; commitTimeoutS: number } | null = null;
+  private pending: { slot: 0 | 1; commitTimeoutS: number; bootFails: boolean } | null = null;
 
   constructor(
     initial: FirmwareImage,
@@ -78,6 +87,11 @@ export class SimOta {
     return this.pending !== null;
   }
 
+  /** OTA.Write calls in the open upload (0 when none is open). */
+  get writes(): number {
+    return this.upload?.writes ?? 0;
+  }
+
   begin(size: number, commitTimeoutS: number): void {
     // The mDash library refuses a second OTA.Begin the same way.
     if (this.upload !== null || this.pending !== null) {
@@ -90,46 +104,41 @@ export class SimOta {
         `image of ${size} bytes does not fit the ${this.maxImageBytes}-byte update slot`,
       );
     }
-    this.upload = {
-      size,
-      written: 0,
-      data: Buffer.alloc(size),
-      commitTimeoutS,
-      lastReported: 0,
-    };
+    this.upload = { size, written: 0, writes: 0, data: Buffer.alloc(size), commitTimeoutS };
+  }
+
+  /** Counts one OTA.Write of the open upload (also one that a fault then refuses). */
+  countWrite(): void {
+    if (this.upload !== null) this.upload.writes++;
   }
 
   /**
-   * Appends one chunk. Chunks must arrive in order (PROTOCOL.md 6: sequential writes), so an
-   * offset other than the bytes received so far is refused and changes nothing.
-   * Returns the percent to report in `State.Set`, or null when it moved by less than 10
-   * (the last chunk always reports 100).
+   * Writes one chunk at `offset`. Mongoose OS honours offsets: a chunk sent again (the hub
+   * retrying a write whose reply it lost) overwrites the same bytes; a gap past the bytes
+   * received so far is refused and changes nothing, and so is data past the announced size.
    */
-  write(offset: number, chunk: Buffer): { percent: number | null } {
+  write(offset: number, chunk: Buffer): void {
     const up = this.upload;
     if (up === null) throw new RpcFault(FIRMWARE_ERROR, 'call OTA.Begin first');
-    if (offset !== up.written) {
+    if (offset > up.written) {
       throw new RpcFault(FIRMWARE_ERROR, `unexpected offset ${offset}, expected ${up.written}`);
     }
-    if (up.written + chunk.length > up.size) {
+    if (offset + chunk.length > up.size) {
       throw new RpcFault(
         FIRMWARE_ERROR,
-        `data past the announced size (${up.written + chunk.length} > ${up.size})`,
+        `data past the announced size (${offset + chunk.length} > ${up.size})`,
       );
     }
-    chunk.copy(up.data, up.written);
-    up.written += chunk.length;
-    const percent = Math.floor((up.written * 100) / up.size);
-    const done = up.written === up.size && up.lastReported < 100;
-    if (done || percent - up.lastReported >= PROGRESS_STEP_PERCENT) {
-      up.lastReported = percent;
-      return { percent };
-    }
-    return { percent: null };
+    chunk.copy(up.data, offset);
+    up.written = Math.max(up.written, offset + chunk.length);
   }
 
-  /** Closes the upload; the image becomes the next boot's, uncommitted. */
-  end(): FirmwareImage {
+  /**
+   * Closes the upload (also when it fails: the next OTA.Begin starts over); a complete image
+   * becomes the next boot's, uncommitted. `bootFails` (a fault): the new image will not boot
+   * and the boot loader falls back to the running one.
+   */
+  end(bootFails = false): FirmwareImage {
     const up = this.upload;
     if (up === null) throw new RpcFault(FIRMWARE_ERROR, 'call OTA.Begin first');
     this.upload = null;
@@ -144,13 +153,18 @@ export class SimOta {
     };
     const slot = this.activeSlot === 0 ? 1 : 0;
     this.slots[slot] = image;
-    this.pending = { slot, commitTimeoutS: up.commitTimeoutS };
+    this.pending = { slot, commitTimeoutS: up.commitTimeoutS, bootFails };
     return image;
   }
 
   /** Drops an unfinished upload (the session that fed it went away). */
   abortUpload(): void {
     this.upload = null;
+  }
+
+  /** Mongoose OS ties an upload to its RPC session: a lost connection drops it. */
+  onDisconnect(): void {
+    this.abortUpload();
   }
 
   commit(): void {
@@ -178,8 +192,13 @@ export class SimOta {
   boot(): BootOutcome {
     this.upload = null; // RAM does not survive a reboot
     if (this.pending !== null) {
-      const { slot, commitTimeoutS } = this.pending;
+      const { slot, commitTimeoutS, bootFails } = this.pending;
       this.pending = null;
+      if (bootFails) {
+        // The new slot crashed at boot; the boot loader went back to the running one.
+        this.revertSlot = slot;
+        return { booted: 'reverted', commitTimeoutMs: null };
+      }
       this.revertSlot = this.activeSlot;
       this.activeSlot = slot;
       // Mongoose OS: commit_timeout 0 means the new image is committed right away.

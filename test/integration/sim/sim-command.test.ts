@@ -77,6 +77,58 @@ describe('runSimCommand', () => {
     expect(lines.find((l) => l.startsWith('all 12'))).toMatch(/p50 \d+ ms, p95 \d+ ms/);
   });
 
+  it('family mixed alternates Mongoose OS and Arduino; faultShare gives the faults to a share', async () => {
+    hub = new FakeHub({ apiKey: 'master-key' });
+    await hub.start();
+    run = await runSimCommand(
+      {
+        url: hub.url,
+        count: 8,
+        apiKey: 'master-key',
+        progressIntervalMs: 0,
+        family: 'mixed',
+        otaRebootDelayMs: 10,
+        faults: { otaRollback: true },
+        faultShare: 0.25,
+      },
+      () => undefined,
+    );
+    await waitUntil(() => run!.stats().ready === 8);
+    const devices = run.fleet.devices;
+    expect(devices.map((d) => d.core.family)).toEqual([
+      'mos',
+      'arduino',
+      'mos',
+      'arduino',
+      'mos',
+      'arduino',
+      'mos',
+      'arduino',
+    ]);
+    expect(devices.map((d) => d.core.otaFaults.otaRollback === true)).toEqual([
+      false,
+      false,
+      false,
+      true,
+      false,
+      false,
+      false,
+      true,
+    ]);
+    await waitUntil(() => hub!.sessions.every((s) => s.info !== null));
+    const arch = new Map(hub.sessions.map((s) => [s.deviceId, s.info?.arch]));
+    expect(devices.map((d) => arch.get(d.id))).toEqual([
+      'sim',
+      'esp32',
+      'sim',
+      'esp32',
+      'sim',
+      'esp32',
+      'sim',
+      'esp32',
+    ]);
+  });
+
   it('a wrong API key is a coded 401 error naming the hub; nothing is connected', async () => {
     hub = new FakeHub({ apiKey: 'right' });
     await hub.start();

@@ -51,6 +51,7 @@ function fwZip(version: string, buildId: string, size = 9000): Buffer {
 }
 
 /** What the hub does (PROTOCOL.md 6): Begin, sequential 2048-byte writes awaiting each, End. */
+// Mongoose OS family (the default); the Arduino library family is in sim-device-ota-hub.test.ts.
 async function sendImage(
   session: FakeSession,
   image: Buffer,
@@ -61,29 +62,21 @@ async function sendImage(
   ).toBe(true);
   for (let offset = 0; offset < image.length; offset += 2048) {
     const chunk = image.subarray(offset, offset + 2048);
-    expect(await session.result('OTA.Write', { offset, data: chunk.toString('base64') })).toEqual({
-      queued: chunk.length,
-    });
+    expect(await session.result('OTA.Write', { offset, data: chunk.toString('base64') })).toBe(
+      true,
+    );
   }
   expect(await session.result('OTA.End')).toBe(true);
 }
 
 describe('SimDevice OTA (PROTOCOL.md 6)', () => {
-  it('happy path: progress, reboot into the new image uncommitted, commit keeps it', async () => {
+  it('happy path: reboot into the new image uncommitted, commit keeps it', async () => {
     const { hub, dev, session } = await setup();
     const boots: string[] = [];
     dev.on('boot', (b) => boots.push(b));
     const image = fwZip('2.0.0', '20250301-101010');
     await sendImage(session, image, 60);
-
-    const progress = session
-      .notifications('State.Set')
-      .map((n) => (n.params as { ota: { percent: number } }).ota.percent);
-    expect(progress[0]).toBe(0);
-    expect(progress[progress.length - 1]).toBe(100);
-    for (let i = 1; i < progress.length - 1; i++) {
-      expect((progress[i] ?? 0) - (progress[i - 1] ?? 0)).toBeGreaterThanOrEqual(10);
-    }
+    expect(session.notifications('State.Set')).toEqual([]); // the Arduino library's, not mos's
 
     expect(await session.waitClosed()).toBe(1006);
     const s2 = await hub.waitForSession(ID, 2);
@@ -151,7 +144,7 @@ describe('SimDevice OTA (PROTOCOL.md 6)', () => {
     expect(await s2.result('OTA.GetBootState')).toMatchObject({ is_committed: true }); // commit_timeout 0
   });
 
-  it('refuses out-of-order writes with an error reply and keeps the upload intact', async () => {
+  it('honours offsets: a gap is refused, a repeated chunk rewrites, the upload stays intact', async () => {
     const { hub, dev, session } = await setup();
     const image = fwZip('5.0.0', 'b5', 5000);
     await session.result('OTA.Begin', { size: image.length, commit_timeout: 0 });
@@ -164,11 +157,13 @@ describe('SimDevice OTA (PROTOCOL.md 6)', () => {
       data: image.subarray(4096, 6144).toString('base64'),
     });
     expect(skip.error).toEqual({ code: -1, message: 'unexpected offset 4096, expected 2048' });
-    const again = await session.call('OTA.Write', {
-      offset: 0,
-      data: image.subarray(0, 2048).toString('base64'),
-    });
-    expect((again.error as { message: string }).message).toContain('expected 2048');
+    // The hub retrying a chunk whose reply it lost: the same bytes again, at the same offset.
+    expect(
+      await session.result('OTA.Write', {
+        offset: 0,
+        data: image.subarray(0, 2048).toString('base64'),
+      }),
+    ).toBe(true);
     const early = await session.call('OTA.Begin', { size: 10 });
     expect(early.error).toEqual({ code: -1, message: 'OTA already in progress' });
     for (let offset = 2048; offset < image.length; offset += 2048) {

@@ -1,10 +1,14 @@
 import { zipSync, strToU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { createPrng } from '../../../src/main/sim/prng';
-import { SimDeviceCore, type Handled } from '../../../src/main/sim/sim-core';
+import { SimDeviceCore, type Handled, type SimCoreOptions } from '../../../src/main/sim/sim-core';
+import { espAppImage, mosFwZip } from '../../../src/main/sim/sim-firmware-files';
 import type { Json } from '../../../src/shared/types';
 
-function makeCore(now = { t: 1_700_000_000_000 }): SimDeviceCore {
+function makeCore(
+  now = { t: 1_700_000_000_000 },
+  extra: Partial<SimCoreOptions> = {},
+): SimDeviceCore {
   return new SimDeviceCore({
     id: 'dev1',
     mac: '02AABBCCDDEE',
@@ -15,6 +19,7 @@ function makeCore(now = { t: 1_700_000_000_000 }): SimDeviceCore {
     files: { 'hello.txt': Buffer.from('hello world') },
     prng: createPrng(1),
     now: () => now.t,
+    ...extra,
   });
 }
 
@@ -224,7 +229,7 @@ describe('SimDeviceCore methods', () => {
     expect(core.state).toEqual({ on: false });
   });
 
-  it('OTA.* through the dispatcher: progress, new identity after boot, GetBootState, Commit, Revert', () => {
+  it('Mongoose OS OTA.* through the dispatcher: offsets, new identity, GetBootState, Commit, Revert', () => {
     const core = makeCore();
     const manifest = { name: 'demo', platform: 'esp32', version: '2.0.0', build_id: 'b2' };
     const image = Buffer.from(
@@ -235,23 +240,17 @@ describe('SimDeviceCore methods', () => {
     );
     const begin = core.handle('OTA.Begin', { size: image.length, commit_timeout: 60 });
     expect(result(begin)).toBe(true);
-    expect(begin.effects).toEqual([
-      { kind: 'notify', method: 'State.Set', params: { ota: { percent: 0 } } },
-    ]);
-    const percents: number[] = [];
+    expect(begin.effects).toEqual([]); // no State.Set: that is the Arduino library
     for (let off = 0; off < image.length; off += 64) {
       const h = core.handle('OTA.Write', {
         offset: off,
         data: image.subarray(off, off + 64).toString('base64'),
       });
-      expect(result(h)).toEqual({ queued: Math.min(64, image.length - off) });
-      for (const e of h.effects)
-        if (e.kind === 'notify')
-          percents.push((e.params as { ota: { percent: number } }).ota.percent);
+      expect(result(h)).toBe(true);
+      expect(h.effects).toEqual([]);
     }
-    expect(percents[percents.length - 1]).toBe(100);
-    const bad = core.handle('OTA.Write', { offset: 0, data: 'AAAA' });
-    expect(error(bad).code).toBe(-1);
+    const gap = core.handle('OTA.Write', { offset: image.length + 1, data: 'AAAA' });
+    expect(error(gap).code).toBe(-1);
     const end = core.handle('OTA.End', {});
     expect(result(end)).toBe(true);
     expect(end.effects).toEqual([{ kind: 'reboot', delayMs: 500 }]);
@@ -282,4 +281,124 @@ describe('SimDeviceCore methods', () => {
     expect(core.logRecord()).toMatchObject({ fd: 1, t: 1_700_000_000.123, seq: 1 });
     expect(core.logRecord()).toMatchObject({ seq: 2 });
   });
+});
+
+describe('SimDeviceCore, Arduino / ESP-IDF mDash library family', () => {
+  const arduino = (extra: Partial<SimCoreOptions> = {}): SimDeviceCore =>
+    makeCore(undefined, {
+      family: 'arduino',
+      firmware: { fwVersion: '1.2.16-idf', fwId: '20261205-120000', app: 'blink' },
+      ...extra,
+    });
+  const percentsOf = (h: Handled): (number | null)[] =>
+    h.effects.flatMap((e) =>
+      e.kind === 'notify' && e.method === 'State.Set'
+        ? [(e.params as { ota: { percent: number | null } }).ota.percent]
+        : [],
+    );
+
+  it('reports the library identity; no commit step (-32601), not in RPC.List', () => {
+    const core = arduino();
+    expect(core.sysInfo()).toMatchObject({
+      fw_version: '1.2.16-idf',
+      fw_id: '20261205-120000',
+      arch: 'esp32',
+    });
+    expect(core.sysInfo()).not.toHaveProperty('mac');
+    for (const m of ['OTA.Commit', 'OTA.Revert', 'OTA.GetBootState']) {
+      expect(error(core.handle(m, {}))).toEqual({ code: -32601, message: 'method not found' });
+    }
+    const list = result(core.handle('RPC.List', {})) as string[];
+    expect(list).toEqual(expect.arrayContaining(['OTA.Begin', 'OTA.Write', 'OTA.End']));
+    expect(list).not.toContain('OTA.Commit');
+    expect(SimDeviceCore.methodNames('mos')).toContain('OTA.GetBootState');
+    expect(makeCore(undefined, { arch: 'esp8266' }).sysInfo()).toMatchObject({ arch: 'esp8266' });
+  });
+
+  it('appends whatever the offset, replies {queued}, State.Set 0..100 then null, reboots', () => {
+    const core = arduino();
+    const image = espAppImage({ date: 'Dec  6 2026', time: '10:00:00', size: 6000 });
+    const begin = core.handle('OTA.Begin', { size: image.length, commit_timeout: 30 });
+    expect(result(begin)).toBe(true);
+    const percents = percentsOf(begin);
+    for (let off = 0; off < image.length; off += 2048) {
+      const chunk = image.subarray(off, off + 2048);
+      // A nonsense offset: the library ignores it and appends.
+      const h = core.handle('OTA.Write', { offset: 999_999, data: chunk.toString('base64') });
+      expect(result(h)).toEqual({ queued: chunk.length });
+      percents.push(...percentsOf(h));
+    }
+    const end = core.handle('OTA.End', {});
+    expect(result(end)).toBe(true);
+    percents.push(...percentsOf(end));
+    expect(percents).toEqual([0, 34, 68, 100, null]);
+    expect(end.effects).toContainEqual({ kind: 'reboot', delayMs: 500 });
+    expect(core.boot('soft reset').booted).toBe('new');
+    expect(core.sysInfo()).toMatchObject({ fw_version: '1.2.16-idf', fw_id: '20261206-100000' });
+  });
+
+  it("errors have the library's code 500 and messages; a failed End still clears progress", () => {
+    const core = arduino();
+    expect(error(core.handle('OTA.Write', { data: 'AAAA' }))).toEqual({
+      code: 500,
+      message: 'call OTA.Begin',
+    });
+    result(core.handle('OTA.Begin', { size: 100 }));
+    expect(error(core.handle('OTA.Write', {}))).toEqual({ code: 500, message: 'data required' });
+    expect(error(core.handle('OTA.Begin', { size: 100 })).message).toBe('OTA already in progress');
+    const end = core.handle('OTA.End', {});
+    expect(error(end)).toEqual({ code: 500, message: 'esp_ota_end: 5379' });
+    expect(end.effects).toEqual([
+      { kind: 'notify', method: 'State.Set', params: { ota: { percent: null } } },
+    ]);
+    expect(result(core.handle('OTA.Begin', { size: 100 }))).toBe(true);
+  });
+});
+
+describe('SimDeviceCore OTA faults (both families)', () => {
+  for (const family of ['mos', 'arduino'] as const) {
+    const write = (core: SimDeviceCore, offset: number): Handled =>
+      core.handle('OTA.Write', { offset, data: Buffer.alloc(100).toString('base64') });
+
+    it(`${family}: fail at write N answers an error at the Nth write of every update`, () => {
+      const core = makeCore(undefined, { family, otaFaults: { otaFailAtWrite: 2 } });
+      result(core.handle('OTA.Begin', { size: 300 }));
+      result(write(core, 0));
+      expect(error(write(core, 100))).toEqual({
+        code: family === 'arduino' ? 500 : -1,
+        message: 'flash write failed at write 2 (simulated fault)',
+      });
+      expect(core.ota.uploading).toBe(true);
+      core.otaFaults = {}; // faults can change while it runs
+      result(write(core, 100));
+    });
+
+    it(`${family}: drop at write N gives no reply and breaks the connection`, () => {
+      const core = makeCore(undefined, { family, otaFaults: { otaDropAtWrite: 1 } });
+      result(core.handle('OTA.Begin', { size: 300 }));
+      const h = write(core, 0);
+      expect(h.reply).toBe(false);
+      expect(h.effects).toEqual([{ kind: 'drop' }]);
+    });
+
+    it(`${family}: never-return makes the reboot after OTA.End a hang`, () => {
+      const core = makeCore(undefined, { family, otaFaults: { otaNeverReturn: true } });
+      const image = family === 'mos' ? mosFwZip({ version: '2', build_id: 'b2' }) : espAppImage();
+      result(core.handle('OTA.Begin', { size: image.length }));
+      result(core.handle('OTA.Write', { offset: 0, data: image.toString('base64') }));
+      const end = core.handle('OTA.End', {});
+      expect(end.effects).toContainEqual({ kind: 'reboot', delayMs: 500, hang: true });
+    });
+
+    it(`${family}: rollback boots the old firmware after a good OTA.End`, () => {
+      const core = makeCore(undefined, { family, otaFaults: { otaRollback: true } });
+      const before = core.sysInfo()['fw_id'];
+      const image = family === 'mos' ? mosFwZip({ version: '2', build_id: 'b2' }) : espAppImage();
+      result(core.handle('OTA.Begin', { size: image.length }));
+      result(core.handle('OTA.Write', { offset: 0, data: image.toString('base64') }));
+      result(core.handle('OTA.End', {}));
+      expect(core.boot('soft reset').booted).toBe('reverted');
+      expect(core.sysInfo()['fw_id']).toBe(before);
+    });
+  }
 });

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { zipSync, strToU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { FW_ID_HEX_CHARS, identifyImage } from '../../../src/main/sim/sim-image';
+import { espAppImage } from '../../../src/main/sim/sim-firmware-files';
+import {
+  APP_HEAD_BYTES,
+  FW_ID_HEX_CHARS,
+  identifyAppImage,
+  identifyImage,
+} from '../../../src/main/sim/sim-image';
 
 const sha = (b: Uint8Array): string =>
   createHash('sha256').update(b).digest('hex').slice(0, FW_ID_HEX_CHARS);
@@ -10,6 +16,7 @@ const sha = (b: Uint8Array): string =>
 function espApp(version: string, project: string): Buffer {
   const b = Buffer.alloc(512);
   b[0] = 0xe9;
+  b[1] = 1; // one segment
   b.writeUInt32LE(0xabcd5432, 32);
   b.write(version, 48, 'utf8');
   b.write(project, 80, 'utf8');
@@ -71,5 +78,39 @@ describe('identifyImage', () => {
     expect(identifyImage(a).fwId).toBe(sha(a));
     expect(identifyImage(a).fwId).not.toBe(identifyImage(b).fwId);
     expect(identifyImage(a).fwId).toHaveLength(FW_ID_HEX_CHARS);
+  });
+});
+
+describe('identifyAppImage (the Arduino mDash library)', () => {
+  const shaHex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+  it('fw_id is the build time from the app descriptor, as the library prints it', () => {
+    const img = espAppImage({
+      date: 'Dec  6 2026',
+      time: '10:00:00',
+      version: 'v2.0',
+      project: 'thermo',
+    });
+    expect(identifyAppImage(img.subarray(0, APP_HEAD_BYTES), shaHex(img))).toEqual({
+      kind: 'esp-app',
+      fwId: '20261206-100000',
+      app: 'thermo',
+      appVersion: 'v2.0',
+    });
+    // Single-digit and two-digit days, every month name.
+    const jan = espAppImage({ date: 'Jan 31 2027', time: '23:59:58' });
+    expect(identifyAppImage(jan, shaHex(jan)).fwId).toBe('20270131-235958');
+  });
+
+  it('anything else, or a descriptor with an unreadable date, gets the sha256 prefix', () => {
+    const raw = Buffer.from('not an esp image at all');
+    expect(identifyAppImage(raw, shaHex(raw))).toEqual({ kind: 'raw', fwId: sha(raw) });
+    const badDate = espAppImage({ date: 'someday' });
+    expect(identifyAppImage(badDate, shaHex(badDate))).toEqual({
+      kind: 'raw',
+      fwId: sha(badDate),
+    });
+    const short = espAppImage().subarray(0, 100); // too short for a descriptor
+    expect(identifyAppImage(short, shaHex(short)).kind).toBe('raw');
   });
 });

@@ -5,14 +5,13 @@ import { identifyImage } from '../../../src/main/sim/sim-image';
 
 const V1 = { fwVersion: '1.0.0', fwId: 'v1', app: 'sim' };
 
-function upload(ota: SimOta, image: Buffer, commitTimeout: number, chunk = 100): (number | null)[] {
+function upload(ota: SimOta, image: Buffer, commitTimeout: number, chunk = 100): void {
   ota.begin(image.length, commitTimeout);
-  const reports: (number | null)[] = [];
   for (let off = 0; off < image.length; off += chunk) {
-    reports.push(ota.write(off, image.subarray(off, off + chunk)).percent);
+    ota.countWrite();
+    ota.write(off, image.subarray(off, off + chunk));
   }
   ota.end();
-  return reports;
 }
 
 function faultOf(fn: () => unknown): RpcFault {
@@ -68,30 +67,53 @@ describe('SimOta', () => {
     expect(ota.isCommitted).toBe(true);
   });
 
-  it('reports progress in steps of at least 10 % and always 100 at the end', () => {
+  it('counts the writes of the open upload, from 0 at every Begin', () => {
     const ota = new SimOta(V1);
-    const reports = upload(ota, Buffer.alloc(1000), 0, 30).filter((p) => p !== null);
-    expect(reports[reports.length - 1]).toBe(100);
-    for (let i = 1; i < reports.length - 1; i++) {
-      expect((reports[i] ?? 0) - (reports[i - 1] ?? 0)).toBeGreaterThanOrEqual(10);
-    }
-    expect(reports.length).toBeGreaterThanOrEqual(9);
+    expect(ota.writes).toBe(0);
+    ota.countWrite(); // no upload: nothing to count
+    ota.begin(10, 0);
+    ota.countWrite();
+    ota.countWrite();
+    expect(ota.writes).toBe(2);
+    ota.abortUpload();
+    ota.begin(10, 0);
+    expect(ota.writes).toBe(0);
   });
 
-  it('refuses out-of-order and oversize writes without changing what was received', () => {
+  it('honours offsets: a chunk sent again overwrites, a gap or oversize write is refused', () => {
     const ota = new SimOta(V1);
+    const image = Buffer.alloc(200);
+    for (let i = 0; i < 200; i++) image[i] = i;
     ota.begin(200, 0);
-    ota.write(0, Buffer.alloc(100, 1));
-    expect(faultOf(() => ota.write(150, Buffer.alloc(10))).message).toContain(
+    ota.write(0, Buffer.alloc(100, 0xff)); // garbage first ...
+    ota.write(0, image.subarray(0, 100)); // ... then the retry at the same offset replaces it
+    expect(faultOf(() => ota.write(150, Buffer.alloc(10))).message).toBe(
       'unexpected offset 150, expected 100',
     );
-    expect(faultOf(() => ota.write(0, Buffer.alloc(10))).message).toContain('expected 100');
     expect(faultOf(() => ota.write(100, Buffer.alloc(101))).message).toContain(
-      'past the announced size',
+      'past the announced size (201 > 200)',
     );
-    ota.write(100, Buffer.alloc(100, 1));
+    ota.write(50, image.subarray(50, 120)); // overlapping rewrite that also extends
+    ota.write(120, image.subarray(120, 200));
     ota.end();
     expect(ota.boot().booted).toBe('new');
+    expect(ota.active.fwId).toBe(identifyImage(image).fwId); // exactly the bytes sent
+  });
+
+  it('a rollback fault: the finished image fails to boot and the old one keeps running', () => {
+    const ota = new SimOta(V1);
+    ota.begin(10, 30);
+    ota.write(0, Buffer.alloc(10, 4));
+    ota.end(true);
+    expect(ota.boot()).toEqual({ booted: 'reverted', commitTimeoutMs: null });
+    expect(ota.active).toEqual(V1);
+    expect(ota.bootState()).toEqual({
+      active_slot: 0,
+      is_committed: true,
+      revert_slot: 1,
+      commit_timeout: 0,
+    });
+    expect(ota.boot().booted).toBe('same');
   });
 
   it('refuses Begin while busy, Write/End without Begin, an incomplete End and an oversize image', () => {
