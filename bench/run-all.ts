@@ -5,7 +5,7 @@
  *   npm run bench                      full run (about 5 minutes), writes bench/RESULTS.md
  *   npm run bench -- --quick           smoke run (small sizes, short windows), writes
  *                                      bench/.runs/RESULTS.quick.md unless --out is given
- *   npm run bench -- --only rpc,shadow run some: storm-1000, storm-10000, rpc, shadow
+ *   npm run bench -- --only rpc,shadow run some: storm-1000, storm-10000, rpc, shadow, fairness
  *   npm run bench -- --no-profile      do not re-run a benchmark that missed its goal under
  *                                      `node --cpu-prof` to list the hub's hot spots
  *
@@ -22,6 +22,7 @@ import { renderResults, type BenchReport } from './bench-report';
 import { runConnectionStorm, stormReport } from './connection-storm';
 import { runRpcThroughput, rpcReport } from './rpc-throughput';
 import { runShadowThroughput, shadowReport } from './shadow-throughput';
+import { fairnessReport, runFairness } from './fairness';
 import { isMain, runMain } from './bench-main';
 
 interface Bench {
@@ -80,6 +81,11 @@ export function benches(quick: boolean, log: (l: string) => void): Bench[] {
             ...(cpuProfDir !== undefined && { cpuProfDir }),
           }),
         ),
+    },
+    {
+      name: 'fairness',
+      // No profiled re-run: the question is who gets the CPU, not where the hub spends it.
+      run: async () => fairnessReport(await runFairness({ seconds: quick ? 2 : 10, log })),
     },
   ];
 }

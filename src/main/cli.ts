@@ -17,6 +17,7 @@ import {
 } from './cli/store-commands';
 import { registerSimCommand } from './cli/sim-cli';
 import { registerFlasherCommands } from './cli/flasher-cli';
+import { registerFirmwareCommands } from './cli/firmware-cli';
 
 const env = process.env;
 const printJson = (v: unknown): void =>
@@ -191,6 +192,7 @@ export function buildProgram(): Command {
 
   registerSimCommand(program);
   registerFlasherCommands(program);
+  registerFirmwareCommands(program);
   return program;
 }
 

@@ -18,17 +18,65 @@ export interface HubLimits {
   maxBodyBytes: number;
   /** Largest upload (OTA images, PWA zips, flash images). */
   maxUploadBytes: number;
+  /**
+   * Deepest nesting of arrays and objects in a JSON body. Deeper input is refused with 400 before
+   * anything recursive (schema checks, stringify, the shadow merge) can overflow the stack.
+   */
+  maxJsonDepth: number;
+  /** Uploads (flash, bench, symbols) one API key may have in flight at once; more get 429. */
+  maxUploadsPerKey: number;
+  /** Calls one device may have waiting for replies; a REST call past this gets 429. */
+  maxPendingCallsPerDevice: number;
+  /**
+   * Per-device rate limit on frames a device sends (issue 7 item 17: one device must not starve
+   * the rest). Token buckets refilled at these rates, holding up to the burst; a frame that finds
+   * a bucket empty is dropped and counted (`frames.dropped.rate_limited`), except a reply to a
+   * call of the hub's (OTA.Write, FS.Get chunks), which is counted but always delivered. 0 turns
+   * a bucket off. The defaults are far above what real firmware sends.
+   */
+  deviceFramesPerSecond: number;
+  deviceFrameBurst: number;
+  deviceBytesPerSecond: number;
+  deviceByteBurst: number;
 }
 
 export interface HubTimings {
   /** Calls we send to a device time out after this (PROTOCOL.md 2: 30 s). */
   rpcTimeoutMs: number;
-  /** Server ping interval (PROTOCOL.md 1: every 20 s). */
+  /** Server ping interval, on each session's own clock from its connect (PROTOCOL.md 1: 20 s). */
   pingIntervalMs: number;
-  /** Pongs that may be missed before the peer is dropped (PROTOCOL.md 1: 3). */
+  /**
+   * Missed pongs that drop the peer (PROTOCOL.md 1: 3). A ping is missed when the next one is due
+   * and nothing (pong, ping or frame) came since it was sent, so the drop comes exactly
+   * maxMissedPongs × pingIntervalMs (60 s) after the first unanswered ping.
+   */
   maxMissedPongs: number;
   /** Group commit: longest a write waits for others before its transaction commits. */
   commitWindowMs: number;
+  /** Largest `?timeout=` a REST RPC call may ask for; above it is a 400. */
+  maxRpcTimeoutMs: number;
+  /** A request's headers must arrive within this (slow-header clients get 408). */
+  headersTimeoutMs: number;
+  /** A whole request, body included, must arrive within this (bounds the slowest upload). */
+  requestTimeoutMs: number;
+  /** A request body that sends nothing for this long is cut off (a stalled upload frees its slot). */
+  bodyIdleTimeoutMs: number;
+  /**
+   * A device kept over its rate limit this long (drops no more than 2 s apart) is disconnected
+   * with close code 1008 and a logged reason (`frames.disconnects.rate_limited`).
+   */
+  rateLimitDisconnectMs: number;
+  /**
+   * Two devices with one password (issue 7 item 18): a newcomer that would replace a session
+   * which is itself a replacement made less than this ago, and still answers a ping, is refused
+   * with 429 and Retry-After instead of kicking it out.
+   */
+  duplicateWindowMs: number;
+  /** First Retry-After given to such a newcomer; it doubles with each refusal up to the max. */
+  duplicateHoldOffMs: number;
+  duplicateHoldOffMaxMs: number;
+  /** How long the incumbent has to answer the liveness ping before the newcomer wins anyway. */
+  duplicateProbeMs: number;
 }
 
 export interface LogRetention {
@@ -52,6 +100,22 @@ export interface DataLimits {
   maxHttpResponseBytes: number;
 }
 
+/** Firmware images: the library (issue 8) and the archives both the flasher and OTA unpack. */
+export interface FirmwareLimits {
+  /** Largest firmware file the library accepts (issue 8: "a size cap, default 16 MB"). */
+  maxImageBytes: number;
+  /** Largest ELF stored next to an image (debug info makes them several times the image). */
+  maxElfBytes: number;
+  /** Total bytes the firmware library may hold on disk; an upload past it gets 413. */
+  maxLibraryBytes: number;
+  /** Entries one archive (fw.zip) may hold. */
+  maxZipEntries: number;
+  /** Bytes one archive entry may inflate to, counted while it inflates (declared sizes lie). */
+  maxZipEntryBytes: number;
+  /** Bytes all entries of one archive may inflate to together. */
+  maxZipTotalBytes: number;
+}
+
 export interface HubConfig {
   host: string;
   port: number;
@@ -61,6 +125,7 @@ export interface HubConfig {
   retention: LogRetention;
   notify: NotifyLimits;
   data: DataLimits;
+  firmware: FirmwareLimits;
   /** Where the built dashboard lives; null serves a built-in placeholder page. */
   rendererDir: string | null;
   /** pino level: 'silent' | 'error' | 'warn' | 'info' | 'debug'. */
@@ -78,6 +143,15 @@ export interface HubConfig {
 export const DEFAULT_PORT = 8009;
 export const DEFAULT_TLS_PORT = 8443;
 
+/**
+ * `serve --demo N` (issue 7 item 2): the simulated devices run in the hub's own process, so each
+ * costs two file descriptors there (its client socket and the hub's end of it), and the hub keeps
+ * `DEMO_FD_RESERVE` more for its database, listeners, dashboard and API clients, flash workers
+ * and serial ports. A demo that does not fit in the process's file limit is refused up front.
+ */
+export const DEMO_FDS_PER_DEVICE = 2;
+export const DEMO_FD_RESERVE = 512;
+
 export const DEFAULT_LIMITS: HubLimits = {
   maxMessageBytes: 8 * 1024,
   maxFrameHardBytes: 4 * 1024 * 1024,
@@ -85,6 +159,14 @@ export const DEFAULT_LIMITS: HubLimits = {
   maxCustomerMetaBytes: 32 * 1024,
   maxBodyBytes: 1024 * 1024,
   maxUploadBytes: 64 * 1024 * 1024,
+  maxJsonDepth: 64,
+  maxUploadsPerKey: 4,
+  maxPendingCallsPerDevice: 64,
+  // Chatty real firmware logs a few lines and a shadow update or two per second.
+  deviceFramesPerSecond: 100,
+  deviceFrameBurst: 200,
+  deviceBytesPerSecond: 256 * 1024,
+  deviceByteBurst: 512 * 1024,
 };
 
 export const DEFAULT_TIMINGS: HubTimings = {
@@ -92,6 +174,16 @@ export const DEFAULT_TIMINGS: HubTimings = {
   pingIntervalMs: 20_000,
   maxMissedPongs: 3,
   commitWindowMs: 2,
+  maxRpcTimeoutMs: 60_000,
+  headersTimeoutMs: 20_000,
+  // 64 MB (maxUploadBytes) in 5 minutes needs about 220 KB/s: any LAN, most uplinks.
+  requestTimeoutMs: 5 * 60_000,
+  bodyIdleTimeoutMs: 30_000,
+  rateLimitDisconnectMs: 10_000,
+  duplicateWindowMs: 30_000,
+  duplicateHoldOffMs: 1_000,
+  duplicateHoldOffMaxMs: 5 * 60_000,
+  duplicateProbeMs: 2_000,
 };
 
 export const DEFAULT_RETENTION: LogRetention = {
@@ -107,8 +199,18 @@ export const DEFAULT_DATA: DataLimits = {
   maxHttpResponseBytes: 1024 * 1024,
 };
 
+export const DEFAULT_FIRMWARE: FirmwareLimits = {
+  maxImageBytes: 16 * 1024 * 1024,
+  maxElfBytes: 128 * 1024 * 1024,
+  maxLibraryBytes: 1024 * 1024 * 1024,
+  maxZipEntries: 256,
+  // The biggest ESP app partition is 16 MB; filesystem images in a fw.zip stay below this too.
+  maxZipEntryBytes: 32 * 1024 * 1024,
+  maxZipTotalBytes: 64 * 1024 * 1024,
+};
+
 export type HubOptions = Partial<
-  Omit<HubConfig, 'limits' | 'timings' | 'retention' | 'notify' | 'data'>
+  Omit<HubConfig, 'limits' | 'timings' | 'retention' | 'notify' | 'data' | 'firmware'>
 > & {
   dataDir: string;
   limits?: Partial<HubLimits>;
@@ -116,6 +218,7 @@ export type HubOptions = Partial<
   retention?: Partial<LogRetention>;
   notify?: Partial<NotifyLimits>;
   data?: Partial<DataLimits>;
+  firmware?: Partial<FirmwareLimits>;
 };
 
 /** Fills every unspecified option with its documented default. */
@@ -134,5 +237,6 @@ export function resolveConfig(options: HubOptions): HubConfig {
     retention: { ...DEFAULT_RETENTION, ...options.retention },
     notify: { ...DEFAULT_NOTIFY, ...options.notify },
     data: { ...DEFAULT_DATA, ...options.data },
+    firmware: { ...DEFAULT_FIRMWARE, ...options.firmware },
   };
 }

@@ -24,6 +24,8 @@ import { registerKeysRoutes } from './api/keys-routes';
 import { registerLogsRoutes } from './api/logs-routes';
 import { registerHubRoutes } from './api/hub-routes';
 import { registerDashboard } from './api/dashboard-routes';
+import { registerFirmwareRoutes } from './api/firmware-routes';
+import { FirmwareLibrary } from './firmware/firmware-library';
 import { hubUrls, lanAddress, type HubUrls } from './hub-urls';
 import { startTlsListener, type TlsListener } from './tls/tls-listener';
 import { hostname } from 'node:os';
@@ -47,6 +49,7 @@ export interface HubServices {
   logWriter: LogWriter;
   tls: TlsListener | null;
   flasher: FlasherServices;
+  firmware: FirmwareLibrary;
 }
 
 export interface Hub {
@@ -71,29 +74,75 @@ export function createHub(
   let urls: HubUrls | null = null;
   const routes: RouteRecord[] = [];
 
+  let booting = false;
+
+  /**
+   * Boots the parts in order; when a step fails, every part already up is taken down again,
+   * newest first, so a failed start leaks no descriptor, listener or open database and the same
+   * hub (or another on the same data dir) can start afterwards (issue 7 item 4).
+   */
   async function start(): Promise<HubUrls> {
-    if (services) throw new Error('hub already started');
+    if (services || booting) throw new Error('hub already started');
+    booting = true;
+    const undo: (() => unknown)[] = [];
+    try {
+      return await boot(undo);
+    } catch (err) {
+      for (const step of undo.reverse()) {
+        try {
+          await step();
+        } catch {
+          // Keep undoing: the first failure is the one to report.
+        }
+      }
+      services = null;
+      urls = null;
+      key = '';
+      routes.length = 0;
+      throw err;
+    } finally {
+      booting = false;
+    }
+  }
+
+  async function boot(undo: (() => unknown)[]): Promise<HubUrls> {
     const store = openStore(config.dataDir, config.timings.commitWindowMs);
+    undo.push(() => store.close());
     key = ensureMasterKey(store, config.dataDir);
     const bus = new NotificationBus();
     const http = await createHttpServer(config, store.keys);
+    undo.push(() => http.app.close());
     const log = http.app.log;
     const logWriter = startLogWriter(bus, store.log, config.retention, (err) =>
       log.error({ err }, 'notification log write failed'),
     );
+    undo.push(() => logWriter.stop());
     const devices = new DeviceService(store, bus, {
       maxShadowBytes: config.limits.maxShadowBytes,
       onError: (err, context) => log.error({ err, context }, 'device store write failed'),
     });
-    await markAllOffline(store, devices);
+    store.onStorageError((db, err, fatal) =>
+      log.error(
+        { err, db, code: err.code },
+        fatal ? 'store stopped taking writes: restart the hub' : 'store write failed',
+      ),
+    );
+    await markAllOffline(store, devices, (err, id) =>
+      log.error({ err, device: id }, 'could not mark device offline at startup'),
+    );
     const gateway = new DeviceGateway({ config, devices, bus, account: store.account, log });
+    undo.push(() => gateway.close());
     devices.setLink(gateway);
     const notify = new NotifyEndpoint(bus, store.keys, config.notify.maxBufferedBytes);
+    undo.push(() => notify.close());
 
     registerDevicesRoutes(http.app, {
       devices,
       gateway,
       rpcTimeoutMs: config.timings.rpcTimeoutMs,
+      maxRpcTimeoutMs: config.timings.maxRpcTimeoutMs,
+      maxMessageBytes: config.limits.maxMessageBytes,
+      maxPendingCalls: config.limits.maxPendingCallsPerDevice,
     });
     registerKeysRoutes(http.app, store.keys);
     registerLogsRoutes(http.app, store.log);
@@ -106,6 +155,7 @@ export function createHub(
       online: gateway.onlineCount,
       frames: gateway.stats.snapshot(),
       notifications: { published: bus.published, subscribers: bus.subscriberCount },
+      store: store.health(),
     }));
     const flasher = await startFlasher(http.app, options.flasher ?? {}, {
       bus,
@@ -114,6 +164,10 @@ export function createHub(
       deviceUrl: () => hubUrls(config.host, port(), options.publicHost).device,
       maxUploadBytes: config.limits.maxUploadBytes,
     });
+    undo.push(() => stopFlasher(flasher));
+
+    const firmware = new FirmwareLibrary(config.dataDir, store.firmware, config.firmware);
+    await registerFirmwareRoutes(http.app, { library: firmware, limits: config.firmware });
 
     await registerDashboard(http.app, config.rendererDir);
     routes.push(...http.routes);
@@ -126,7 +180,9 @@ export function createHub(
       else rejectUpgrade(socket, new HubError('not_found', 'Not Found'));
     };
     http.app.server.on('upgrade', onUpgrade);
-    await http.app.listen({ host: config.host, port: config.port });
+    await http.app
+      .listen({ host: config.host, port: config.port })
+      .catch((err: unknown) => Promise.reject(listenError(err, 'HTTP', config.host, config.port)));
     const tls =
       config.tlsPort === null
         ? null
@@ -141,8 +197,22 @@ export function createHub(
               ...(config.tlsKeyFile !== undefined && { keyFile: config.tlsKeyFile }),
             },
             onUpgrade,
+          ).catch((err: unknown) =>
+            Promise.reject(listenError(err, 'TLS', config.host, config.tlsPort ?? 0)),
           );
-    services = { store, bus, devices, gateway, notify, app: http.app, logWriter, tls, flasher };
+    if (tls) undo.push(() => tls.close());
+    services = {
+      store,
+      bus,
+      devices,
+      gateway,
+      notify,
+      app: http.app,
+      logWriter,
+      tls,
+      flasher,
+      firmware,
+    };
     // Not awaited: the first listing may take a moment (udevadm) and must not delay the hub.
     flasher.watcher?.start().catch(() => {});
     urls = hubUrls(
@@ -204,9 +274,40 @@ export function ensureMasterKey(store: Store, dataDir: string): string {
 }
 
 /** After a crash the registry may still say `online: true`; no device is connected at boot. */
-async function markAllOffline(store: Store, devices: DeviceService): Promise<void> {
-  const stale = store.devices.list().filter((d) => d.shadow.state.reported['online'] === true);
-  await Promise.all(stale.map((d) => devices.setReported(d.id, { online: false })));
+/**
+ * After a crash the registry may still say `online: true`; no device is connected at boot. One
+ * device that cannot be written (an unreadable row, a failing disk) is logged and skipped: it must
+ * never keep the hub from starting (issue 7 item 1). The writes still share group commits.
+ */
+export async function markAllOffline(
+  store: Store,
+  devices: DeviceService,
+  onError: (err: unknown, id: string) => void,
+): Promise<void> {
+  let stale: string[];
+  try {
+    stale = store.devices.idsMarkedOnline();
+  } catch (err) {
+    onError(err, '*');
+    return;
+  }
+  const results = await Promise.allSettled(
+    stale.map((id) => devices.setReported(id, { online: false })),
+  );
+  results.forEach((r, i) => {
+    if (r.status === 'rejected') onError(r.reason, stale[i] ?? '?');
+  });
+}
+
+/** EADDRINUSE becomes the catalog's `address_in_use`, naming the port; anything else is kept. */
+function listenError(err: unknown, what: 'HTTP' | 'TLS', host: string, port: number): unknown {
+  if ((err as NodeJS.ErrnoException | null)?.code !== 'EADDRINUSE') return err;
+  const flag = what === 'TLS' ? '--tls-port' : '--port';
+  return new HubError(
+    'address_in_use',
+    `cannot listen on ${host}:${port} (${what}): the port is in use (another hub running?); pick another with ${flag}`,
+    { port },
+  );
 }
 
 /** Names the TLS certificate must cover: loopback, this host, its LAN address, the public name. */

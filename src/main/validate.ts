@@ -39,3 +39,34 @@ export function parseWith<S extends TSchema>(schema: S, value: unknown): Static<
   if (problem !== null) throw new HubError('validation_failed', problem);
   return value as Static<S>;
 }
+
+/**
+ * How deep `value` nests arrays and objects (a scalar is 0, `[]` is 1), counted without
+ * recursion so a hostile document cannot overflow the stack here; stops counting past `limit`.
+ */
+export function jsonDepth(value: unknown, limit = Number.MAX_SAFE_INTEGER): number {
+  let deepest = 0;
+  const stack: Array<{ v: unknown; depth: number }> = [{ v: value, depth: 0 }];
+  while (stack.length > 0) {
+    const { v, depth } = stack.pop() as { v: unknown; depth: number };
+    if (typeof v !== 'object' || v === null) continue;
+    const d = depth + 1;
+    if (d > deepest) deepest = d;
+    if (deepest > limit) return deepest;
+    for (const child of Array.isArray(v) ? v : Object.values(v as object)) {
+      if (typeof child === 'object' && child !== null) stack.push({ v: child, depth: d });
+    }
+  }
+  return deepest;
+}
+
+/**
+ * Refuses input nested deeper than `maxDepth` with a coded 400 (issue 7 item 10): recursive code
+ * further on (schema checks, the shadow merge, JSON.stringify) would otherwise hit the stack
+ * limit and turn hostile input into a 500.
+ */
+export function checkJsonDepth(value: unknown, maxDepth: number, what = 'body'): void {
+  if (jsonDepth(value, maxDepth) > maxDepth) {
+    throw new HubError('json_too_deep', `${what} nests deeper than ${maxDepth} levels`);
+  }
+}

@@ -19,6 +19,9 @@ import { createRouteStore, type RouteStore } from './stores/route-store';
 import { createSessionStore, type SessionStore } from './stores/session-store';
 import { createToastStore, type ToastStore } from './stores/toast-store';
 
+/** How long login waits for the notify stream's first open before it reads the list anyway. */
+export const FIRST_OPEN_WAIT_MS = 3000;
+
 export interface AppEnvironment {
   /** The hub's origin: the page's own (`location.origin`). */
   origin: string;
@@ -63,7 +66,7 @@ export function createApp(env: AppEnvironment): App {
   const cleanups: (() => void)[] = [];
 
   const toasts = createToastStore();
-  const connection = createConnectionStore();
+  const connection = createConnectionStore(now);
   const route = createRouteStore(
     parseRoute(fragment.rest !== '' ? fragment.rest : env.addressBar.hash()),
   );
@@ -91,17 +94,44 @@ export function createApp(env: AppEnvironment): App {
     detail.getState().applyNotifications(batch);
   };
 
-  function startStream(client: ApiClient): void {
+  /** The client whose stream is open, and what the first list read is doing. */
+  let streamClient: ApiClient | null = null;
+  let listState: 'none' | 'loading' | 'loaded' = 'none';
+  let openedDuringLoad = false;
+
+  /**
+   * Opens the stream and resolves at its first open or failure (at most `FIRST_OPEN_WAIT_MS`):
+   * the list is read after that, so no notification falls between the two (DESIGN.md: one read
+   * of the list on load, PROTOCOL.md 7).
+   */
+  function startStream(client: ApiClient): Promise<void> {
     stream?.close();
+    streamClient = client;
+    listState = 'none';
+    openedDuringLoad = false;
+    let settle: () => void = () => {};
+    const settled = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, FIRST_OPEN_WAIT_MS);
+      settle = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
     stream = openNotifyStream({
       url: client.notifyUrl(),
       createSocket: env.createSocket,
       onBatch: dispatch,
-      onStatus: (s) => connection.getState().setStatus(s),
+      onStatus: (s) => {
+        connection.getState().setStatus(s);
+        if (s.state !== 'connecting') settle();
+      },
       onInvalid: (count) => connection.getState().setInvalidFrames(count),
-      // Notifications sent while the socket was down are lost: resync on every open. The first
-      // open too, since the initial list was read before the socket existed.
+      // Notifications sent while the socket was down are lost: read again what the page shows
+      // on every open after the first list read (the open device too). An open before that
+      // read needs nothing: the read comes after it.
       onOpen: () => {
+        if (listState === 'loading') openedDuringLoad = true;
+        if (listState !== 'loaded') return;
         void devices.getState().resync();
         void detail.getState().refresh();
       },
@@ -109,11 +139,32 @@ export function createApp(env: AppEnvironment): App {
     });
     const s = stream;
     connection.getState().setRetry(() => s.retryNow());
+    return settled;
+  }
+
+  async function loadList(client: ApiClient): Promise<void> {
+    listState = 'loading';
+    try {
+      await devices.getState().load(client);
+    } catch (e) {
+      listState = 'none';
+      throw e;
+    }
+    listState = 'loaded';
+    // The socket opened while the list was on its way: the read may predate it.
+    if (openedDuringLoad) {
+      devices
+        .getState()
+        .load(client)
+        .catch((e: unknown) => reportError(e, 'Reload devices'));
+    }
   }
 
   function stopStream(): void {
     stream?.close();
     stream = null;
+    streamClient = null;
+    listState = 'none';
     connection.getState().setRetry(() => {});
   }
 
@@ -124,10 +175,16 @@ export function createApp(env: AppEnvironment): App {
     desktop: env.desktop,
     makeApi: (key) =>
       createApiClient({ baseUrl: env.origin, key, ...(env.fetch ? { fetch: env.fetch } : {}) }),
-    onConnected: (client, list) => {
+    verify: async (client) => {
       if (disposed) return;
-      devices.getState().replaceAll(list);
-      startStream(client);
+      await startStream(client);
+      await loadList(client);
+    },
+    onFailed: (client) => {
+      if (streamClient === client) stopStream();
+    },
+    onConnected: () => {
+      if (disposed) return;
       const r = route.getState().route;
       if (r.name === 'device') void detail.getState().open(r.id);
     },

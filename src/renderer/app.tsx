@@ -1,12 +1,14 @@
 /** The dashboard's top level: login until a key works, then header + current screen + toasts. */
 import type { ReactNode } from 'react';
-import { useApp, useRoute, useSession, useToasts } from './app-context';
+import { useApp, useConnection, useRoute, useSession, useToasts } from './app-context';
+import { OfflineBanner } from './components/offline-banner';
 import { ToastList } from './components/toast-list';
 import { ConnectScreen, Splash } from './features/connect/connect-screen';
 import { DeviceDetailScreen } from './features/device-detail/device-detail-screen';
 import { DevicesScreen } from './features/devices/devices-screen';
 import { FlasherScreen } from './features/flasher/flasher-screen';
 import { AppHeader } from './features/shell/app-header';
+import { isStale } from './stores/connection-store';
 
 export function App({ origin }: { origin: string }): ReactNode {
   const app = useApp();
@@ -15,6 +17,7 @@ export function App({ origin }: { origin: string }): ReactNode {
   const route = useRoute((s) => s.route);
   const toasts = useToasts((s) => s.toasts);
   const dismiss = app.toasts.getState().dismiss;
+  const stale = useConnection(isStale);
 
   // While a remembered key is being checked, show a splash rather than flashing the login form.
   const checking = phase === 'starting' || (phase === 'connecting' && source !== 'form');
@@ -25,13 +28,17 @@ export function App({ origin }: { origin: string }): ReactNode {
     body = (
       <>
         <AppHeader />
-        {route.name === 'device' ? (
-          <DeviceDetailScreen key={route.id} id={route.id} />
-        ) : route.name === 'flasher' ? (
-          <FlasherScreen />
-        ) : (
-          <DevicesScreen />
-        )}
+        <OfflineBanner />
+        {/* `stale` greys live values on every screen while the hub is not reachable. */}
+        <div className={`screen ${stale ? 'stale' : ''}`} data-stale={String(stale)}>
+          {route.name === 'device' ? (
+            <DeviceDetailScreen key={route.id} id={route.id} />
+          ) : route.name === 'flasher' ? (
+            <FlasherScreen />
+          ) : (
+            <DevicesScreen />
+          )}
+        </div>
       </>
     );
   return (

@@ -67,7 +67,12 @@ describe.skipIf(!haveChromium)('dashboard e2e (Chromium against a real hub)', ()
       seeded.push(r.body);
     }
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    // Clipboard access for the Copy buttons (127.0.0.1 is a secure context, so the page uses
+    // navigator.clipboard and the test can read back what was copied).
+    page = await browser.newPage({
+      viewport: { width: 1280, height: 800 },
+      permissions: ['clipboard-read', 'clipboard-write'],
+    });
     page.on('pageerror', (e) => pageErrors.push(e.message));
   });
 
@@ -143,6 +148,39 @@ describe.skipIf(!haveChromium)('dashboard e2e (Chromium against a real hub)', ()
     await page.getByTestId('add-device-done').click();
     await expect.poll(() => page.getByTestId('device-row').count()).toBe(4);
     expect(await page.getByTestId('new-device-token').count()).toBe(0);
+  });
+
+  it('shows a refused id inside the still-open dialog, not in a toast behind it', async () => {
+    const taken = seeded[0]!.id;
+    await page.getByTestId('add-device').click();
+    const dialog = page.getByTestId('add-device-dialog');
+    await page.getByTestId('new-device-name').fill('second kitchen');
+    await page.getByTestId('new-device-id').fill(taken);
+    await page.getByTestId('create-device').click();
+    const error = dialog.getByTestId('add-device-error');
+    await error.waitFor();
+    expect(await error.getAttribute('data-code')).toBe('4092');
+    expect(await error.textContent()).toContain(taken);
+    expect(await error.isVisible()).toBe(true);
+    expect(await page.getByTestId('toast').count()).toBe(0);
+    // The message sits inside the dialog's box, on top (the modal covers everything else).
+    const [box, dlg] = await Promise.all([error.boundingBox(), dialog.boundingBox()]);
+    expect(box!.y).toBeGreaterThanOrEqual(dlg!.y);
+    expect(box!.y + box!.height).toBeLessThanOrEqual(dlg!.y + dlg!.height);
+    const onTop = await page.evaluate(
+      ([x, y]) =>
+        document.elementFromPoint(x!, y!)?.closest('[data-testid=add-device-error]') !== null,
+      [box!.x + box!.width / 2, box!.y + box!.height / 2],
+    );
+    expect(onTop).toBe(true);
+    expect(await page.getByTestId('new-device-id').getAttribute('aria-invalid')).toBe('true');
+    await shot('add-device-duplicate');
+    // Correcting the id clears the message; nothing was created meanwhile.
+    await page.getByTestId('new-device-id').fill(`${taken}-b`);
+    await expect.poll(() => dialog.getByTestId('add-device-error').count()).toBe(0);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    const list = await api<DeviceObject[]>('GET', '/devices');
+    expect(list.body.filter((d) => d.name === 'second kitchen')).toEqual([]);
   });
 
   it('deletes a device after confirmation', async () => {
@@ -228,6 +266,29 @@ describe.skipIf(!haveChromium)('dashboard e2e (Chromium against a real hub)', ()
     expect(await page.getByTestId('console').textContent()).toContain('uptime');
     await expect.poll(() => page.getByTestId('event').count()).toBeGreaterThan(0);
     await shot('device-detail');
+  });
+
+  it('shows the device password on demand: masked, revealed, copied', async () => {
+    const dev = seeded[0]!;
+    const field = page.getByTestId('device-token');
+    await field.waitFor();
+    expect(await field.getAttribute('data-revealed')).toBe('false');
+    expect(await field.inputValue()).not.toContain(dev.token);
+    await page.getByTestId('device-token-copy').click();
+    await expect.poll(() => page.getByTestId('device-token-copy').textContent()).toBe('Copied');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(dev.token);
+    await page.getByTestId('device-token-reveal').click();
+    expect(await field.inputValue()).toBe(dev.token);
+    // The same password the API gives master-key holders.
+    expect((await api<DeviceObject>('GET', `/devices/${dev.id}`)).body.token).toBe(dev.token);
+    // Live updates (notifications carry no password) keep it.
+    await api('PUT', `/devices/${dev.id}`, { name: 'kitchen' });
+    await api('POST', `/devices/${dev.id}/shadow`, { state: { desired: { beep: 1 } } });
+    await expect.poll(() => page.getByTestId('desired-editor').inputValue()).toContain('beep');
+    expect(await field.inputValue()).toBe(dev.token);
+    await shot('device-password');
+    await page.getByTestId('device-token-reveal').click();
+    expect(await field.getAttribute('data-revealed')).toBe('false');
   });
 
   it('follows a device going offline on its page, and Back returns to the list', async () => {

@@ -89,6 +89,11 @@ export interface Esp32SimFaults {
   lateReply?: { op: number; ms: number; nth?: number; times?: number };
   /** Close the simulator's end of the line when data block number N (0-based, all files) arrives. */
   closeOnBlock?: number;
+  /**
+   * Flash cells that do not take their data: after programming, bit 0 of the byte at this flash
+   * address is flipped (a worn or failing cell). Every block is still ACKed, so only the MD5 shows it.
+   */
+  corruptWriteAt?: number;
 }
 
 export interface Esp32SimOptions {
@@ -712,6 +717,11 @@ export class Esp32Sim extends EventEmitter {
     for (let i = 0; i < n; i++) {
       const at = session.offset + i;
       this.flash[at] = (this.flash[at] ?? 0xff) & (chunk[i] ?? 0xff);
+    }
+    const bad = this.faults.corruptWriteAt;
+    if (bad !== undefined && bad >= session.offset && bad < session.offset + n) {
+      this.flash[bad] = (this.flash[bad] ?? 0xff) ^ 0x01;
+      this.log(`  (fault) flash byte at 0x${bad.toString(16)} did not take its value`);
     }
     session.offset += n;
     session.remaining = Math.max(0, session.remaining - chunk.length);

@@ -5,8 +5,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Json } from '../../shared/types';
 import { HubError } from '../../shared/errors';
 import { parseWith } from '../validate';
+import { encodeCall } from '../rpc/frame-encode';
+import { HUB_OWNED_REPORTED_KEYS, reservedKeyWritten } from '../shadow/reserved-keys';
 import type { DeviceService } from '../devices/device-service';
 import type { DeviceGateway } from '../gateway/device-gateway';
+import { DeviceListQuery } from '../../shared/device-list';
+import { deviceListPage } from './device-list-page';
 import {
   CreateDeviceBody,
   DeviceIdParams,
@@ -20,12 +24,24 @@ export interface DevicesRouteDeps {
   devices: DeviceService;
   gateway: DeviceGateway;
   rpcTimeoutMs: number;
+  /** Largest `?timeout=` (timings.maxRpcTimeoutMs). */
+  maxRpcTimeoutMs: number;
+  /** The frame we send must fit a device's message limit (PROTOCOL.md intro: 8 KB). */
+  maxMessageBytes: number;
+  /** Calls one device may have waiting (limits.maxPendingCallsPerDevice). */
+  maxPendingCalls: number;
 }
 
 export function registerDevicesRoutes(app: FastifyInstance, deps: DevicesRouteDeps): void {
   const { devices, gateway } = deps;
 
-  app.get('/api/v2/devices', async () => devices.list());
+  // A plain GET is the whole array (PROTOCOL.md 4, as mDash clients expect); `fields` and
+  // `limit`/`after` are opt-in (README "Device list").
+  app.get('/api/v2/devices', async (req, reply) => {
+    const page = deviceListPage(devices.list(), parseWith(DeviceListQuery, stripToken(req.query)));
+    for (const [name, value] of Object.entries(page.headers)) reply.header(name, value);
+    return page.body;
+  });
 
   app.post('/api/v2/devices', async (req) => {
     const body = parseWith(CreateDeviceBody, req.body ?? {});
@@ -40,6 +56,7 @@ export function registerDevicesRoutes(app: FastifyInstance, deps: DevicesRouteDe
   app.post('/api/v2/devices/:id', async (req) => {
     const { id } = parseWith(DeviceIdParams, req.params);
     const body = parseWith(UpdateDeviceBody, req.body ?? {});
+    refuseReservedKeys(body.shadow);
     return devices.update(id, body);
   });
 
@@ -63,6 +80,7 @@ export function registerDevicesRoutes(app: FastifyInstance, deps: DevicesRouteDe
   app.post('/api/v2/devices/:id/shadow', async (req) => {
     const { id } = parseWith(DeviceIdParams, req.params);
     devices.get(id); // 404 before validation errors of the body
+    refuseReservedKeys(req.body);
     return devices.updateShadow(id, req.body);
   });
 
@@ -71,8 +89,18 @@ export function registerDevicesRoutes(app: FastifyInstance, deps: DevicesRouteDe
     const { id, method } = parseWith(RpcParams, params);
     const q = parseWith(RpcQuery, query ?? {});
     devices.get(id);
-    const timeoutMs = q.timeout === undefined ? deps.rpcTimeoutMs : Math.max(1, Number(q.timeout));
-    if (!gateway.isOnline(id)) throw new HubError('device_offline', `device '${id}' is offline`);
+    const timeoutMs = rpcTimeout(q.timeout, deps);
+    checkCallFrameSize(id, method, body, deps.maxMessageBytes);
+    const session = gateway.session(id);
+    if (!session) throw new HubError('device_offline', `device '${id}' is offline`);
+    // A device answers one call at a time at best: past this many waiting calls, more only pile
+    // up memory, timers and frames it cannot read (issue 7 item 15).
+    if (session.pending.size >= deps.maxPendingCalls) {
+      throw new HubError(
+        'too_many_calls',
+        `device '${id}' already has ${session.pending.size} calls waiting; retry when they finish`,
+      );
+    }
     const result = await gateway.call(id, method, body as Json | undefined, timeoutMs);
     return { text: JSON.stringify(result ?? null) };
   };
@@ -86,6 +114,48 @@ export function registerDevicesRoutes(app: FastifyInstance, deps: DevicesRouteDe
     const { text } = await rpc(req.params, stripToken(req.query), req.body);
     return reply.type('application/json').send(text);
   });
+}
+
+/** `reported.online` and `reported.ota` are the hub's (PROTOCOL.md 3): no client writes them. */
+function refuseReservedKeys(update: unknown): void {
+  const path = reservedKeyWritten(update, HUB_OWNED_REPORTED_KEYS);
+  if (path !== null) {
+    throw new HubError('reserved_key', `${path} is owned by the hub and cannot be written`);
+  }
+}
+
+/** `?timeout=` in ms: the hub default when absent, at most `maxRpcTimeoutMs` (else a 400). */
+function rpcTimeout(
+  raw: string | undefined,
+  deps: { rpcTimeoutMs: number; maxRpcTimeoutMs: number },
+): number {
+  if (raw === undefined) return Math.min(deps.rpcTimeoutMs, deps.maxRpcTimeoutMs);
+  const ms = Number(raw);
+  if (ms > deps.maxRpcTimeoutMs) {
+    throw new HubError('validation_failed', `timeout: at most ${deps.maxRpcTimeoutMs} ms`);
+  }
+  return Math.max(1, ms);
+}
+
+/**
+ * The call frame must fit the device's message limit (PROTOCOL.md intro: 8 KB), or the device
+ * drops it and the caller waits out the timeout for nothing. Measured with the longest id a
+ * session can give, so a frame that passes here also fits when sent.
+ */
+function checkCallFrameSize(id: string, method: string, params: unknown, maxBytes: number): void {
+  const frame = encodeCall(
+    Number.MAX_SAFE_INTEGER,
+    method,
+    params as Json | undefined,
+    `$sys/${id}`,
+  );
+  const size = Buffer.byteLength(frame);
+  if (size > maxBytes) {
+    throw new HubError(
+      'too_large',
+      `the call frame would be ${size} bytes; a device accepts at most ${maxBytes}`,
+    );
+  }
 }
 
 /** `access_token` is authentication, not an RPC option. */

@@ -2,8 +2,10 @@
  * Renders every failure as `{"error":{"code","message"}}` with the catalog's HTTP status
  * (PROTOCOL.md 4, DESIGN.md example 6), including Fastify's own errors.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { HubError } from '../../shared/errors';
+import { HubError, type ErrorName } from '../../shared/errors';
 
 export function toHttpError(err: unknown): HubError {
   if (err instanceof HubError) return err;
@@ -19,9 +21,64 @@ export function toHttpError(err: unknown): HubError {
       return new HubError('invalid_json', e.message);
   }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    return new HubError(e.statusCode === 413 ? 'too_large' : 'bad_request', e.message);
+    return new HubError(kindForStatus(e.statusCode), e.message);
   }
   return new HubError('internal');
+}
+
+/** The catalog entry for a bare HTTP status that a framework layer chose. */
+export function kindForStatus(status: number): ErrorName {
+  const byStatus: Partial<Record<number, ErrorName>> = {
+    400: 'bad_request',
+    401: 'unauthorized',
+    403: 'forbidden',
+    404: 'not_found',
+    405: 'method_not_allowed',
+    408: 'request_timeout',
+    409: 'conflict',
+    413: 'too_large',
+    431: 'headers_too_large',
+    501: 'not_implemented',
+  };
+  return byStatus[status] ?? (status < 500 ? 'bad_request' : 'internal');
+}
+
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request (headers over 16 KB, a request
+ * past `requestTimeout` or `headersTimeout`, a malformed request line) go to the server's
+ * `clientError` event; this answers them in the catalog's shape too (issue 7 item 8), then
+ * closes the connection, as Node itself does.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const kind: ErrorName =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? 'headers_too_large'
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'request_timeout'
+        : 'bad_request';
+  writeRawError(socket, new HubError(kind));
+}
+
+/**
+ * Writes a complete error response straight to the socket and closes it, unless a response has
+ * already begun on it (then only the close is left).
+ */
+export function writeRawError(socket: Socket, err: HubError): void {
+  const started = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && started?.headersSent !== true) {
+    const body = JSON.stringify(err.toBody());
+    socket.end(
+      `HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? 'Error'}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      () => socket.destroy(),
+    );
+    // A peer that stops reading cannot keep the socket open through the goodbye.
+    setTimeout(() => socket.destroy(), 2000).unref();
+  } else {
+    socket.destroy();
+  }
 }
 
 /**
@@ -42,5 +99,17 @@ export function installErrorHandling(app: FastifyInstance): void {
     const httpErr = toHttpError(err);
     if (httpErr.kind === 'internal') req.log.error({ err }, 'unhandled route error');
     void reply.status(httpErr.status).type('application/json').send(httpErr.toBody());
+  });
+  // Plugins answer some errors themselves in their own shape (@fastify/cors: a preflight without
+  // `Origin` is a text/plain 400). Every error leaves in the catalog's JSON shape instead.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (reply.statusCode < 400) return payload;
+    const type = String(reply.getHeader('content-type') ?? '');
+    if (type.startsWith('application/json')) return payload;
+    const kind = kindForStatus(reply.statusCode);
+    const text = typeof payload === 'string' && payload.length <= 200 ? payload.trim() : '';
+    const err = new HubError(kind, text === '' ? undefined : text);
+    void reply.status(err.status).type('application/json; charset=utf-8');
+    return JSON.stringify(err.toBody());
   });
 }

@@ -1,26 +1,55 @@
 /**
- * Builds the Fastify app: parsers, errors, CORS, auth, then the routes by resource.
+ * Builds the Fastify app: parsers, errors, CORS, auth, upload slots, then the routes by resource.
+ *
+ * Timeouts (issue 7 item 14): headers must arrive within `timings.headersTimeoutMs` and a whole
+ * request within `timings.requestTimeoutMs`; a body that goes silent is cut after
+ * `timings.bodyIdleTimeoutMs` (body-timeouts.ts). The time a handler then spends (an RPC call
+ * waiting on its device) is not limited here: the call has its own timeout.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import cors from '@fastify/cors';
-import type { HubConfig } from '../config';
+import type { HubConfig, HubTimings } from '../config';
 import type { KeysRepo } from '../store/keys-repo';
 import { registerBodyParsers } from './body-parsers';
-import { frameworkErrorHandler, installErrorHandling } from './error-handler';
+import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './error-handler';
 import { installAuth, type RouteRecord } from './auth';
+import { installUploadSlots, type UploadSlots } from './upload-slots';
+import { installBodyIdleTimeout } from './body-timeouts';
 import { HubError } from '../../shared/errors';
 
 export interface HttpServer {
   app: FastifyInstance;
   routes: RouteRecord[];
+  uploads: UploadSlots;
+}
+
+/**
+ * Node server options for the request deadlines; also for any other server that routes into
+ * this app (the TLS listener), together with `clientErrorHandler` on its `clientError` event.
+ */
+export function serverTimeoutOptions(
+  timings: Pick<HubTimings, 'headersTimeoutMs' | 'requestTimeoutMs'>,
+): { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number } {
+  const { headersTimeoutMs, requestTimeoutMs } = timings;
+  return {
+    headersTimeout: Math.min(headersTimeoutMs, requestTimeoutMs),
+    requestTimeout: requestTimeoutMs,
+    // How often Node looks for requests past those deadlines (its default is 30 s).
+    connectionsCheckingInterval: Math.max(100, Math.min(5_000, headersTimeoutMs / 4)),
+  };
 }
 
 export async function createHttpServer(config: HubConfig, keys: KeysRepo): Promise<HttpServer> {
+  const { requestTimeoutMs, bodyIdleTimeoutMs } = config.timings;
   const app = Fastify({
     logger: { level: config.logLevel },
     bodyLimit: config.limits.maxBodyBytes,
-    // RPC calls wait up to the device timeout; keep connections open past it.
+    // No idle limit on the socket itself: an RPC call waits on its device (up to
+    // timings.maxRpcTimeoutMs) with nothing on the wire. Slow requests are bounded below.
     connectionTimeout: 0,
+    requestTimeout: requestTimeoutMs,
+    http: serverTimeoutOptions(config.timings),
+    clientErrorHandler,
     keepAliveTimeout: 65_000,
     forceCloseConnections: true,
     // A HEAD of an RPC route would call the device: only explicit routes exist.
@@ -28,8 +57,9 @@ export async function createHttpServer(config: HubConfig, keys: KeysRepo): Promi
     frameworkErrors: frameworkErrorHandler,
   });
   const routes: RouteRecord[] = [];
-  registerBodyParsers(app, config.limits.maxBodyBytes);
+  registerBodyParsers(app, config.limits.maxBodyBytes, config.limits.maxJsonDepth);
   installErrorHandling(app);
+  installBodyIdleTimeout(app, bodyIdleTimeoutMs);
   // Any origin may call with an Authorization header: keys are the gate (PROTOCOL.md 4).
   await app.register(cors, {
     origin: true,
@@ -38,8 +68,9 @@ export async function createHttpServer(config: HubConfig, keys: KeysRepo): Promi
     maxAge: 600,
   });
   installAuth(app, keys, routes);
+  const uploads = installUploadSlots(app, config.limits.maxUploadsPerKey);
   app.setNotFoundHandler(async (req) => {
     throw new HubError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`);
   });
-  return { app, routes };
+  return { app, routes, uploads };
 }

@@ -3,6 +3,7 @@
  * device URL, counters). Not part of mDash; ours (PROTOCOL.md 7 "plus ours").
  */
 import type { FastifyInstance } from 'fastify';
+import type { StorageHealth } from '../store/group-commit';
 
 export interface HubStatus {
   version: string;
@@ -12,6 +13,8 @@ export interface HubStatus {
   online: number;
   frames: { framesIn: number; framesOut: number; dropped: Record<string, number> };
   notifications: { published: number; subscribers: number };
+  /** Whether each database takes writes, and its last storage failure (issue 7 items 5, 13). */
+  store: { registry: StorageHealth; account: StorageHealth };
 }
 
 export function registerHubRoutes(app: FastifyInstance, status: () => HubStatus): void {

@@ -26,7 +26,7 @@ import {
   type FlashFile,
 } from '../flasher/jobs/flash-request';
 import type { FlashJobManager } from '../flasher/jobs/job-manager';
-import { parseElfSymbols } from '../flasher/monitor/elf-symbols';
+import { parseElfSymbols } from '../firmware/elf-symbols';
 import type { PortInfo } from '../flasher/serial/port-list';
 import type { PortOwner } from '../flasher/serial/port-registry';
 import type { MonitorEndpoint } from './local-monitor-socket';
@@ -48,6 +48,9 @@ export interface LocalFlasherDeps {
 }
 
 export type PortWithOwner = PortInfo & { owner: PortOwner | null };
+
+/** Routes that take uploads count against the per-key limit (upload-slots.ts). */
+const UPLOAD = { upload: true } as const;
 
 /** Separates `images` from the rest of a JSON body. */
 function splitImages(body: unknown): { images: unknown; rest: Record<string, unknown> } {
@@ -101,7 +104,7 @@ export async function registerLocalFlasherRoutes(
       return ports.map((p) => ({ ...p, owner: manager.registry.owner(p.path) }));
     });
 
-    scope.post('/api/v2/local/flash', { bodyLimit: jsonLimit }, async (req) => {
+    scope.post('/api/v2/local/flash', { bodyLimit: jsonLimit, config: UPLOAD }, async (req) => {
       const { files, options } = await readFlashUpload(req, maxUploadBytes, FlashJsonBody);
       const opts = parseWith(FlashOptionsSchema, options);
       const job = manager.submit({
@@ -128,7 +131,7 @@ export async function registerLocalFlasherRoutes(
       return manager.cancel(id);
     });
 
-    scope.post('/api/v2/local/bench', { bodyLimit: jsonLimit }, async (req) => {
+    scope.post('/api/v2/local/bench', { bodyLimit: jsonLimit, config: UPLOAD }, async (req) => {
       const { files, options } = await readFlashUpload(req, maxUploadBytes, BenchJsonBody);
       const { ports, ...rest } = parseWith(BenchOptionsSchema, options);
       return bench.start({ ports, files, options: rest });
@@ -148,7 +151,7 @@ export async function registerLocalFlasherRoutes(
       return toCsv(run.rows());
     });
 
-    scope.post('/api/v2/local/monitor/symbols', async (req) => {
+    scope.post('/api/v2/local/monitor/symbols', { config: UPLOAD }, async (req) => {
       const upload = await readMultipart(req, maxUploadBytes, { allowElf: true });
       const { port } = parseWith(SymbolsQuery, { ...(req.query as object), ...upload.fields });
       if (!port)

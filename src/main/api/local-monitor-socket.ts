@@ -22,7 +22,7 @@ import { firstProblem } from '../validate';
 import { requestSecret } from '../gateway/upgrade-auth';
 import type { KeysRepo } from '../store/keys-repo';
 import { rejectUpgrade } from '../gateway/upgrade-reject';
-import type { SymbolTable } from '../flasher/monitor/elf-symbols';
+import type { SymbolTable } from '../firmware/elf-symbols';
 import {
   MAX_CLIENT_FRAME_CHARS,
   forwardMonitorEvents,

@@ -14,7 +14,7 @@
 import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { HubError } from '../../shared/errors';
-import { parseWith } from '../validate';
+import { checkJsonDepth, parseWith } from '../validate';
 import {
   MAX_FILES_PER_JOB,
   parseAddress,
@@ -77,12 +77,32 @@ function isMultipart(req: FastifyRequest): req is MultipartRequest {
   return typeof r.isMultipart === 'function' && r.isMultipart();
 }
 
+/** Nesting allowed in the `options` part: flash options are a flat object with small lists. */
+const MAX_OPTIONS_DEPTH = 16;
+
 function parseOptionsText(text: string): unknown {
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    parsed = JSON.parse(text) as unknown;
   } catch (err) {
     throw new HubError('invalid_json', `options is not valid JSON: ${(err as Error).message}`);
   }
+  checkJsonDepth(parsed, MAX_OPTIONS_DEPTH, 'options');
+  return parsed;
+}
+
+/**
+ * What a failure while reading the parts means for the client (issue 7 item 8): our own coded
+ * errors pass through, the multipart plugin's size limits are a 413, and everything else the
+ * parser throws (a body cut off before its closing boundary, no boundary, broken part headers)
+ * is a malformed upload, a 400 and never a 500.
+ */
+export function multipartFailure(err: unknown): HubError {
+  if (err instanceof HubError) return err;
+  const e = err as { statusCode?: unknown; message?: unknown };
+  const detail = typeof e.message === 'string' ? e.message : String(err);
+  if (e.statusCode === 413) return new HubError('too_large', detail);
+  return new HubError('multipart_invalid', `multipart body is malformed: ${detail}`);
 }
 
 /** Decodes the JSON body's images; `maxBytes` bounds each one and their sum. */
@@ -126,35 +146,40 @@ export async function readMultipart(
   let optionsText: string | undefined;
   let elf: Uint8Array | undefined;
   let total = 0;
-  for await (const part of req.parts()) {
-    if (part.type === 'file') {
-      const isElf = part.fieldname === 'elf';
-      if (!isElf && part.fieldname !== 'file' && part.fieldname !== 'files') {
-        // Drain it so the request ends cleanly, then refuse.
-        await part.toBuffer().catch(() => undefined);
-        throw new HubError('validation_failed', `unexpected file field '${part.fieldname}'`);
-      }
-      if (isElf && !opts.allowElf) {
-        await part.toBuffer().catch(() => undefined);
-        throw new HubError('validation_failed', "an 'elf' file is not accepted here");
-      }
-      const buf = await part.toBuffer();
-      total += buf.length;
-      if (total > maxBytes) throw new HubError('too_large', `upload larger than ${maxBytes} bytes`);
-      const data = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
-      if (isElf) elf = data;
-      else {
-        if (raw.length >= MAX_FILES_PER_JOB) {
-          throw new HubError('validation_failed', `at most ${MAX_FILES_PER_JOB} files`);
+  try {
+    for await (const part of req.parts()) {
+      if (part.type === 'file') {
+        const isElf = part.fieldname === 'elf';
+        if (!isElf && part.fieldname !== 'file' && part.fieldname !== 'files') {
+          // Drain it so the request ends cleanly, then refuse.
+          await part.toBuffer().catch(() => undefined);
+          throw new HubError('validation_failed', `unexpected file field '${part.fieldname}'`);
         }
-        raw.push({ name: part.filename || `image${raw.length}.bin`, data });
+        if (isElf && !opts.allowElf) {
+          await part.toBuffer().catch(() => undefined);
+          throw new HubError('validation_failed', "an 'elf' file is not accepted here");
+        }
+        const buf = await part.toBuffer();
+        total += buf.length;
+        if (total > maxBytes)
+          throw new HubError('too_large', `upload larger than ${maxBytes} bytes`);
+        const data = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+        if (isElf) elf = data;
+        else {
+          if (raw.length >= MAX_FILES_PER_JOB) {
+            throw new HubError('validation_failed', `at most ${MAX_FILES_PER_JOB} files`);
+          }
+          raw.push({ name: part.filename || `image${raw.length}.bin`, data });
+        }
+      } else {
+        const value = typeof part.value === 'string' ? part.value : String(part.value);
+        if (part.fieldname === 'options') optionsText = value;
+        else if (part.fieldname === 'address') addresses.push(value);
+        else fields[part.fieldname] = value;
       }
-    } else {
-      const value = typeof part.value === 'string' ? part.value : String(part.value);
-      if (part.fieldname === 'options') optionsText = value;
-      else if (part.fieldname === 'address') addresses.push(value);
-      else fields[part.fieldname] = value;
     }
+  } catch (err) {
+    throw multipartFailure(err);
   }
   if (addresses.length > 0 && addresses.length !== raw.length) {
     throw new HubError(

@@ -46,8 +46,10 @@ export const RpcQuery = Type.Object({
 
 export const KeyIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
+// Integers from JSON may be any double: each gets a range a JS number (and SQLite's 64-bit
+// integers) hold exactly, so an out-of-range value is a 400 naming the field, not a 500 below.
 export const LogsBody = Type.Object({
-  start: Type.Optional(Type.Integer({ minimum: 0 })),
+  start: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
   device: Type.Optional(Type.String({ maxLength: 64 })),
   name: Type.Optional(Type.String({ maxLength: 200 })),

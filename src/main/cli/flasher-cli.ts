@@ -23,7 +23,7 @@ import {
   type JobRecord,
   type ProvisioningFactory,
 } from '../flasher/jobs/job-manager';
-import { parseElfSymbols, type SymbolTable } from '../flasher/monitor/elf-symbols';
+import { parseElfSymbols, type SymbolTable } from '../firmware/elf-symbols';
 import { formatFrame, type PanicInfo } from '../flasher/monitor/panic-decoder';
 import { SerialMonitor } from '../flasher/monitor/serial-monitor';
 import { listPorts, type PortInfo } from '../flasher/serial/port-list';

@@ -9,6 +9,7 @@ import { DEFAULT_PORT, DEFAULT_TLS_PORT } from '../config';
 import { readMasterKeyFile } from '../store/data-dir';
 import { startDemoFleet } from './demo-fleet';
 import { CliError } from './cli-errors';
+import { ensureDemoFds } from './fd-limit';
 
 export interface ServeOptions {
   host: string;
@@ -62,6 +63,14 @@ export async function serve(
   opts: ServeOptions,
   out: (line: string) => void,
 ): Promise<() => Promise<void>> {
+  if (opts.demo > 0) {
+    // Before anything starts: a demo that cannot fit would end in EMFILE halfway (issue 7 item 2).
+    const fds = ensureDemoFds(opts.demo);
+    if (fds && !fds.ok) throw new CliError(fds.message);
+    if (fds?.raisedFrom !== undefined) {
+      out(`Raised the file limit from ${fds.raisedFrom} to ${fds.limit} for the demo fleet.`);
+    }
+  }
   const firstStart = readMasterKeyFile(opts.dataDir) === null;
   const hub = createHub({
     host: opts.host,

@@ -5,7 +5,8 @@
  *
  * Shadows of devices in use are cached in memory so a change is applied synchronously, in event
  * loop order (no lost updates between concurrent writers), and persisted through the group
- * committer; callers await the commit before they acknowledge.
+ * committer; callers await the commit before they acknowledge. Readers (REST, `Shadow.Get`,
+ * notifications) see only what is committed (shadow-cache.ts, issue 7 item 6).
  */
 import type { DeviceAcl, DeviceObject, Json, JsonObject, ShadowDoc } from '../../shared/types';
 import { HubError } from '../../shared/errors';
@@ -13,6 +14,8 @@ import type { Store } from '../store/store';
 import type { DeviceRecord } from '../store/devices-repo';
 import type { NotificationBus } from '../events/notification-bus';
 import { randomId, randomToken } from '../store/secrets';
+import { notifiedDevice } from '../../shared/device-list';
+import { ShadowCache, type ShadowViews } from '../shadow/shadow-cache';
 import {
   applyShadowUpdate,
   emptyShadow,
@@ -39,10 +42,8 @@ const nowSec = (): number => Math.floor(Date.now() / 1000);
 
 export class DeviceService {
   private link: DeviceLink | null = null;
-  private readonly shadows = new Map<string, ShadowDoc>();
+  private readonly shadows = new ShadowCache();
   private readonly lastSeenWritten = new Map<string, number>();
-  /** Shadow writes queued per device and not yet committed. */
-  private readonly pendingWrites = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
@@ -65,7 +66,7 @@ export class DeviceService {
       token: rec.token,
       // Without a gateway (CLI on a data dir) the persisted flag is the best knowledge.
       online: this.link ? this.link.isOnline(rec.id) : rec.shadow.state.reported['online'] === true,
-      shadow: this.shadows.get(rec.id) ?? rec.shadow,
+      shadow: this.shadows.committed(rec.id) ?? rec.shadow,
       acl: rec.acl,
       created: rec.created,
       last_seen: Math.max(rec.last_seen, this.lastSeenWritten.get(rec.id) ?? 0),
@@ -93,7 +94,7 @@ export class DeviceService {
    * way, so it is on the path of every shadow change.
    */
   private record(id: string): DeviceRecord | undefined {
-    const cached = this.shadows.get(id);
+    const cached = this.shadows.committed(id);
     if (cached === undefined) return this.store.devices.get(id);
     const meta = this.store.devices.getMeta(id);
     return meta ? { ...meta, shadow: cached } : undefined;
@@ -122,7 +123,7 @@ export class DeviceService {
     };
     this.store.devices.insert(rec);
     const obj = this.toObject(rec);
-    this.bus.publish({ name: 'created', id, data: obj as unknown as Json });
+    this.bus.publish({ name: 'created', id, data: this.notificationData(obj) });
     return obj;
   }
 
@@ -135,35 +136,53 @@ export class DeviceService {
     // Validate the shadow first so a bad shadow changes nothing else either.
     const shadowResult = patch.shadow === undefined ? null : this.computeShadow(rec, patch.shadow);
     if (shadowResult && !shadowResult.ok) throw shadowResult.error;
-    const writes: Promise<void>[] = [];
-    if (patch.name !== undefined) writes.push(this.store.devices.rename(id, patch.name));
-    if (patch.acl !== undefined) writes.push(this.store.devices.setAcl(id, patch.acl));
-    if (shadowResult?.ok && shadowResult.changed)
-      writes.push(this.commitShadow(id, shadowResult.doc));
-    await Promise.all(writes);
+    // Everything is checked above; the parts then commit in one transaction, all or nothing
+    // (issue 7 item 10: a failing part once left the new name behind).
+    const meta = {
+      ...(patch.name !== undefined && { name: patch.name }),
+      ...(patch.acl !== undefined && { acl: patch.acl }),
+    };
+    if (shadowResult?.ok && shadowResult.changed) {
+      await this.commitShadow(id, shadowResult.doc, meta);
+    } else if (meta.name !== undefined || meta.acl !== undefined) {
+      await this.store.devices.update(id, meta);
+    }
     if (shadowResult?.ok && shadowResult.changed && shadowResult.desiredTouched) {
       this.pushDelta(id, shadowResult.doc);
     }
     const obj = this.get(id);
-    this.bus.publish({ name: 'updated', id, data: obj as unknown as Json });
+    this.bus.publish({ name: 'updated', id, data: this.notificationData(obj) });
     return obj;
   }
 
   remove(id: string): void {
     if (!this.store.devices.remove(id)) throw new HubError('device_not_found', `no device '${id}'`);
-    this.shadows.delete(id);
+    this.shadows.forget(id);
     this.lastSeenWritten.delete(id);
     this.link?.disconnect(id, 'device deleted');
     this.bus.publish({ name: 'deleted', id, data: { id } });
   }
 
+  /** The committed shadow: what a reader may see (REST GET, the device's `Shadow.Get`). */
   shadowOf(id: string): ShadowDoc {
-    const cached = this.shadows.get(id);
-    if (cached) return cached;
+    return this.loadShadow(id).committed;
+  }
+
+  /** The newest shadow, committed or not: what the next write builds on. */
+  private latestShadow(id: string): ShadowDoc {
+    return this.loadShadow(id).latest;
+  }
+
+  /**
+   * The cached views, caching the stored shadow first if needed. Uncached means no write of it
+   * is in flight (the cache forgets only idle or deleted devices): the stored copy is committed.
+   */
+  private loadShadow(id: string): ShadowViews {
+    const cached = this.shadows.views(id);
+    if (cached !== undefined) return cached;
     const rec = this.store.devices.get(id);
     if (!rec) throw new HubError('device_not_found', `no device '${id}'`);
-    this.shadows.set(id, rec.shadow);
-    return rec.shadow;
+    return this.shadows.load(id, rec.shadow);
   }
 
   /**
@@ -171,7 +190,7 @@ export class DeviceService {
    * once it is committed; rejects with a coded HubError (validation, 409 version, 413 size).
    */
   async updateShadow(id: string, update: unknown): Promise<ShadowDoc> {
-    const result = applyShadowUpdate(this.shadowOf(id), update, {
+    const result = applyShadowUpdate(this.latestShadow(id), update, {
       nowSec: nowSec(),
       maxBytes: this.opts.maxShadowBytes,
     });
@@ -180,14 +199,14 @@ export class DeviceService {
 
   /** Hub-owned reported fields such as `online` (PROTOCOL.md 3 reserved keys). */
   async setReported(id: string, patch: JsonObject): Promise<ShadowDoc> {
-    const result = setReported(this.shadowOf(id), patch, nowSec(), this.opts.maxShadowBytes);
+    const result = setReported(this.latestShadow(id), patch, nowSec(), this.opts.maxShadowBytes);
     return this.finishShadow(id, result);
   }
 
   /** Replaces `reported.<key>` wholesale (the Sys.GetInfo result as `reported.ota`). */
   async replaceReported(id: string, key: string, value: Json): Promise<ShadowDoc> {
     const result = replaceReportedSubtree(
-      this.shadowOf(id),
+      this.latestShadow(id),
       key,
       value,
       nowSec(),
@@ -223,11 +242,11 @@ export class DeviceService {
    * devices in use; never while a write of it is still queued (the disk copy would be older).
    */
   evictIfIdle(id: string): void {
-    if (!this.pendingWrites.has(id)) this.shadows.delete(id);
+    this.shadows.evictIfIdle(id);
   }
 
   private computeShadow(rec: DeviceRecord, update: unknown): ShadowResult {
-    return applyShadowUpdate(this.shadows.get(rec.id) ?? rec.shadow, update, {
+    return applyShadowUpdate(this.shadows.latest(rec.id) ?? rec.shadow, update, {
       nowSec: nowSec(),
       maxBytes: this.opts.maxShadowBytes,
     });
@@ -236,26 +255,42 @@ export class DeviceService {
   private async finishShadow(id: string, result: ShadowResult): Promise<ShadowDoc> {
     if (!result.ok) throw result.error;
     if (!result.changed) return result.doc;
-    await this.commitShadow(id, result.doc);
+    // Deleted meanwhile (maybe created again): the write was the old device's; nothing to tell.
+    if (!(await this.commitShadow(id, result.doc))) return result.doc;
     if (result.desiredTouched) this.pushDelta(id, result.doc);
-    this.bus.publish({ name: 'updated', id, data: this.get(id) as unknown as Json });
+    this.bus.publish({ name: 'updated', id, data: this.notificationData(this.get(id)) });
     return result.doc;
   }
 
-  private async commitShadow(id: string, doc: ShadowDoc): Promise<void> {
-    this.shadows.set(id, doc);
-    this.pendingWrites.set(id, (this.pendingWrites.get(id) ?? 0) + 1);
+  /**
+   * `meta`: other fields of the device that commit in the same transaction as the shadow.
+   * Resolves false when the device was deleted while the write was in flight.
+   */
+  private async commitShadow(
+    id: string,
+    doc: ShadowDoc,
+    meta: { name?: string; acl?: DeviceAcl } = {},
+  ): Promise<boolean> {
+    this.loadShadow(id);
+    // Writers build on `doc` from now on; readers see it once it is on disk (settle below, before
+    // the caller replies or publishes `updated`). A failed commit leaves them the previous one.
+    const write = this.shadows.begin(id, doc);
     try {
-      await this.store.devices.setShadow(id, doc);
+      await this.store.devices.update(id, { ...meta, shadow: doc });
     } catch (err) {
-      // The cache ran ahead of a failed commit: drop it so the next read comes from disk.
-      this.shadows.delete(id);
+      this.shadows.settle(write, false);
       throw err;
-    } finally {
-      const n = (this.pendingWrites.get(id) ?? 1) - 1;
-      if (n === 0) this.pendingWrites.delete(id);
-      else this.pendingWrites.set(id, n);
     }
+    return this.shadows.settle(write, true);
+  }
+
+  /**
+   * What `created` / `updated` carry (PROTOCOL.md 3, 7): the device object without its `token`.
+   * Notifications reach every subscriber and stay in the log for days; the password does not
+   * belong there (README "Notifications").
+   */
+  private notificationData(device: DeviceObject): Json {
+    return notifiedDevice(device) as unknown as Json;
   }
 
   /** Sends the delta to an online device (PROTOCOL.md 3); devices may not answer, and that is fine. */

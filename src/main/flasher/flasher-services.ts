@@ -72,7 +72,14 @@ export async function startFlasher(
   const portListing = { extraPaths: opts.extraPorts ?? [] };
   const pollMs = opts.portPollMs ?? 2000;
   const watcher = pollMs > 0 ? new PortWatcher({ intervalMs: pollMs, list: portListing }) : null;
-  if (watcher) mirrorPorts(watcher, bus);
+  if (watcher) {
+    mirrorPorts(watcher, bus);
+    // The watcher reports each problem once (once per outage for failed listings).
+    watcher.on('warning', (msg) => app.log.warn({ component: 'port-watch' }, msg));
+    watcher.on('recovered', (failedPolls) =>
+      app.log.info({ component: 'port-watch', failedPolls }, 'port listing works again'),
+    );
+  }
   await registerLocalFlasherRoutes(app, {
     manager: jobs,
     bench,

@@ -1,6 +1,7 @@
 /**
  * The device WebSocket endpoint `/api/v2/rpc` (PROTOCOL.md 1): authentication before the upgrade,
- * one live session per device, liveness pings, session steps, and the call path REST uses.
+ * one live session per device (with damping when two devices share a password), liveness pings,
+ * session steps, and the call path REST uses.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -11,12 +12,13 @@ import type { HubConfig } from '../config';
 import type { NotificationBus } from '../events/notification-bus';
 import type { DeviceLink, DeviceService } from '../devices/device-service';
 import type { AccountDb } from '../store/account-db';
-import { DeviceSession } from './device-session';
+import { DeviceSession, type SessionDeps } from './device-session';
 import { rejectUpgrade } from './upgrade-reject';
 import { FrameStats } from './frame-stats';
 import { createDeviceMethods, type DeviceMethodTable } from './device-methods';
 import { runSessionSteps } from './session-steps';
 import { pickSubprotocol, requestSecret } from './upgrade-auth';
+import { DuplicateDamper } from './duplicate-damper';
 
 export interface GatewayLogger {
   info(obj: object, msg: string): void;
@@ -39,19 +41,21 @@ export class DeviceGateway implements DeviceLink {
   readonly stats: FrameStats;
   private readonly wss: WebSocketServer;
   private readonly sessions = new Map<string, DeviceSession>();
-  private readonly heartbeat: NodeJS.Timeout;
+  private readonly damper: DuplicateDamper;
   drainSpool: ((s: DeviceSession) => Promise<void>) | undefined;
 
   constructor(private readonly deps: GatewayDeps) {
     this.stats = new FrameStats(deps.log);
+    this.damper = new DuplicateDamper(deps.config.timings);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: deps.config.limits.maxFrameHardBytes,
       perMessageDeflate: false,
+      // Invalid UTF-8 is a bad frame like any other (PROTOCOL.md 2): the codec checks it and the
+      // frame is dropped and counted, where ws would close the session with 1007.
+      skipUTF8Validation: true,
       handleProtocols: (offered) => pickSubprotocol(offered),
     });
-    this.heartbeat = setInterval(() => this.pingAll(), deps.config.timings.pingIntervalMs);
-    this.heartbeat.unref();
   }
 
   get onlineCount(): number {
@@ -93,24 +97,76 @@ export class DeviceGateway implements DeviceLink {
       rejectUpgrade(socket, new HubError('unauthorized', 'Unauthorized'));
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.open(rec.id, ws));
+    const incumbent = this.sessions.get(rec.id);
+    if (incumbent && this.damper.contested(rec.id, incumbent.replacedAt, Date.now())) {
+      void this.contest(rec.id, incumbent, req, socket, head);
+      return;
+    }
+    this.accept(rec.id, req, socket, head);
   }
 
-  private open(deviceId: string, ws: WebSocket): void {
-    const { config, devices, bus, log } = this.deps;
-    const previous = this.sessions.get(deviceId);
-    const session = new DeviceSession(deviceId, ws, {
-      devices,
-      bus,
-      stats: this.stats,
-      methods: this.methods,
-      maxMessageBytes: config.limits.maxMessageBytes,
-      rpcTimeoutMs: config.timings.rpcTimeoutMs,
-      log,
+  private accept(deviceId: string, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const remote = remoteOf(req);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.open(deviceId, ws, remote));
+  }
+
+  /**
+   * A newcomer would replace a session that itself replaced another a moment ago: two devices
+   * share a password and are kicking each other out. If the incumbent still answers a ping, the
+   * newcomer is refused with 429 and a doubling Retry-After; if it does not (its device rebooted
+   * and the old socket is half-open), the newcomer is simply let in.
+   */
+  private async contest(
+    deviceId: string,
+    incumbent: DeviceSession,
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+  ): Promise<void> {
+    // Nobody else listens on the raw socket while we wait: a reset must not become uncaught.
+    const ignore = (): void => undefined;
+    socket.on('error', ignore);
+    const alive = await incumbent.probe(this.deps.config.timings.duplicateProbeMs);
+    socket.off('error', ignore);
+    if (socket.destroyed) return;
+    if (!alive || this.sessions.get(deviceId) !== incumbent) {
+      this.accept(deviceId, req, socket, head);
+      return;
+    }
+    const holdOffMs = this.damper.refuse(deviceId, Date.now());
+    const newcomer = remoteOf(req);
+    this.stats.disconnect('duplicate_refused');
+    this.deps.log.warn(
+      { device: deviceId, old: incumbent.remote, new: newcomer, holdOffMs },
+      'duplicate: two devices use one password; newcomer refused',
+    );
+    this.deps.bus.publish({
+      name: 'duplicate',
+      id: deviceId,
+      data: { old: incumbent.remote, new: newcomer, retry_after_s: Math.ceil(holdOffMs / 1000) },
     });
+    rejectUpgrade(
+      socket,
+      new HubError(
+        'duplicate_session',
+        `device '${deviceId}' is connected from ${incumbent.remote}`,
+      ),
+      { 'Retry-After': String(Math.ceil(holdOffMs / 1000)) },
+    );
+  }
+
+  private open(deviceId: string, ws: WebSocket, remote: string): void {
+    const { devices, log } = this.deps;
+    const previous = this.sessions.get(deviceId);
+    const session = new DeviceSession(deviceId, ws, remote, this.sessionDeps);
     this.sessions.set(deviceId, session);
     if (previous) {
       // One live session per device: the older socket goes (PROTOCOL.md 1).
+      session.replacedAt = Date.now();
+      log.info(
+        { device: deviceId, old: previous.remote, new: remote },
+        'device logged in again: older session replaced',
+      );
       previous.markClosed('replaced by a new session');
       previous.ws.close(REPLACED_CLOSE_CODE, 'replaced by a new session');
       setTimeout(() => previous.ws.terminate(), 1000).unref();
@@ -119,11 +175,33 @@ export class DeviceGateway implements DeviceLink {
       log.debug({ device: deviceId, err: err.message }, 'device socket error'),
     );
     ws.on('close', () => this.onClose(session));
-    // The first liveness ping goes out at once, so 3 missed pongs take 3 intervals (60 s).
-    session.awaitingPongs = 1;
-    ws.ping();
+    session.startLiveness();
     void runSessionSteps(session, { devices, log, drainSpool: this.drainSpool });
   }
+
+  private get sessionDeps(): SessionDeps {
+    const { config, devices, bus, log } = this.deps;
+    const { limits, timings } = config;
+    return (this.sessionDepsCache ??= {
+      devices,
+      bus,
+      stats: this.stats,
+      methods: this.methods,
+      maxMessageBytes: limits.maxMessageBytes,
+      rpcTimeoutMs: timings.rpcTimeoutMs,
+      rateLimit: {
+        framesPerSecond: limits.deviceFramesPerSecond,
+        frameBurst: limits.deviceFrameBurst,
+        bytesPerSecond: limits.deviceBytesPerSecond,
+        byteBurst: limits.deviceByteBurst,
+        abuseMs: timings.rateLimitDisconnectMs,
+      },
+      pingIntervalMs: timings.pingIntervalMs,
+      maxMissedPongs: timings.maxMissedPongs,
+      log,
+    });
+  }
+  private sessionDepsCache: SessionDeps | undefined;
 
   private onClose(session: DeviceSession): void {
     session.markClosed('device disconnected');
@@ -147,19 +225,6 @@ export class DeviceGateway implements DeviceLink {
   /** Offline writes still running; close() waits for them before the store closes. */
   private readonly inflight = new Set<Promise<void>>();
 
-  private pingAll(): void {
-    const max = this.deps.config.timings.maxMissedPongs;
-    for (const s of this.sessions.values()) {
-      if (s.awaitingPongs >= max) {
-        this.deps.log.info({ device: s.deviceId }, 'device missed pongs: dropping');
-        s.ws.terminate();
-        continue;
-      }
-      s.awaitingPongs++;
-      s.ws.ping();
-    }
-  }
-
   private get methods(): DeviceMethodTable {
     return (this.methodTable ??= createDeviceMethods({
       devices: this.deps.devices,
@@ -170,7 +235,6 @@ export class DeviceGateway implements DeviceLink {
 
   /** Closes every session, recording each device offline before the store goes away. */
   async close(): Promise<void> {
-    clearInterval(this.heartbeat);
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.allSettled([
@@ -184,4 +248,13 @@ export class DeviceGateway implements DeviceLink {
     ]);
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
+}
+
+/** `address:port` of an upgrade request's peer, for logs and the `duplicate` notification. */
+function remoteOf(req: IncomingMessage): string {
+  const { remoteAddress, remotePort } = req.socket;
+  if (remoteAddress === undefined) return 'unknown';
+  return remoteAddress.includes(':')
+    ? `[${remoteAddress}]:${remotePort ?? 0}`
+    : `${remoteAddress}:${remotePort ?? 0}`;
 }

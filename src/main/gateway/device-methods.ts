@@ -8,6 +8,7 @@ import { HubError } from '../../shared/errors';
 import type { DeviceSession } from './device-session';
 import type { DeviceService } from '../devices/device-service';
 import type { AccountDb } from '../store/account-db';
+import { reservedKeyWritten } from '../shadow/reserved-keys';
 
 /** Returned by a handler that must not be answered even when the frame had an id. */
 export const NO_REPLY = Symbol('no-reply');
@@ -30,6 +31,12 @@ export function createDeviceMethods(deps: DeviceMethodDeps): DeviceMethodTable {
   const table: DeviceMethodTable = new Map();
 
   const shadowUpdate: DeviceMethod = async (s, params) => {
+    // A device may report its own `ota`, never `online`: that is the hub's view of the session
+    // (PROTOCOL.md 3 reserved keys, issue 7 item 16).
+    const reserved = reservedKeyWritten(params, ['online']);
+    if (reserved !== null) {
+      throw new HubError('validation_failed', `${reserved} is owned by the hub`);
+    }
     await devices.updateShadow(s.deviceId, params);
     return true;
   };

@@ -6,7 +6,7 @@
 import type { RawData, WebSocket } from 'ws';
 import type { Json } from '../../shared/types';
 import { HubError, RPC_ERRORS } from '../../shared/errors';
-import { decodeDeviceFrame, type RpcId } from '../rpc/frame-codec';
+import { decodeDeviceFrame, type DecodedFrame, type RpcId } from '../rpc/frame-codec';
 import { encodeCall, encodeError, encodeResult } from '../rpc/frame-encode';
 import {
   PendingCalls,
@@ -18,6 +18,8 @@ import type { NotificationBus } from '../events/notification-bus';
 import type { DeviceService } from '../devices/device-service';
 import type { FrameStats } from './frame-stats';
 import { NO_REPLY, type DeviceMethodTable } from './device-methods';
+import { DeviceRateLimiter, type RateLimitOptions } from './rate-limiter';
+import { MissedPongs } from './liveness';
 
 export interface SessionDeps {
   devices: DeviceService;
@@ -26,8 +28,18 @@ export interface SessionDeps {
   methods: DeviceMethodTable;
   maxMessageBytes: number;
   rpcTimeoutMs: number;
-  log: { warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
+  rateLimit: RateLimitOptions;
+  pingIntervalMs: number;
+  maxMissedPongs: number;
+  log: {
+    info(obj: object, msg: string): void;
+    warn(obj: object, msg: string): void;
+    debug(obj: object, msg: string): void;
+  };
 }
+
+/** Close code for a device kept over its rate limit (RFC 6455 1008: policy violation). */
+export const RATE_LIMIT_CLOSE_CODE = 1008;
 
 /** Maps pending-call failures to the catalog errors REST clients see (PROTOCOL.md 4: 502/503/504). */
 export function toHubError(err: unknown, deviceId: string, method: string): HubError {
@@ -49,19 +61,83 @@ export function toHubError(err: unknown, deviceId: string, method: string): HubE
 
 export class DeviceSession {
   readonly pending: PendingCalls;
-  /** Pings sent and not yet answered by a pong or any frame (PROTOCOL.md 1 liveness). */
-  awaitingPongs = 0;
+  readonly liveness: MissedPongs;
   closed = false;
   readonly connectedAt = Date.now();
+  /** Set when this session replaced a live one of the same device (duplicate damping). */
+  replacedAt: number | null = null;
+  private readonly limiter: DeviceRateLimiter;
+  /** Ids of our calls still waiting: their replies pass the rate limit (PROTOCOL.md 2). */
+  private readonly awaiting = new Set<number>();
+  private livenessTimer: NodeJS.Timeout | undefined;
+  private resumeTimer: NodeJS.Timeout | undefined;
+  private probes: ((alive: boolean) => void)[] = [];
 
   constructor(
     readonly deviceId: string,
     readonly ws: WebSocket,
+    /** `address:port` of the peer, for logs (duplicate devices, rate-limit disconnects). */
+    readonly remote: string,
     private readonly deps: SessionDeps,
   ) {
     this.pending = new PendingCalls({ timeoutMs: deps.rpcTimeoutMs });
+    this.limiter = new DeviceRateLimiter(
+      { ...deps.rateLimit, maxPauseMs: Math.min(1000, deps.pingIntervalMs / 4) },
+      performance.now(),
+    );
+    this.liveness = new MissedPongs(deps.maxMissedPongs);
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
-    ws.on('pong', () => (this.awaitingPongs = 0));
+    ws.on('pong', () => this.heard());
+    ws.on('ping', () => this.heard());
+  }
+
+  /**
+   * Starts the liveness clock (PROTOCOL.md 1): a ping now, then one every interval on this
+   * session's own timer; at the missed-pong limit the socket is terminated.
+   */
+  startLiveness(): void {
+    const tick = (): void => {
+      if (this.closed) return;
+      if (this.liveness.due() === 'drop') {
+        this.deps.stats.disconnect('missed_pongs');
+        this.deps.log.info(
+          { device: this.deviceId, remote: this.remote, missed: this.liveness.missed },
+          'device missed pongs: dropping',
+        );
+        this.ws.terminate();
+        return;
+      }
+      if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
+      this.livenessTimer = setTimeout(tick, this.deps.pingIntervalMs);
+      this.livenessTimer.unref();
+    };
+    tick();
+  }
+
+  /**
+   * Pings now and resolves true at the next sign of life (pong or frame), false when `timeoutMs`
+   * passes first or the session ends. Tells a live duplicate from a half-open socket.
+   */
+  probe(timeoutMs: number): Promise<boolean> {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => settle(false), timeoutMs);
+      const settle = (alive: boolean): void => {
+        clearTimeout(timer);
+        this.probes = this.probes.filter((p) => p !== settle);
+        resolve(alive);
+      };
+      this.probes.push(settle);
+      this.ws.ping();
+    });
+  }
+
+  private heard(): void {
+    this.liveness.heard();
+    if (this.probes.length === 0) return;
+    const probes = this.probes;
+    this.probes = [];
+    for (const p of probes) p(true);
   }
 
   /** Calls a device method; emits `rpc.in.<method>` (PROTOCOL.md 2). Rejects with a HubError. */
@@ -70,11 +146,19 @@ export class DeviceSession {
       return Promise.reject(new HubError('device_offline', `device '${this.deviceId}' is offline`));
     }
     const { id, promise } = this.pending.start(method, timeoutMs);
+    this.awaiting.add(id);
     this.deps.bus.publish({ name: `rpc.in.${method}`, id: this.deviceId, data: params ?? null });
     this.send(encodeCall(id, method, params, `$sys/${this.deviceId}`));
-    return promise.catch((err: unknown) => {
-      throw toHubError(err, this.deviceId, method);
-    });
+    return promise.then(
+      (v) => {
+        this.awaiting.delete(id);
+        return v;
+      },
+      (err: unknown) => {
+        this.awaiting.delete(id);
+        throw toHubError(err, this.deviceId, method);
+      },
+    );
   }
 
   send(text: string): void {
@@ -87,20 +171,57 @@ export class DeviceSession {
   markClosed(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.livenessTimer);
+    clearTimeout(this.resumeTimer);
+    for (const p of this.probes) p(false);
     this.pending.failAll(reason);
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
     const { stats, devices, bus } = this.deps;
     stats.framesIn++;
-    this.awaitingPongs = 0;
+    this.heard();
     devices.touch(this.deviceId);
+    if (this.closed) return;
+    const raw = Buffer.isBuffer(data)
+      ? data
+      : Array.isArray(data)
+        ? Buffer.concat(data)
+        : Buffer.from(data);
+    let frame: DecodedFrame | undefined;
+    if (this.limiter.enabled) {
+      const now = performance.now();
+      let mustPass = false;
+      if (this.awaiting.size > 0 && !isBinary && !this.limiter.wouldPass(raw.byteLength, now)) {
+        // Over the limit, but this may be an answer the hub is waiting for (an OTA.Write ack,
+        // an FS.Get chunk): those are counted and always delivered. Only then is it worth a parse.
+        frame = decodeDeviceFrame(raw, this.deps.maxMessageBytes);
+        mustPass =
+          frame.kind === 'reply' && typeof frame.id === 'number' && this.awaiting.has(frame.id);
+      }
+      const verdict = this.limiter.check(raw.byteLength, now, mustPass);
+      if (verdict.kind === 'pass_over') stats.limitedReplies++;
+      else if (verdict.kind === 'drop') {
+        stats.count('rate_limited');
+        if (verdict.streakStart) {
+          this.deps.log.warn(
+            { device: this.deviceId, remote: this.remote },
+            'device over its rate limit: dropping its frames',
+          );
+        }
+        this.pauseReading(verdict.pauseMs);
+        return;
+      } else if (verdict.kind === 'disconnect') {
+        stats.count('rate_limited');
+        this.disconnectForAbuse(verdict.streakMs, verdict.droppedInStreak);
+        return;
+      }
+    }
     if (isBinary) {
       stats.drop(this.deviceId, 'binary', 'binary frame');
       return;
     }
-    const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-    const frame = decodeDeviceFrame(raw, this.deps.maxMessageBytes);
+    frame ??= decodeDeviceFrame(raw, this.deps.maxMessageBytes);
     switch (frame.kind) {
       case 'reply':
         // Never answer a reply, known or not: that is how loops start (PROTOCOL.md 2).
@@ -123,6 +244,39 @@ export class DeviceSession {
         return;
       }
     }
+  }
+
+  /**
+   * Backpressure: stop reading this socket for a while, so a flooder's frames wait in its own
+   * TCP buffers instead of costing the hub a parse each (frames already read still arrive and
+   * meet the limiter).
+   */
+  private pauseReading(ms: number): void {
+    if (this.ws.isPaused) return;
+    this.ws.pause();
+    this.resumeTimer = setTimeout(() => {
+      if (!this.closed) this.ws.resume();
+    }, ms);
+    this.resumeTimer.unref();
+  }
+
+  private disconnectForAbuse(streakMs: number, dropped: number): void {
+    this.deps.stats.disconnect('rate_limited');
+    this.deps.log.warn(
+      {
+        device: this.deviceId,
+        remote: this.remote,
+        seconds: Math.round(streakMs / 100) / 10,
+        dropped,
+      },
+      'device kept over its rate limit: disconnecting',
+    );
+    this.markClosed('rate limit exceeded');
+    // Read nothing more: the rest of its flood would only be parsed and thrown away. The close
+    // frame still goes out; the socket is terminated if the handshake cannot finish.
+    this.ws.pause();
+    this.ws.close(RATE_LIMIT_CLOSE_CODE, 'rate limit exceeded');
+    setTimeout(() => this.ws.terminate(), 1000).unref();
   }
 
   private async dispatch(

@@ -1,6 +1,7 @@
 /**
  * Counters for frames we dropped (PROTOCOL.md 2: "count it, log it, drop it"), with log lines
- * rate-limited so a device spamming junk cannot flood the log.
+ * rate-limited so a device spamming junk cannot flood the log; plus the sessions the gateway
+ * ended or refused on its own (rate limit, missed pongs, duplicate devices).
  */
 export interface DropLogger {
   warn(obj: object, msg: string): void;
@@ -10,6 +11,10 @@ export class FrameStats {
   framesIn = 0;
   framesOut = 0;
   readonly dropped = new Map<string, number>();
+  /** Replies to our calls delivered although their device was over its rate limit. */
+  limitedReplies = 0;
+  /** Sessions ended or refused by the hub, by reason. */
+  readonly disconnects = new Map<string, number>();
   private logged = 0;
   private windowStart = Date.now();
 
@@ -18,8 +23,17 @@ export class FrameStats {
     private readonly maxLogsPerMinute = 60,
   ) {}
 
-  drop(deviceId: string, reason: string, detail: string): void {
+  /** Counts a drop without a log line (the rate limiter logs once per streak instead). */
+  count(reason: string): void {
     this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
+  }
+
+  disconnect(reason: string): void {
+    this.disconnects.set(reason, (this.disconnects.get(reason) ?? 0) + 1);
+  }
+
+  drop(deviceId: string, reason: string, detail: string): void {
+    this.count(reason);
     const now = Date.now();
     if (now - this.windowStart > 60_000) {
       this.windowStart = now;
@@ -39,11 +53,19 @@ export class FrameStats {
     return n;
   }
 
-  snapshot(): { framesIn: number; framesOut: number; dropped: Record<string, number> } {
+  snapshot(): {
+    framesIn: number;
+    framesOut: number;
+    dropped: Record<string, number>;
+    limitedReplies: number;
+    disconnects: Record<string, number>;
+  } {
     return {
       framesIn: this.framesIn,
       framesOut: this.framesOut,
       dropped: Object.fromEntries(this.dropped),
+      limitedReplies: this.limitedReplies,
+      disconnects: Object.fromEntries(this.disconnects),
     };
   }
 }

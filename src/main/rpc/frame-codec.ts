@@ -15,7 +15,13 @@ export interface RpcErrorObject {
 }
 
 export type JunkReason =
-  'too_large' | 'invalid_json' | 'not_object' | 'bad_types' | 'idless_error' | 'unclassified';
+  | 'too_large'
+  | 'invalid_utf8'
+  | 'invalid_json'
+  | 'not_object'
+  | 'bad_types'
+  | 'idless_error'
+  | 'unclassified';
 
 export type DecodedFrame =
   | { kind: 'request'; id: RpcId; method: string; params: Json | undefined; tag?: Json }
@@ -53,7 +59,9 @@ function decode(raw: string | Buffer, maxBytes: number): DecodedFrame {
     try {
       text = utf8.decode(raw);
     } catch {
-      return junk('invalid_json', 'frame is not valid UTF-8');
+      // The socket skips ws's own check, which would close the session (1007): a bad frame is
+      // dropped and counted like any other (PROTOCOL.md 2).
+      return junk('invalid_utf8', 'frame is not valid UTF-8');
     }
   }
 

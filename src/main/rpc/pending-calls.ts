@@ -4,7 +4,21 @@
  * the gateway sends the frame built with the returned id and hands replies to `settle`.
  */
 import type { Json } from '../../shared/types';
+import { HubError } from '../../shared/errors';
 import type { RpcErrorObject, RpcId } from './frame-codec';
+
+/**
+ * The table already holds `maxPending` calls (REST: 429 too_many_calls). A HubError, so every
+ * layer that maps call failures passes it through unchanged.
+ */
+export class PendingCallsFullError extends HubError {
+  constructor(
+    readonly method: string,
+    readonly maxPending: number,
+  ) {
+    super('too_many_calls', `${method}: ${maxPending} calls are already waiting on this device`);
+  }
+}
 
 /** The device did not answer within the timeout (REST: 504 device_timeout). */
 export class RpcTimeoutError extends Error {
@@ -57,15 +71,30 @@ interface Pending {
 /** setTimeout fires at once for delays past this (a 32-bit signed millisecond count). */
 const MAX_TIMER_MS = 2_147_483_647;
 
+export interface PendingCallsOptions {
+  /** Default timeout of a call (PROTOCOL.md 2: 30 s). */
+  timeoutMs: number;
+  /**
+   * Most calls waiting at once (config `limits.maxPendingCallsPerDevice`); unbounded when
+   * absent. Each waiting call holds a timer and its caller's request: without a ceiling, a
+   * device that never answers lets callers pile them up for a whole timeout.
+   */
+  maxPending?: number;
+}
+
 export class PendingCalls {
   readonly #timeoutMs: number;
+  readonly #maxPending: number;
   readonly #calls = new Map<number, Pending>();
   #nextId = 1;
   #closed: string | null = null;
 
-  constructor(opts: { timeoutMs: number }) {
+  constructor(opts: PendingCallsOptions) {
     checkTimeout(opts.timeoutMs);
+    const max = opts.maxPending ?? Number.POSITIVE_INFINITY;
+    if (!(max >= 1)) throw new RangeError(`maxPending must be at least 1, got ${max}`);
     this.#timeoutMs = opts.timeoutMs;
+    this.#maxPending = max;
   }
 
   /** Calls still waiting for a reply. */
@@ -73,12 +102,19 @@ export class PendingCalls {
     return this.#calls.size;
   }
 
+  /** True when a new call would be refused; check before building a frame to send. */
+  get full(): boolean {
+    return this.#calls.size >= this.#maxPending;
+  }
+
   /**
    * Registers a call and returns its id (1, 2, 3, ..) and the promise of its result. The
    * promise is marked handled here, so a fire-and-forget call (Shadow.Delta, whose timeout
    * "is not an error", PROTOCOL.md 3) can never become an unhandled rejection that stops the
    * process; whoever awaits it still sees the rejection. After `failAll` the session is gone:
-   * new calls reject at once with RpcClosedError instead of waiting out a timeout.
+   * new calls reject at once with RpcClosedError instead of waiting out a timeout. When the
+   * table is `full`, the call is not registered and rejects at once with PendingCallsFullError
+   * (its id is never answered: the caller must not send the frame).
    */
   start(
     method: string,
@@ -88,6 +124,11 @@ export class PendingCalls {
     const id = this.#nextId++;
     if (this.#closed !== null) {
       const promise = Promise.reject(new RpcClosedError(method, this.#closed));
+      promise.catch(() => undefined);
+      return { id, promise };
+    }
+    if (this.full) {
+      const promise = Promise.reject(new PendingCallsFullError(method, this.#maxPending));
       promise.catch(() => undefined);
       return { id, promise };
     }

@@ -26,6 +26,17 @@ export interface ShadowUpdateOptions {
   maxDepth?: number;
 }
 
+/**
+ * `state.reported` keys the hub owns (PROTOCOL.md 3 "Reserved"): `online` (PROTOCOL.md 1 steps 1
+ * and "On close") and `ota` (the Sys.GetInfo result, step 3). The hub's own writes of them are
+ * never refused for the document's size: a shadow at the 8 KB limit must still go offline, or
+ * the hub could not even restart (issue 7 item 1). They stay bounded: `online` is a boolean and
+ * the value of one hub-owned write may itself be at most `maxBytes`.
+ */
+export const HUB_OWNED_KEYS: readonly string[] = ['online', 'ota'];
+
+const isHubOwned = (key: string): boolean => HUB_OWNED_KEYS.includes(key);
+
 /** A fresh document: version 0, nothing desired, reported or tagged. */
 export function emptyShadow(nowSec: number): ShadowDoc {
   return {
@@ -96,7 +107,8 @@ export function applyShadowUpdate(
 
 /**
  * Merges hub-owned fields (`online`, PROTOCOL.md 1 steps 1 and "On close") into
- * `state.reported`, with no version check: the hub is not racing a client for these.
+ * `state.reported`, with no version check: the hub is not racing a client for these. A patch of
+ * hub-owned keys only (HUB_OWNED_KEYS) is not refused for the document's size.
  */
 export function setReported(
   doc: ShadowDoc,
@@ -104,6 +116,8 @@ export function setReported(
   nowSec: number,
   maxBytes: number,
 ): ShadowResult {
+  const hubOwned = Object.keys(patch).every(isHubOwned);
+  if (hubOwned && jsonBytes(patch) > maxBytes) return tooLarge(jsonBytes(patch), maxBytes);
   return commit(
     doc,
     {
@@ -112,7 +126,7 @@ export function setReported(
       tags: cloneJson(doc.tags),
     },
     nowSec,
-    maxBytes,
+    hubOwned ? Infinity : maxBytes,
     false,
   );
 }
@@ -122,7 +136,8 @@ export function setReported(
  * the Sys.GetInfo result as `reported.ota`, and fields the new firmware no longer reports must
  * disappear. The new value still passes through the merge rules, so nulls inside it are
  * dropped and empty objects pruned, like everything else stored in a shadow; `null` removes
- * the key.
+ * the key. A hub-owned key (`ota`) is not refused for the document's size, only for a value
+ * larger than `maxBytes` by itself.
  */
 export function replaceReportedSubtree(
   doc: ShadowDoc,
@@ -131,6 +146,8 @@ export function replaceReportedSubtree(
   nowSec: number,
   maxBytes: number,
 ): ShadowResult {
+  const hubOwned = isHubOwned(key);
+  if (hubOwned && jsonBytes(value) > maxBytes) return tooLarge(jsonBytes(value), maxBytes);
   const base = cloneJson(doc.state.reported);
   delete base[key];
   const patch: JsonObject = {};
@@ -143,7 +160,7 @@ export function replaceReportedSubtree(
       tags: cloneJson(doc.tags),
     },
     nowSec,
-    maxBytes,
+    hubOwned ? Infinity : maxBytes,
     false,
   );
 }
@@ -180,12 +197,20 @@ function commit(
     timestamp: nowSec,
   };
   const bytes = shadowBytes(newDoc);
-  if (bytes > maxBytes) {
-    return fail(
-      new HubError('shadow_too_large', `shadow would be ${bytes} bytes, limit is ${maxBytes}`),
-    );
-  }
+  // Only hub-owned writes can take a document past the limit; an update that does not make such
+  // a document bigger is not refused for a size that it did not cause.
+  if (bytes > maxBytes && bytes > shadowBytes(doc)) return tooLarge(bytes, maxBytes);
   return { ok: true, doc: newDoc, changed: true, desiredTouched };
+}
+
+function tooLarge(bytes: number, maxBytes: number): ShadowResult {
+  return fail(
+    new HubError('shadow_too_large', `shadow would be ${bytes} bytes, limit is ${maxBytes}`),
+  );
+}
+
+function jsonBytes(value: Json): number {
+  return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
 }
 
 function fail(error: HubError): ShadowResult {

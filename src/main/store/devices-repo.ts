@@ -1,7 +1,9 @@
 /**
  * The device registry table (PROTOCOL.md 4 device object minus the live `online` flag, which the
  * gateway owns). Reads are synchronous; writes go through the group committer so callers can
- * await durability.
+ * await durability. Insert and delete run in the committer's order too (`writeNow`): after every
+ * write queued before them, so a shadow write queued for a deleted device can never land on a new
+ * device with the same id (issue 7 item 3).
  */
 import type { Db } from './database';
 import type { GroupCommitter } from './group-commit';
@@ -88,6 +90,12 @@ export class DevicesRepo {
       setShadow: db.prepare<[string, string]>('UPDATE devices SET shadow = ? WHERE id = ?'),
       setLastSeen: db.prepare<[number, string]>('UPDATE devices SET last_seen = ? WHERE id = ?'),
       remove: db.prepare<[string]>('DELETE FROM devices WHERE id = ?'),
+      markedOnline: db
+        .prepare<[], string>(
+          `SELECT id FROM devices WHERE json_valid(shadow)
+             AND json_extract(shadow, '$.state.reported.online') IS 1`,
+        )
+        .pluck(),
     };
   }
 
@@ -120,9 +128,12 @@ export class DevicesRepo {
     return this.stmts.count.get()?.n ?? 0;
   }
 
-  /** Inserts now (synchronously durable): creation is rare and the caller needs the conflict at once. */
+  /**
+   * Inserts now (synchronously durable), after everything queued: creation is rare and the caller
+   * needs the conflict at once.
+   */
   insert(rec: DeviceRecord): void {
-    this.stmts.insert.run({
+    const row = {
       id: rec.id,
       name: rec.name,
       token: rec.token,
@@ -131,7 +142,8 @@ export class DevicesRepo {
       shadow: JSON.stringify(rec.shadow),
       created: rec.created,
       last_seen: rec.last_seen,
-    });
+    };
+    this.committer.writeNow(() => this.stmts.insert.run(row));
   }
 
   rename(id: string, name: string): Promise<void> {
@@ -146,11 +158,49 @@ export class DevicesRepo {
     return this.committer.writeStatement(this.stmts.setShadow, JSON.stringify(shadow), id);
   }
 
+  /**
+   * Writes several fields of one device in one transaction (a SAVEPOINT of the group commit):
+   * all of them land or none does (issue 7 item 10, `POST /devices/:id`). Serialized before it
+   * is queued, so a value that cannot be stored fails here and queues nothing.
+   */
+  update(
+    id: string,
+    fields: { name?: string; acl?: DeviceAcl; shadow?: ShadowDoc },
+  ): Promise<void> {
+    const acl = fields.acl === undefined ? undefined : JSON.stringify(fields.acl);
+    const shadow = fields.shadow === undefined ? undefined : JSON.stringify(fields.shadow);
+    const { name } = fields;
+    // One field is one statement, atomic by itself: no SAVEPOINT on the hot shadow-write path.
+    if (acl === undefined && shadow === undefined && name !== undefined) {
+      return this.rename(id, name);
+    }
+    if (name === undefined && shadow === undefined && acl !== undefined) {
+      return this.committer.writeStatement(this.stmts.setAcl, acl, id);
+    }
+    if (name === undefined && acl === undefined && shadow !== undefined) {
+      return this.committer.writeStatement(this.stmts.setShadow, shadow, id);
+    }
+    return this.committer.write(() => {
+      if (name !== undefined) this.stmts.rename.run(name, id);
+      if (acl !== undefined) this.stmts.setAcl.run(acl, id);
+      if (shadow !== undefined) this.stmts.setShadow.run(shadow, id);
+    });
+  }
+
   setLastSeen(id: string, unixSec: number): Promise<void> {
     return this.committer.writeStatement(this.stmts.setLastSeen, unixSec, id);
   }
 
+  /** Deletes now (synchronously durable), after everything queued for the device. */
   remove(id: string): boolean {
-    return this.stmts.remove.run(id).changes > 0;
+    return this.committer.writeNow(() => this.stmts.remove.run(id).changes > 0);
+  }
+
+  /**
+   * Ids whose stored shadow says `reported.online: true` (a hub that died with devices connected),
+   * found in SQL so that one unreadable shadow cannot stop the hub from starting (issue 7 item 1).
+   */
+  idsMarkedOnline(): string[] {
+    return this.stmts.markedOnline.all();
   }
 }

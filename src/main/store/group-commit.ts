@@ -18,9 +18,16 @@
  * Durability of what is acknowledged is the same as FULL; only the waiting moved.
  * Writes that do not go through the committer keep FULL. Where the WAL file cannot be used this
  * way (an in-memory database, a WAL file that went away), batches commit with FULL as before.
+ *
+ * Order: `writeNow` runs a write synchronously, after committing everything queued before it, so a
+ * device deleted and created again cannot receive a shadow write queued for the old one (issue 7
+ * item 3). Failures of the disk reject with catalog errors (storage-errors.ts); a failed flush
+ * stops the committer for good: nothing is acknowledged again until a restart (issue 7 item 5).
  */
 import { closeSync, fdatasync, fstatSync, openSync, statSync } from 'node:fs';
+import { HubError } from '../../shared/errors';
 import type { Db } from './database';
+import { isFlushFailure, storageError } from './storage-errors';
 
 interface Job {
   fn: () => unknown;
@@ -60,11 +67,37 @@ export interface GroupCommitStats {
   writes: number;
 }
 
+/** `fs.fdatasync`'s shape: the flush of the WAL file, injectable so tests can count or fail it. */
+export type FlushFn = (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => void;
+
+/** What the committer last knew about the disk (`GET /api/v2/hub` `store`). */
+export interface StorageHealth {
+  /** False once a flush failed: every write is refused until the hub restarts. */
+  writable: boolean;
+  /** The last storage failure (full disk, I/O error), with its time in Unix ms; null if none. */
+  last_error: { code: number; message: string; at: number } | null;
+}
+
+export interface GroupCommitOptions {
+  /** A batch this large commits at once instead of waiting out the window. */
+  maxBatch?: number;
+  /** Flushes the WAL file; `fs.fdatasync` unless a test injects its own. */
+  fdatasync?: FlushFn;
+  /** Told of every storage failure; `fatal` when it stopped the committer. */
+  onStorageError?: (err: HubError, fatal: boolean) => void;
+}
+
 export class GroupCommitter {
   private queue: Job[] = [];
   private timer: NodeJS.Timeout | null = null;
   private closing = false;
   private closed = false;
+  /** Set by a failed flush: what every write is rejected with from then on. */
+  private failure: HubError | null = null;
+  private lastError: StorageHealth['last_error'] = null;
+  private readonly maxBatch: number;
+  private readonly flushFile: FlushFn;
+  private readonly onStorageError: (err: HubError, fatal: boolean) => void;
   readonly stats: GroupCommitStats = { batches: 0, writes: 0 };
   /**
    * Both wrappers are made once: better-sqlite3 builds four wrapper functions per `transaction()`
@@ -87,9 +120,12 @@ export class GroupCommitter {
   constructor(
     private readonly db: Db,
     private readonly windowMs: number,
-    /** A batch this large commits at once instead of waiting out the window. */
-    private readonly maxBatch = 5000,
+    opts: GroupCommitOptions = {},
   ) {
+    this.maxBatch = opts.maxBatch ?? 5000;
+    // Looked up at each call, not bound now: tests wrap node's own fdatasync after import.
+    this.flushFile = opts.fdatasync ?? ((fd, cb) => fdatasync(fd, cb));
+    this.onStorageError = opts.onStorageError ?? (() => undefined);
     this.runAlone = db.transaction((fn: () => unknown) => fn());
     this.runBatch = db.transaction((jobs: Job[], outcomes: Outcome[]) => {
       for (const job of jobs) {
@@ -101,7 +137,7 @@ export class GroupCommitter {
           // the jobs before it are undone, and the jobs after it would each commit on their own
           // while their callers are told the batch failed. Stop: the whole batch rejects.
           if (!this.db.inTransaction) throw err;
-          outcomes.push({ ok: false, value: err });
+          outcomes.push({ ok: false, value: this.noted(err) });
         }
       }
     });
@@ -124,8 +160,35 @@ export class GroupCommitter {
     return this.enqueue(() => void stmt.run(...params), true);
   }
 
+  /**
+   * Runs `fn` now, in a transaction of its own that commits with FULL (durable when this returns),
+   * after committing everything queued before it: a write that must not be overtaken by queued
+   * ones (a device insert or delete) or whose caller needs its outcome at once (a conflict).
+   * Throws what `fn` throws, storage failures as catalog errors.
+   */
+  writeNow<T>(fn: () => T): T {
+    if (this.closed) throw new Error('store is closed');
+    if (this.failure) throw this.failure;
+    this.flush();
+    // flush() may have found the store failing (a FULL commit whose fsync failed).
+    if (this.failure) throw this.failure;
+    try {
+      return this.runAlone(fn) as T;
+    } catch (err) {
+      const mapped = this.noted(err);
+      if (isFlushFailure(err) && mapped instanceof HubError) this.fail(mapped);
+      throw mapped;
+    }
+  }
+
+  /** What is known about the disk now (for the hub's status). */
+  health(): StorageHealth {
+    return { writable: this.failure === null, last_error: this.lastError };
+  }
+
   private enqueue<T>(fn: () => T, single: boolean): Promise<T> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
+    if (this.failure) return Promise.reject(this.failure);
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, single, resolve: resolve as (v: unknown) => void, reject });
       if (this.queue.length >= this.maxBatch) this.flush();
@@ -160,7 +223,10 @@ export class GroupCommitter {
         if (fd !== null) this.syncFull.run();
       }
     } catch (err) {
-      for (const job of jobs) job.reject(err);
+      const mapped = this.noted(err);
+      for (const job of jobs) job.reject(mapped);
+      // A FULL commit whose own fsync failed: the same as a failed WAL flush.
+      if (isFlushFailure(err) && mapped instanceof HubError) this.fail(mapped);
       return;
     }
     this.stats.batches++;
@@ -189,14 +255,57 @@ export class GroupCommitter {
    */
   private flushWal(fd: number): void {
     this.covered = this.unflushed.length;
-    fdatasync(fd, (err) => {
+    this.flushFile(fd, (err) => {
       const done = this.unflushed.splice(0, this.covered ?? 0);
       this.covered = null;
-      // Committed but maybe not on disk when the flush failed: nobody may be told it is durable.
-      for (const b of done) settle(b, err);
+      if (err) {
+        this.fail(
+          storageError(err) ??
+            new HubError('storage_failed', `the WAL flush failed (${err.message})`, err),
+        );
+      }
+      // Committed but maybe not on disk when a flush failed: nobody may be told it is durable,
+      // neither these batches nor any later one. A flush that fails can drop the pages it could
+      // not write, so a flush after it may succeed and still prove nothing. Conservative even
+      // when this flush succeeded but another one of the same file failed meanwhile.
+      for (const b of done) settle(b, this.failure);
+      if (this.failure !== null) for (const b of this.unflushed.splice(0)) settle(b, this.failure);
       if (this.unflushed.length > 0) this.flushWal(fd);
       else this.releaseWal();
     });
+  }
+
+  /**
+   * Stops the committer for good: everything queued, committed-but-unflushed or still to come
+   * is rejected with `err`. Reads go on; a restart reads back what is really on disk.
+   */
+  private fail(err: HubError): void {
+    if (this.failure) return;
+    const fatal =
+      err.kind === 'storage_failed'
+        ? err
+        : new HubError('storage_failed', `a flush failed: ${err.message}`, err);
+    this.failure = fatal;
+    this.note(fatal);
+    this.onStorageError(fatal, true);
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    for (const job of this.queue.splice(0)) job.reject(fatal);
+  }
+
+  /** Maps a storage failure to its catalog error, remembers and reports it; others unchanged. */
+  private noted(err: unknown): unknown {
+    const mapped = storageError(err);
+    if (mapped === null) return err;
+    this.note(mapped);
+    this.onStorageError(mapped, false);
+    return mapped;
+  }
+
+  private note(err: HubError): void {
+    this.lastError = { code: err.code, message: err.message, at: Date.now() };
   }
 
   /** The WAL's fd if the file at the WAL's path is still the one opened; else gives the WAL up. */

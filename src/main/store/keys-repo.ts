@@ -1,9 +1,12 @@
 /**
  * Master API keys (PROTOCOL.md 4 `/keys`). Only SHA-256 hashes are stored: a key is shown once,
  * when it is created. `last_used` is written at most once a minute per key so that authenticating
- * a busy client does not turn every request into a write.
+ * a busy client does not turn every request into a write. Key writes run through the committer
+ * in order with everything queued (`writeNow`), so a full or failing disk refuses them with a
+ * catalog error; the `last_used` touch is best effort and never fails a request.
  */
 import type { Db } from './database';
+import type { GroupCommitter } from './group-commit';
 import type { KeyObject } from '../../shared/types';
 import { hashSecret, randomId, randomToken } from './secrets';
 
@@ -19,7 +22,10 @@ export class KeysRepo {
   private readonly stmts;
   private readonly lastUsedCache = new Map<string, number>();
 
-  constructor(private readonly db: Db) {
+  constructor(
+    db: Db,
+    private readonly committer: GroupCommitter,
+  ) {
     this.stmts = {
       insert: db.prepare<[string, Buffer, number]>(
         'INSERT INTO api_keys (id, key_hash, created) VALUES (?, ?, ?)',
@@ -37,7 +43,7 @@ export class KeysRepo {
   /** Creates a key and returns it with its secret (the only time the secret is available). */
   create(nowSec: number, secret = randomToken(24)): KeyObject & { key: string } {
     const id = randomId('k', 10);
-    this.stmts.insert.run(id, hashSecret(secret), nowSec);
+    this.committer.writeNow(() => this.stmts.insert.run(id, hashSecret(secret), nowSec));
     return { id, key: secret, created: nowSec, last_used: 0 };
   }
 
@@ -51,8 +57,13 @@ export class KeysRepo {
     const last = this.lastUsedCache.get(row.id) ?? row.last_used;
     if (nowSec - last >= LAST_USED_RESOLUTION_SEC) {
       this.lastUsedCache.set(row.id, nowSec);
-      this.stmts.touch.run(nowSec, row.id);
-      row.last_used = nowSec;
+      try {
+        this.stmts.touch.run(nowSec, row.id);
+        row.last_used = nowSec;
+      } catch {
+        // A full or failing disk: reads must keep working (issue 7 item 13), and `last_used`
+        // is a hint; the next try is a minute away.
+      }
     }
     return row;
   }
@@ -67,7 +78,7 @@ export class KeysRepo {
 
   remove(id: string): boolean {
     this.lastUsedCache.delete(id);
-    const removed = this.stmts.remove.run(id).changes > 0;
+    const removed = this.committer.writeNow(() => this.stmts.remove.run(id).changes > 0);
     if (removed) for (const l of this.removedListeners) l(id);
     return removed;
   }

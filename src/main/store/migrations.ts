@@ -29,6 +29,42 @@ export const REGISTRY_MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX notifications_ts ON notifications(ts);
    CREATE INDEX notifications_device ON notifications(device_id, seq);`,
+  // 2: the firmware library and what each device was given (issue 8; PROTOCOL.md 6, 9). Files live
+  // content-addressed in <dataDir>/firmware/<sha256>; `fw_id` is learned from the first device
+  // a firmware updates (PROTOCOL.md 6); installs keep what each device ran, for rollbacks.
+  `CREATE TABLE firmware (
+     id TEXT PRIMARY KEY,
+     sha256 TEXT NOT NULL UNIQUE,
+     name TEXT NOT NULL,
+     version TEXT NOT NULL DEFAULT '',
+     platform TEXT NOT NULL DEFAULT '',
+     build_id TEXT NOT NULL DEFAULT '',
+     format TEXT NOT NULL CHECK (format IN ('fw.zip', 'esp-app', 'bin')),
+     size INTEGER NOT NULL,
+     created INTEGER NOT NULL,
+     notes TEXT NOT NULL DEFAULT '',
+     file_name TEXT NOT NULL DEFAULT '',
+     chip_id INTEGER,
+     app_project TEXT,
+     app_version TEXT,
+     app_idf TEXT,
+     app_date TEXT,
+     app_time TEXT,
+     app_elf_sha256 TEXT,
+     elf_sha256 TEXT,
+     elf_size INTEGER,
+     fw_id TEXT
+   );
+   CREATE INDEX firmware_fw_id ON firmware(fw_id);
+   CREATE INDEX firmware_app_elf ON firmware(app_elf_sha256);
+   CREATE TABLE firmware_installs (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     device_id TEXT NOT NULL,
+     firmware_id TEXT REFERENCES firmware(id) ON DELETE SET NULL,
+     fw_id TEXT NOT NULL DEFAULT '',
+     installed INTEGER NOT NULL
+   );
+   CREATE INDEX firmware_installs_device ON firmware_installs(device_id, seq);`,
 ];
 
 /** The account database's default schema (PROTOCOL.md 5). */

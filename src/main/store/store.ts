@@ -2,14 +2,28 @@
  * Opens everything a hub (or a CLI command working on a hub's data dir) keeps on disk.
  */
 import { join } from 'node:path';
+import type { HubError } from '../../shared/errors';
 import { openDatabase, type Db } from './database';
 import { ACCOUNT_FILE, REGISTRY_FILE, ensureDataDir } from './data-dir';
 import { ACCOUNT_MIGRATIONS, REGISTRY_MIGRATIONS } from './migrations';
-import { GroupCommitter } from './group-commit';
+import { GroupCommitter, type FlushFn, type StorageHealth } from './group-commit';
 import { DevicesRepo } from './devices-repo';
 import { KeysRepo } from './keys-repo';
 import { LogRepo } from './log-repo';
 import { AccountDb } from './account-db';
+import { FirmwareRepo } from './firmware-repo';
+
+/** Told of every storage failure: which database, the catalog error, and whether writes stopped. */
+export type StorageErrorListener = (
+  db: 'registry' | 'account',
+  err: HubError,
+  fatal: boolean,
+) => void;
+
+export interface StoreOptions {
+  /** Flushes the WAL files; `fs.fdatasync` unless a test injects its own (issue 7 item 22). */
+  fdatasync?: FlushFn;
+}
 
 export interface Store {
   readonly registry: Db;
@@ -18,22 +32,45 @@ export interface Store {
   readonly keys: KeysRepo;
   readonly log: LogRepo;
   readonly account: AccountDb;
+  readonly firmware: FirmwareRepo;
+  /** Whether each database still takes writes, and its last storage failure (hub status). */
+  health(): { registry: StorageHealth; account: StorageHealth };
+  /** Subscribes to storage failures (the hub logs them); returns the unsubscribe. */
+  onStorageError(listener: StorageErrorListener): () => void;
   close(): void;
 }
 
-export function openStore(dataDir: string, commitWindowMs = 2): Store {
+export function openStore(dataDir: string, commitWindowMs = 2, opts: StoreOptions = {}): Store {
   ensureDataDir(dataDir);
   const registry = openDatabase(join(dataDir, REGISTRY_FILE), REGISTRY_MIGRATIONS);
   const accountDb = openDatabase(join(dataDir, ACCOUNT_FILE), ACCOUNT_MIGRATIONS);
-  const committer = new GroupCommitter(registry, commitWindowMs);
-  const accountCommitter = new GroupCommitter(accountDb, commitWindowMs);
+  const listeners = new Set<StorageErrorListener>();
+  const report =
+    (db: 'registry' | 'account') =>
+    (err: HubError, fatal: boolean): void => {
+      for (const l of listeners) l(db, err, fatal);
+    };
+  const committer = new GroupCommitter(registry, commitWindowMs, {
+    ...(opts.fdatasync && { fdatasync: opts.fdatasync }),
+    onStorageError: report('registry'),
+  });
+  const accountCommitter = new GroupCommitter(accountDb, commitWindowMs, {
+    ...(opts.fdatasync && { fdatasync: opts.fdatasync }),
+    onStorageError: report('account'),
+  });
   return {
     registry,
     committer,
     devices: new DevicesRepo(registry, committer),
-    keys: new KeysRepo(registry),
+    keys: new KeysRepo(registry, committer),
     log: new LogRepo(registry, committer),
     account: new AccountDb(accountDb, accountCommitter),
+    firmware: new FirmwareRepo(registry),
+    health: () => ({ registry: committer.health(), account: accountCommitter.health() }),
+    onStorageError(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
     close() {
       committer.close();
       accountCommitter.close();

@@ -10,12 +10,16 @@ import type { DeviceObject, JsonObject, Notification, ShadowDoc } from '../../sh
 
 const Obj = Type.Record(Type.String(), Type.Unknown());
 
+// `state` may be absent: a list read with `fields` (README "Device list") carries only the
+// shadow paths asked for, and a device that has none of them has no `state` in its answer.
 export const ShadowSchema = Type.Object({
-  state: Type.Object({
-    desired: Type.Optional(Obj),
-    reported: Type.Optional(Obj),
-    delta: Type.Optional(Obj),
-  }),
+  state: Type.Optional(
+    Type.Object({
+      desired: Type.Optional(Obj),
+      reported: Type.Optional(Obj),
+      delta: Type.Optional(Obj),
+    }),
+  ),
   tags: Type.Optional(Obj),
   version: Type.Number(),
   timestamp: Type.Optional(Type.Number()),
@@ -53,9 +57,9 @@ function normalizeShadow(raw: RawShadow | undefined): ShadowDoc {
   if (!raw) return emptyShadow();
   return {
     state: {
-      desired: (raw.state.desired ?? {}) as JsonObject,
-      reported: (raw.state.reported ?? {}) as JsonObject,
-      delta: (raw.state.delta ?? {}) as JsonObject,
+      desired: (raw.state?.desired ?? {}) as JsonObject,
+      reported: (raw.state?.reported ?? {}) as JsonObject,
+      delta: (raw.state?.delta ?? {}) as JsonObject,
     },
     tags: (raw.tags ?? {}) as JsonObject,
     version: raw.version,

@@ -124,6 +124,16 @@ function logLine(data: Json, n: number, receivedAt: number): ConsoleLine | null 
 
 const draftOf = (desired: JsonObject): string => prettyJson(desired);
 
+/**
+ * Notifications carry the device without its password (README "Notifications"); the one read
+ * by `GET /devices/:id` is kept so the page can still reveal it.
+ */
+function keepToken(next: DeviceObject, prev: DeviceObject | null): DeviceObject {
+  return next.token === '' && prev !== null && prev.id === next.id
+    ? { ...next, token: prev.token }
+    : next;
+}
+
 export function createDeviceDetailStore(deps: DeviceDetailDeps): DeviceDetailStore {
   const now = deps.now ?? Date.now;
   let counter = 0;
@@ -223,10 +233,10 @@ export function createDeviceDetailStore(deps: DeviceDetailDeps): DeviceDetailSto
             set({ status: 'deleted' });
           } else if (n.name === 'updated' || n.name === 'created') {
             const d = readDevice(n.data);
-            if (d && s.status !== 'deleted') showDevice(d, false);
+            if (d && s.status !== 'deleted') showDevice(keepToken(d, s.device), false);
           } else if ((n.name === 'online' || n.name === 'offline') && s.device) {
             const d = readDevice(n.data);
-            const base = d ?? s.device;
+            const base = d ? keepToken(d, s.device) : s.device;
             set({
               device: { ...base, online: n.name === 'online', last_seen: Math.floor(at / 1000) },
             });

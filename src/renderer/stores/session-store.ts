@@ -2,10 +2,10 @@
  * Connecting to the hub. The hub is the page's origin; the master key comes from the desktop
  * bridge when running in Electron, else from the `#key=` fragment the headless hub prints, else
  * from this tab's sessionStorage, else the login form (PROTOCOL.md 4: the key is a Bearer token).
- * A key counts as good once `GET /devices` accepts it; that list also fills the device table.
+ * A key counts as good once `GET /devices` accepts it; that one read also fills the device table
+ * (the app controller opens the notify stream first, so nothing sent meanwhile is missed).
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { DeviceObject } from '../../shared/types';
 import type { AppVersion } from '../../shared/desktop-bridge';
 import { toApiError } from '../api/api-error';
 import type { KeyStorage } from '../api/browser';
@@ -39,7 +39,11 @@ export interface SessionDeps {
   fragmentKey: string | null;
   desktop: DesktopClient | null;
   makeApi(key: string): ApiClient;
-  onConnected(api: ApiClient, devices: DeviceObject[]): void;
+  /** Proves the key by reading the device list (and keeps it); throws the hub's error. */
+  verify(api: ApiClient): Promise<void>;
+  /** The key failed (or a newer attempt replaced this one): undo what `verify` started. */
+  onFailed(api: ApiClient): void;
+  onConnected(api: ApiClient): void;
   onDisconnected(): void;
 }
 
@@ -53,13 +57,17 @@ export function createSessionStore(deps: SessionDeps): SessionStore {
       set({ phase: 'connecting', error: null, source });
       const api = deps.makeApi(key);
       try {
-        const devices = await api.listDevices();
-        if (mine !== attempt) return false;
+        await deps.verify(api);
+        if (mine !== attempt) {
+          deps.onFailed(api);
+          return false;
+        }
         if (source !== 'desktop') deps.storage.save(key);
         set({ phase: 'ready', api, error: null });
-        deps.onConnected(api, devices);
+        deps.onConnected(api);
         return true;
       } catch (e) {
+        deps.onFailed(api);
         if (mine !== attempt) return false;
         const err = toApiError(e);
         let error: string;

@@ -61,6 +61,22 @@ describe('frame abuse leaves the hub and other sessions healthy (PROTOCOL.md 2)'
     await healthyStillWorks();
   });
 
+  it('drops a text frame with invalid UTF-8, counts it, and keeps the session (not 1007)', async () => {
+    const stats = t.hub.services().gateway.stats;
+    const before = stats.dropped.get('invalid_utf8') ?? 0;
+    // A lone continuation byte and a truncated sequence inside otherwise valid JSON, sent as
+    // text: ws would close such a session with 1007 unless the gateway validates it itself.
+    rogue.ws.send(Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0x80, 0xe2, 0x82, 0x22, 0x7d]), {
+      binary: false,
+    });
+    await waitFor(() => (stats.dropped.get('invalid_utf8') ?? 0) === before + 1);
+    await sleep(50);
+    expect(rogue.ws.readyState).toBe(rogue.ws.OPEN);
+    rogue.send({ id: 78, method: 'Dash.Heartbeat', params: {} });
+    expect((await rogue.next((f) => f['id'] === 78))['result']).toBe(true);
+    await healthyStillWorks();
+  });
+
   it('drops a 1 MB frame without closing the session', async () => {
     const stats = t.hub.services().gateway.stats;
     const before = stats.dropped.get('too_large') ?? 0;

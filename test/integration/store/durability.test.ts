@@ -3,6 +3,8 @@
  * a caller was told is committed is in the database after a crash (SIGKILL of a writer process)
  * and after reopening; failed writes leave nothing behind; checkpoints and a WAL file that goes
  * away do not break later writes. Real SQLite files in temp dirs, a real child process.
+ * A SIGKILL leaves the page cache to the kernel, so these pass even without any fsync: the
+ * machine-crash view (the WAL cut at the last flush) is durability-mode.test.ts.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';

@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   applyDeviceNotifications,
+  changeAffectsOrder,
   countOnline,
+  sameIds,
+  summarizeDevice,
   visibleDevices,
+  visibleIds,
   type DeviceMap,
+  type DeviceSummary,
 } from '../../../src/renderer/lib/device-list';
 import type { DeviceObject, Json } from '../../../src/shared/types';
 
@@ -21,13 +26,14 @@ function device(id: string, extra: Partial<DeviceObject> = {}): DeviceObject {
   };
 }
 
-const map = (...ds: DeviceObject[]): DeviceMap => new Map(ds.map((d) => [d.id, d]));
+const map = (...ds: DeviceObject[]): DeviceMap =>
+  new Map(ds.map((d) => [d.id, summarizeDevice(d)]));
 const asJson = (d: DeviceObject): Json => d as unknown as Json;
 
 describe('applyDeviceNotifications', () => {
   it('adds created devices, replaces updated ones and removes deleted ones', () => {
     const before = map(device('a'), device('b'));
-    const after = applyDeviceNotifications(
+    const { devices: after, changed } = applyDeviceNotifications(
       before,
       [
         { name: 'created', id: 'c', data: asJson(device('c', { name: 'new' })) },
@@ -38,12 +44,13 @@ describe('applyDeviceNotifications', () => {
     );
     expect([...after.keys()].sort()).toEqual(['a', 'c']);
     expect(after.get('a')?.name).toBe('renamed');
+    expect(changed.sort()).toEqual(['a', 'b', 'c']);
     expect(before.size).toBe(2); // the input is never mutated
   });
 
   it('sets online/offline and last_seen from bare events, or takes the device object when sent', () => {
     const now = 1_700_000_000_000;
-    const after = applyDeviceNotifications(
+    const { devices: after } = applyDeviceNotifications(
       map(device('a'), device('b', { online: true })),
       [
         { name: 'online', id: 'a', data: null },
@@ -53,7 +60,7 @@ describe('applyDeviceNotifications', () => {
     );
     expect(after.get('a')).toMatchObject({ online: true, last_seen: now / 1000 });
     expect(after.get('b')).toMatchObject({ online: false, last_seen: now / 1000 });
-    const withObj = applyDeviceNotifications(
+    const { devices: withObj } = applyDeviceNotifications(
       map(device('a')),
       [{ name: 'online', id: 'a', data: asJson(device('a', { name: 'x', last_seen: 5 })) }],
       now,
@@ -63,7 +70,7 @@ describe('applyDeviceNotifications', () => {
 
   it('returns the same map for events that change nothing (console lines, unknown ids, junk)', () => {
     const before = map(device('a'));
-    const after = applyDeviceNotifications(
+    const { devices: after, changed } = applyDeviceNotifications(
       before,
       [
         { name: 'rpc.out.Log', id: 'a', data: { fd: 1, data: 'hi' } },
@@ -75,6 +82,30 @@ describe('applyDeviceNotifications', () => {
       0,
     );
     expect(after).toBe(before);
+    expect(changed).toEqual([]);
+  });
+
+  it('keeps the same map and summary when an update changes nothing the table shows', () => {
+    const before = map(device('a', { name: 'n', online: true }));
+    const reported = device('a', { name: 'n', online: true, token: '' });
+    reported.shadow.state.reported = { temp: 21 };
+    reported.shadow.version = 7;
+    const r = applyDeviceNotifications(
+      before,
+      [{ name: 'updated', id: 'a', data: asJson(reported) }],
+      0,
+    );
+    expect(r.devices).toBe(before);
+    expect(r.changed).toEqual([]);
+    // A firmware change does show.
+    reported.shadow.state.reported = { ota: { fw_version: '2.0' } };
+    const r2 = applyDeviceNotifications(
+      before,
+      [{ name: 'updated', id: 'a', data: asJson(reported) }],
+      0,
+    );
+    expect(r2.devices.get('a')?.fw).toBe('2.0');
+    expect(r2.changed).toEqual(['a']);
   });
 });
 
@@ -130,9 +161,12 @@ describe('visibleDevices', () => {
   });
 
   it('stays fast with 10,000 devices', () => {
-    const big = new Map<string, DeviceObject>();
+    const big = new Map<string, DeviceSummary>();
     for (let i = 0; i < 10_000; i++)
-      big.set(`d${i}`, device(`d${i}`, { name: `sensor ${i}`, online: i % 3 === 0 }));
+      big.set(
+        `d${i}`,
+        summarizeDevice(device(`d${i}`, { name: `sensor ${i}`, online: i % 3 === 0 })),
+      );
     const t0 = performance.now();
     const all = visibleDevices(big, '', { key: 'name', dir: 'asc' });
     const some = visibleDevices(big, 'sensor 99', { key: 'id', dir: 'asc' });
@@ -145,5 +179,55 @@ describe('visibleDevices', () => {
     expect(some.length).toBe(expected.length);
     expect(countOnline(big)).toBe(3334);
     expect(ms).toBeLessThan(500);
+  });
+});
+
+describe('visible ids and when they need recomputing', () => {
+  const s = (id: string, extra: Partial<DeviceSummary> = {}): DeviceSummary => ({
+    id,
+    name: '',
+    online: false,
+    last_seen: 0,
+    fw: '',
+    ...extra,
+  });
+  const byId = { key: 'id', dir: 'asc' } as const;
+
+  it('a device going online moves nothing when sorted by id, but does when sorted by status', () => {
+    expect(changeAffectsOrder(s('a'), s('a', { online: true, last_seen: 9 }), '', byId)).toBe(
+      false,
+    );
+    expect(
+      changeAffectsOrder(s('a'), s('a', { online: true }), '', { key: 'online', dir: 'asc' }),
+    ).toBe(true);
+    expect(
+      changeAffectsOrder(s('a'), s('a', { last_seen: 3 }), '', { key: 'last_seen', dir: 'asc' }),
+    ).toBe(true);
+  });
+
+  it('a rename or new firmware matters only to a search (or its own sort key)', () => {
+    expect(changeAffectsOrder(s('a'), s('a', { name: 'x' }), '', byId)).toBe(false);
+    expect(changeAffectsOrder(s('a'), s('a', { name: 'x' }), 'kit', byId)).toBe(true);
+    expect(changeAffectsOrder(s('a'), s('a', { fw: '2' }), 'kit', byId)).toBe(true);
+    expect(changeAffectsOrder(s('a'), s('a', { name: 'x' }), '', { key: 'name', dir: 'asc' })).toBe(
+      true,
+    );
+  });
+
+  it('adding or removing a device always does', () => {
+    expect(changeAffectsOrder(undefined, s('a'), '', byId)).toBe(true);
+    expect(changeAffectsOrder(s('a'), undefined, '', byId)).toBe(true);
+    expect(changeAffectsOrder(undefined, undefined, '', byId)).toBe(false);
+  });
+
+  it('visibleIds lists ids in order; sameIds compares them element by element', () => {
+    const m: DeviceMap = new Map(
+      [s('b'), s('a'), s('c', { name: 'kitchen' })].map((d) => [d.id, d]),
+    );
+    expect(visibleIds(m, '', byId)).toEqual(['a', 'b', 'c']);
+    expect(visibleIds(m, 'KIT', byId)).toEqual(['c']);
+    expect(sameIds(['a', 'b'], ['a', 'b'])).toBe(true);
+    expect(sameIds(['a', 'b'], ['b', 'a'])).toBe(false);
+    expect(sameIds(['a'], ['a', 'b'])).toBe(false);
   });
 });

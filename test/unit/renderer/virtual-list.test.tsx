@@ -7,6 +7,9 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { VirtualList } from '../../../src/renderer/components/virtual-list';
 import { DeviceTable } from '../../../src/renderer/features/devices/device-table';
 import type { DeviceObject } from '../../../src/shared/types';
+import { AppProvider } from '../../../src/renderer/app-context';
+import { createApp, type App } from '../../../src/renderer/app-controller';
+import { sessionKeyStorage } from '../../../src/renderer/api/browser';
 
 const count = (html: string, needle: string): number => html.split(needle).length - 1;
 
@@ -77,9 +80,42 @@ describe('DeviceTable', () => {
     onDelete: () => {},
   };
 
+  /** An app that never starts (no hub): its devices store holds the rows' data. */
+  function appWith(devices: DeviceObject[]): App {
+    const app = createApp({
+      origin: 'http://127.0.0.1:9',
+      addressBar: {
+        hash: () => '',
+        replaceHash: () => {},
+        pushHash: () => {},
+        onHashChange: () => () => {},
+      },
+      storage: sessionKeyStorage(null),
+      desktop: null,
+      createSocket: () => {
+        throw new Error('no sockets here');
+      },
+    });
+    app.devices.getState().replaceAll(devices);
+    return app;
+  }
+
+  function render(app: App, ids: readonly string[], total = ids.length): string {
+    // Server rendering reads a store's initial state (zustand's server snapshot): point it at
+    // the current one, as a browser render would see it.
+    app.devices.getInitialState = app.devices.getState;
+    app.connection.getInitialState = app.connection.getState;
+    return renderToStaticMarkup(
+      <AppProvider app={app}>
+        <DeviceTable {...props} ids={ids} total={total} />
+      </AppProvider>,
+    );
+  }
+
   it('renders rows with status, escaped names and firmware, and never the token', () => {
     const rows = Array.from({ length: 5000 }, (_, i) => device(i));
-    const html = renderToStaticMarkup(<DeviceTable {...props} rows={rows} total={rows.length} />);
+    const app = appWith(rows);
+    const html = render(app, app.devices.getState().visibleIds);
     expect(count(html, 'data-testid="device-row"')).toBeLessThan(40);
     expect(html).toContain('data-device-id="dev-0"');
     expect(html).toContain('data-online="true"');
@@ -88,14 +124,26 @@ describe('DeviceTable', () => {
     expect(html).not.toContain('secret-token');
     expect(html).toContain('aria-sort="ascending"');
     expect(html).toContain('aria-rowcount="5001"');
+    // A row is announced by its name and status cells.
+    expect(html).toContain('aria-labelledby="row-name-dev-0 row-status-dev-0"');
+    app.dispose();
+  });
+
+  it('greys the status while the hub is not reachable', () => {
+    const app = appWith([device(0)]);
+    app.connection.getState().setStatus({ state: 'reconnecting', attempt: 1, retryAt: 0 });
+    const html = render(app, ['dev-0']);
+    expect(html).toContain('data-stale="true"');
+    expect(html).toContain('dot-stale');
+    expect(html).toContain('online when last heard');
+    expect(html).not.toContain('>now<');
+    app.dispose();
   });
 
   it('tells an empty hub from an empty search', () => {
-    expect(renderToStaticMarkup(<DeviceTable {...props} rows={[]} total={0} />)).toContain(
-      'No devices yet',
-    );
-    expect(renderToStaticMarkup(<DeviceTable {...props} rows={[]} total={3} />)).toContain(
-      'No devices match',
-    );
+    const app = appWith([]);
+    expect(render(app, [], 0)).toContain('No devices yet');
+    expect(render(app, [], 3)).toContain('No devices match');
+    app.dispose();
   });
 });

@@ -162,7 +162,7 @@ describe('decodeDeviceFrame (PROTOCOL.md 2)', () => {
       {
         name: 'invalid UTF-8 bytes',
         raw: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]),
-        reason: 'invalid_json',
+        reason: 'invalid_utf8',
       },
       { name: 'a JSON array (batch)', raw: '[{"id":1,"method":"X"}]', reason: 'not_object' },
       { name: 'a JSON string', raw: '"{}"', reason: 'not_object' },

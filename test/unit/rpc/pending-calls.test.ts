@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   PendingCalls,
+  PendingCallsFullError,
   RpcClosedError,
   RpcRemoteError,
   RpcTimeoutError,
@@ -230,6 +231,44 @@ describe('PendingCalls (PROTOCOL.md 2: ids unique per session, timeouts)', () =>
       expect(child.status).toBe(0);
       expect(child.stdout).toContain('pending 1');
       expect(Date.now() - t0).toBeLessThan(15_000);
+    });
+  });
+
+  describe('maxPending (issue 7 item 15)', () => {
+    it('refuses the call past the limit at once, without registering it', async () => {
+      const p = new PendingCalls({ timeoutMs: 60_000, maxPending: 2 });
+      const a = p.start('A');
+      p.start('B');
+      expect(p.full).toBe(true);
+      const c = p.start('C');
+      await expect(c.promise).rejects.toBeInstanceOf(PendingCallsFullError);
+      await expect(c.promise).rejects.toMatchObject({ kind: 'too_many_calls', status: 429 });
+      expect(p.size).toBe(2);
+      // The refused id is not waiting: a reply to it is unknown.
+      expect(p.settle({ id: c.id, result: 1 })).toBe(false);
+      // One answer frees a place.
+      expect(p.settle({ id: a.id, result: 1 })).toBe(true);
+      expect(p.full).toBe(false);
+      const d = p.start('D');
+      expect(p.size).toBe(2);
+      p.failAll('test over');
+      await expect(d.promise).rejects.toBeInstanceOf(RpcClosedError);
+    });
+
+    it('a timed-out call frees its place too', async () => {
+      const p = new PendingCalls({ timeoutMs: 20, maxPending: 1 });
+      const a = p.start('A');
+      expect(p.full).toBe(true);
+      await expect(a.promise).rejects.toBeInstanceOf(RpcTimeoutError);
+      expect(p.full).toBe(false);
+    });
+
+    it('is unbounded when not given, and refuses a limit below 1', () => {
+      const p = new PendingCalls({ timeoutMs: 60_000 });
+      for (let i = 0; i < 1000; i++) p.start('X');
+      expect(p.full).toBe(false);
+      p.failAll('test over');
+      expect(() => new PendingCalls({ timeoutMs: 1000, maxPending: 0 })).toThrow(RangeError);
     });
   });
 });

@@ -377,3 +377,68 @@ describe('replaceReportedSubtree (PROTOCOL.md 1 step 3: reported.ota)', () => {
     expect(doc).toEqual(before);
   });
 });
+
+describe('hub-owned keys at the size limit (issue 7 item 1)', () => {
+  /** A document of exactly `LIMIT` bytes with `reported.online: true`, built through the API. */
+  function atLimitOnline(): ShadowDoc {
+    const build = (n: number): ShadowDoc =>
+      ok(
+        setReported(
+          ok(
+            applyShadowUpdate(
+              emptyShadow(0),
+              { tags: { pad: 'x'.repeat(n) } },
+              { nowSec: 1, maxBytes: 1e9 },
+            ),
+          ).doc,
+          { online: true },
+          2,
+          1e9,
+        ),
+      ).doc;
+    const n = 100 + (LIMIT - shadowBytes(build(100)));
+    const doc = build(n);
+    expect(shadowBytes(doc)).toBe(LIMIT);
+    return doc;
+  }
+
+  it('online: false is accepted on a document at exactly the limit (one byte longer than true)', () => {
+    const doc = atLimitOnline();
+    const r = ok(setReported(doc, { online: false }, 3, LIMIT));
+    expect(r.doc.state.reported['online']).toBe(false);
+    expect(shadowBytes(r.doc)).toBe(LIMIT + 1);
+    expect(r.doc.version).toBe(doc.version + 1);
+  });
+
+  it('reported.ota can be replaced on a document at the limit', () => {
+    const doc = atLimitOnline();
+    const r = ok(
+      replaceReportedSubtree(doc, 'ota', { fw_version: '2.0', arch: 'esp32' }, 3, LIMIT),
+    );
+    expect(r.doc.state.reported['ota']).toEqual({ fw_version: '2.0', arch: 'esp32' });
+    expect(shadowBytes(r.doc)).toBeGreaterThan(LIMIT);
+  });
+
+  it('a hub-owned value larger than the limit by itself is still refused', () => {
+    const doc = atLimitOnline();
+    const big = { big: 'x'.repeat(LIMIT) };
+    expect(err(replaceReportedSubtree(doc, 'ota', big, 3, LIMIT)).kind).toBe('shadow_too_large');
+    expect(err(setReported(doc, { ota: big }, 3, LIMIT)).kind).toBe('shadow_too_large');
+  });
+
+  it('a patch mixing hub-owned and other keys gets the normal check', () => {
+    const doc = atLimitOnline();
+    expect(err(setReported(doc, { online: false, extra: 1 }, 3, LIMIT)).kind).toBe(
+      'shadow_too_large',
+    );
+  });
+
+  it('over the limit by hub-owned content: updates that do not grow it pass, growing ones do not', () => {
+    const over = ok(setReported(atLimitOnline(), { online: false }, 3, LIMIT)).doc;
+    expect(shadowBytes(over)).toBe(LIMIT + 1);
+    const same = ok(applyShadowUpdate(over, { tags: { pad: 'y' } }, opts));
+    expect(shadowBytes(same.doc)).toBeLessThanOrEqual(shadowBytes(over));
+    const grow = applyShadowUpdate(over, { tags: { more: 1 } }, opts);
+    expect(err(grow).kind).toBe('shadow_too_large');
+  });
+});

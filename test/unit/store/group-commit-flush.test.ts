@@ -23,6 +23,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../../../src/main/store/database';
 import { GroupCommitter } from '../../../src/main/store/group-commit';
+import { HubError } from '../../../src/shared/errors';
 
 const SCHEMA = ['CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE)'];
 
@@ -259,17 +260,86 @@ describe('GroupCommitter WAL flush', () => {
     gc.close();
   });
 
-  it('a failed WAL flush rejects its callers; later batches still flush and resolve', async () => {
-    const gc = new GroupCommitter(db, 1);
-    const eio = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
-    probe.failNext = eio;
-    const first = await Promise.allSettled([gc.write(insert('x')), gc.write(insert('y'))]);
-    // Committed, but not known to be on disk: nobody may be told it is durable.
-    expect(first.map((r) => r.status)).toEqual(['rejected', 'rejected']);
-    expect(first[0]?.status === 'rejected' && first[0].reason).toBe(eio);
-    await expect(gc.write(insert('z'))).resolves.toBe(3);
-    expect(probe.calls).toBe(2);
-    gc.close();
+  describe('a failing fdatasync (EIO) stops acknowledging (issue 7 item 5)', () => {
+    const eio = (): NodeJS.ErrnoException =>
+      Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO', errno: -5 });
+
+    it('rejects the flushed batch with storage_failed, then every later write; says so', async () => {
+      const reports: Array<{ kind: string; fatal: boolean }> = [];
+      const gc = new GroupCommitter(db, 1, {
+        onStorageError: (err, fatal) => reports.push({ kind: err.kind, fatal }),
+      });
+      await gc.write(insert('ok'));
+      expect(gc.health()).toEqual({ writable: true, last_error: null });
+      probe.failNext = eio();
+      const first = await Promise.allSettled([gc.write(insert('x')), gc.write(insert('y'))]);
+      // Committed, but not known to be on disk: nobody may be told it is durable.
+      expect(first.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+      const reason = first[0]?.status === 'rejected' ? first[0].reason : null;
+      expect(reason).toBeInstanceOf(HubError);
+      expect((reason as HubError).kind).toBe('storage_failed');
+      expect((reason as HubError).status).toBe(507);
+      expect((reason as HubError).code).toBe(5071);
+      expect((reason as HubError).message).toMatch(/EIO/);
+      // A flush after a failed one may succeed with the pages already lost: no more acks at all,
+      // queued or synchronous, and no more flushes.
+      const calls = probe.calls;
+      await expect(gc.write(insert('z'))).rejects.toMatchObject({ kind: 'storage_failed' });
+      await expect(
+        gc.writeStatement(db.prepare<[string]>('INSERT INTO items (v) VALUES (?)'), 'z2'),
+      ).rejects.toMatchObject({ kind: 'storage_failed' });
+      expect(() => gc.writeNow(insert('now'))).toThrow(HubError);
+      expect(probe.calls).toBe(calls);
+      expect(committed()).not.toContain('z');
+      expect(committed()).not.toContain('now');
+      // It says so: health for the hub status, one fatal report for the log.
+      const health = gc.health();
+      expect(health.writable).toBe(false);
+      expect(health.last_error).toMatchObject({ code: 5071 });
+      expect(reports).toEqual([{ kind: 'storage_failed', fatal: true }]);
+      gc.close();
+      expect(unhandled).toEqual([]);
+    });
+
+    it('batches committed while the failing flush ran are rejected too, never acknowledged', async () => {
+      const gc = new GroupCommitter(db, 60_000);
+      probe.hold = true;
+      probe.failNext = eio();
+      const b1 = track(gc.write(insert('a')));
+      gc.flush();
+      await until(() => probe.held() === 1, 'the first flush');
+      const b2 = track(gc.write(insert('b')));
+      gc.flush();
+      const b3 = track(gc.write(insert('c')));
+      // b2 is committed and waits for the next flush; b3 is still queued.
+      expect(gc.stats.batches).toBe(2);
+      probe.hold = false;
+      probe.release();
+      await Promise.all([b1.promise, b2.promise, b3.promise]);
+      expect([b1.state, b2.state, b3.state]).toEqual(['rejected', 'rejected', 'rejected']);
+      for (const b of [b1, b2, b3]) expect(b.reason).toMatchObject({ kind: 'storage_failed' });
+      // Only the failing flush ran: a flush after it would prove nothing.
+      expect(probe.calls).toBe(1);
+      gc.close();
+      await until(() => probe.inFlight === 0, 'the flushes');
+      expect(unhandled).toEqual([]);
+    });
+
+    it('an injected flush function is what the committer calls (no fs wrapping needed)', async () => {
+      const fds: number[] = [];
+      const gc = new GroupCommitter(db, 1, {
+        fdatasync: (fd, cb) => {
+          fds.push(fd);
+          setImmediate(() => cb(eio()));
+        },
+      });
+      await expect(gc.write(insert('a'))).rejects.toMatchObject({ kind: 'storage_failed' });
+      expect(fds).toHaveLength(1);
+      expect(readlinkSync(`/proc/self/fd/${fds[0]}`)).toBe(`${path}-wal`);
+      // node's own fdatasync was not used.
+      expect(probe.calls).toBe(0);
+      gc.close();
+    });
   });
 
   it('a write that rolls the whole transaction back fails the batch without committing the rest', async () => {

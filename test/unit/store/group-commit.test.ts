@@ -89,7 +89,7 @@ describe('GroupCommitter', () => {
   });
 
   it('commits at once when the batch is full, without waiting out the window', async () => {
-    const gc = new GroupCommitter(db, 60_000, 10);
+    const gc = new GroupCommitter(db, 60_000, { maxBatch: 10 });
     const started = Date.now();
     await Promise.all(Array.from({ length: 10 }, (_, i) => gc.write(insert(`f${i}`))));
     expect(Date.now() - started).toBeLessThan(5000);
@@ -119,5 +119,61 @@ describe('GroupCommitter', () => {
       (r) => r.v,
     );
     expect(values).toEqual(Array.from({ length: 50 }, (_, i) => `o${i}`));
+  });
+  describe('writeNow (issue 7 items 3 and 13)', () => {
+    it('commits everything queued before it first, then runs synchronously and durably', async () => {
+      const gc = new GroupCommitter(db, 60_000);
+      const queued = gc.write(
+        () => void db.prepare("UPDATE items SET v = 'queued' WHERE v = 'x'").run(),
+      );
+      // The row the queued write targets is created and deleted "now": the queued write must run
+      // before both, so it never touches the row created again below.
+      gc.writeNow(insert('x'));
+      expect(gc.writeNow(() => db.prepare("DELETE FROM items WHERE v = 'x'").run().changes)).toBe(
+        1,
+      );
+      gc.writeNow(insert('x'));
+      gc.flush(); // a no-op here: writeNow committed the queue already
+      await queued;
+      const values = reader.prepare('SELECT v FROM items').pluck().all();
+      expect(values).toEqual(['x']);
+      gc.close();
+    });
+
+    it('throws a constraint failure as it is, and a full database as storage_full', () => {
+      const gc = new GroupCommitter(db, 1);
+      gc.writeNow(insert('a'));
+      expect(() => gc.writeNow(insert('a'))).toThrow(/UNIQUE/);
+      const pages = db.pragma('page_count', { simple: true }) as number;
+      db.pragma(`max_page_count = ${pages}`);
+      let thrown: unknown;
+      try {
+        gc.writeNow(() => {
+          for (let i = 0; i < 50; i++) insert(`big-${i}-${'x'.repeat(4000)}`)();
+        });
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toMatchObject({ kind: 'storage_full', status: 507, code: 507 });
+      expect(gc.health()).toMatchObject({ writable: true, last_error: { code: 507 } });
+      // Nothing of the failed write is stored, and the committer keeps working.
+      expect(committedCount()).toBe(1);
+      db.pragma('max_page_count = 1073741823');
+      gc.writeNow(insert('b'));
+      expect(committedCount()).toBe(2);
+      gc.close();
+    });
+
+    it('a queued write on a full database rejects with storage_full', async () => {
+      const gc = new GroupCommitter(db, 1);
+      const pages = db.pragma('page_count', { simple: true }) as number;
+      db.pragma(`max_page_count = ${pages}`);
+      await expect(
+        gc.write(() => {
+          for (let i = 0; i < 50; i++) insert(`big-${i}-${'x'.repeat(4000)}`)();
+        }),
+      ).rejects.toMatchObject({ kind: 'storage_full' });
+      gc.close();
+    });
   });
 });

@@ -11,8 +11,11 @@
  * (~3 ms per 16 KiB block). The compressed stream comes from Node's native zlib at level 9, the
  * same format and level esptool uses (pako in esptool-js, `zlib.compress(…, 9)` in esptool.py).
  *
- * Verification is split out (`verifyImages`) so a job can report `writing` for every file and then
- * `verifying` once, instead of interleaving the two.
+ * The MD5 check is part of every write, as in esptool-js `writeFlash` and esptool.py ("Hash of
+ * data verified"): the stub ACKs a block when it arrives, not when the flash took it, so the MD5 is
+ * the only proof that the chip holds the image, and a mismatch fails the write (`verify_failed`).
+ * It runs once after the last file (`onVerify` first), so a job reports `writing` for every file
+ * and then `verifying` once, instead of interleaving the two.
  */
 import { deflateSync } from 'node:zlib';
 import { Unzlib } from 'fflate';
@@ -31,6 +34,11 @@ export interface LoaderHooks {
   onConnectAttempt?: (attempt: number) => void;
   /** Called when the stub is about to be uploaded to RAM. */
   onStubUpload?: () => void;
+  /**
+   * Cancels the connect loop: esptool-js retries a failed attempt up to 7 times (with resets and
+   * sleeps), also when the port was closed under it, so a cancel must stop the loop itself.
+   */
+  signal?: AbortSignal;
 }
 
 export interface WriteImagesOptions {
@@ -40,8 +48,13 @@ export interface WriteImagesOptions {
   flashFreq: FlashFreqValues;
   /** A concrete size or 'keep' ('detect' must be resolved by the caller). */
   flashSize: Exclude<FlashSizeValues, 'detect'>;
-  /** Same contract as esptool-js `FlashOptions.calculateMD5Hash`: hex MD5 of the padded image. */
+  /**
+   * Same contract as esptool-js `FlashOptions.calculateMD5Hash`: hex MD5 of the padded image. When
+   * given, the chip's MD5 of every written region must match it or the write fails.
+   */
   calculateMD5Hash?: (image: Uint8Array) => string;
+  /** Called once after the last file is sent, before the MD5 checks. */
+  onVerify?: () => void;
   /** Image bytes of file `index` the chip has been sent so far (not compressed bytes). */
   onProgress?: (index: number, written: number, total: number) => void;
   signal?: AbortSignal;
@@ -84,6 +97,7 @@ export class FastEspLoader extends ESPLoader {
     mode: string | undefined,
     resetStrategy: ResetStrategy | null,
   ): Promise<string> {
+    throwIfAborted(this.hooks.signal);
     this.hooks.onConnectAttempt?.(++this.connectAttempts);
     const result = await super._connectAttempt(mode, resetStrategy);
     // Keep the most telling diagnosis: a boot log seen on any attempt says more than the last
@@ -99,7 +113,10 @@ export class FastEspLoader extends ESPLoader {
     return super.runStub();
   }
 
-  /** Writes each image in turn; progress is reported in image bytes. */
+  /**
+   * Writes each image in turn (progress in image bytes), then checks the chip's MD5 of each one
+   * against `calculateMD5Hash` and throws `verify_failed` on a mismatch.
+   */
   async writeImages(opts: WriteImagesOptions): Promise<WrittenImage[]> {
     const written: WrittenImage[] = [];
     for (const [index, file] of opts.images.entries()) {
@@ -124,6 +141,11 @@ export class FastEspLoader extends ESPLoader {
       const entry: WrittenImage = { address: file.address, size: image.length, wireBytes };
       if (md5 !== undefined) entry.md5 = md5;
       written.push(entry);
+    }
+    if (written.some((w) => w.md5 !== undefined)) {
+      throwIfAborted(opts.signal);
+      opts.onVerify?.();
+      await this.verifyImages(written);
     }
     return written;
   }

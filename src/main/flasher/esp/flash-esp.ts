@@ -13,7 +13,7 @@ import type { FlashSizeValues } from 'esptool-js';
 import { parseWith } from '../../validate';
 import { FlashError, type ChipInfo, type FlashState } from '../../../shared/flash-state';
 import { NodeWebSerialPort } from '../serial/node-web-serial';
-import { chipDisplayName, chipKey, ESP_CHIPS } from './chips';
+import { chipDisplayName, chipKey, ESP_CHIPS } from '../../firmware/esp-chips';
 import { EventTransport } from './event-transport';
 import { FastEspLoader } from './fast-loader';
 import { flashError, toFlashError, wrongChipError, type EspStage } from './hints';
@@ -43,6 +43,10 @@ export const EspFlashOptions = Type.Object({
   chip: Type.Optional(Type.Enum(['auto', ...ESP_CHIPS])),
   eraseAll: Type.Optional(Type.Boolean()),
   compress: Type.Optional(Type.Boolean()),
+  /**
+   * Kept for the shared options shape; ESP writes are always checked by MD5 (esptool does the
+   * same), so `false` skips nothing here. STM32 jobs use it to skip the read-back.
+   */
   verify: Type.Optional(Type.Boolean()),
   flashMode: Type.Optional(Type.Enum(['keep', 'qio', 'qout', 'dio', 'dout'])),
   flashFreq: Type.Optional(
@@ -153,6 +157,7 @@ export async function flashEsp(
         stage = 'stub';
         report({ state: 'uploading_stub' });
       },
+      ...(signal !== undefined && { signal }),
     },
   );
   const onAbort = (): void => {
@@ -212,13 +217,20 @@ export async function flashEsp(
     const files = resolved.images.length;
     let lastBytes = -1;
     const tWrite = performance.now();
+    let tVerify = 0;
     const written = await loader.writeImages({
       images: resolved.images,
       compress: opts.compress ?? true,
       flashMode: opts.flashMode ?? 'keep',
       flashFreq: opts.flashFreq ?? 'keep',
       flashSize: flashSize as Exclude<FlashSizeValues, 'detect'>,
+      // Always: an image the chip does not hold is a failed write, `verify: false` or not.
       calculateMD5Hash: md5Hex,
+      onVerify: () => {
+        stage = 'verify';
+        report({ state: 'verifying' });
+        tVerify = performance.now();
+      },
       signal,
       onProgress: (index, done) => {
         const before = sizes.slice(0, index).reduce((a, b) => a + b, 0);
@@ -228,15 +240,8 @@ export async function flashEsp(
         report({ state: 'writing', bytes, total, file: index, files });
       },
     });
-    timings.writeMs = performance.now() - tWrite;
-
-    if (opts.verify ?? true) {
-      stage = 'verify';
-      report({ state: 'verifying' });
-      const t = performance.now();
-      await loader.verifyImages(written);
-      timings.verifyMs = performance.now() - t;
-    }
+    timings.writeMs = tVerify - tWrite;
+    timings.verifyMs = performance.now() - tVerify;
 
     stage = 'reset';
     report({ state: 'resetting' });

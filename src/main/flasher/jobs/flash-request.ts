@@ -11,7 +11,7 @@ import Type from 'typebox';
 import { HubError } from '../../../shared/errors';
 import { FlashError } from '../../../shared/flash-state';
 import { isValid, parseWith } from '../../validate';
-import { ESP_CHIPS } from '../esp/chips';
+import { ESP_CHIPS } from '../../firmware/esp-chips';
 import { EspFlashOptions } from '../esp/flash-esp';
 import { inspectImages } from '../esp/images';
 import { FLASH_START } from '../stm32/device-table';

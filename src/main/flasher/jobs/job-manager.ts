@@ -7,7 +7,9 @@
  * released (DESIGN.md example 3: cleanup in `finally`).
  *
  * Every state goes out through the `state` event; job-notifications.ts mirrors them as `flash.*`
- * notifications. Finished jobs are kept in memory (the last `keepFinished`).
+ * notifications. Finished jobs are kept in memory (the last `keepFinished`) as metadata only: a
+ * job lets go of its request (image bytes, Wi-Fi credentials) when it ends, so 100 kept jobs of
+ * 64 MB images cost kilobytes, not 6 GB (issue 7 item 20).
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -104,7 +106,8 @@ export interface JobManagerEvents {
 
 interface Entry {
   record: JobRecord;
-  spec: JobSpec;
+  /** What to run; null once the job has ended (the image bytes are not kept). */
+  spec: JobSpec | null;
   lease: PortLease;
   abort: AbortController;
   log: string[];
@@ -230,6 +233,15 @@ export class FlashJobManager extends EventEmitter<JobManagerEvents> {
     return [...e.log];
   }
 
+  /** Image bytes the manager still holds: those of queued and running jobs only. */
+  get heldImageBytes(): number {
+    let n = 0;
+    for (const e of this.jobs.values()) {
+      for (const f of e.spec?.request.files ?? []) n += f.data.byteLength;
+    }
+    return n;
+  }
+
   get activeCount(): number {
     return [...this.jobs.values()].filter((e) => !isFinal(e.record.state)).length;
   }
@@ -316,6 +328,7 @@ export class FlashJobManager extends EventEmitter<JobManagerEvents> {
 
   private async run(e: Entry): Promise<void> {
     const { spec, abort } = e;
+    if (!spec) return; // ended while queued
     const started = Date.now();
     e.record.started = started;
     let final: FlashState;
@@ -340,7 +353,7 @@ export class FlashJobManager extends EventEmitter<JobManagerEvents> {
       if (spec.provision) {
         if (abort.signal.aborted)
           throw new FlashError('cancelled', 'cancelled before provisioning');
-        const provisioned = await this.provision(e, spec.provision);
+        const provisioned = await this.provision(e, spec.provision, spec.request.port);
         if (provisioned.deviceId !== undefined) result.deviceId = provisioned.deviceId;
         if (provisioned.online !== undefined) result.online = provisioned.online;
       }
@@ -368,6 +381,7 @@ export class FlashJobManager extends EventEmitter<JobManagerEvents> {
   private async provision(
     e: Entry,
     p: ProvisionSpec,
+    port: string,
   ): Promise<{ deviceId?: string; online?: boolean }> {
     const hub: HubProvisioning = this.opts.provisioning?.(e.abort.signal) ?? {
       deviceUrl: '',
@@ -375,7 +389,7 @@ export class FlashJobManager extends EventEmitter<JobManagerEvents> {
       waitOnline: () => Promise.resolve(false),
     };
     const input = {
-      path: e.spec.request.port,
+      path: port,
       family: p.kind,
       ...(p.baud !== undefined ? { baud: p.baud } : {}),
       ...(p.name !== undefined ? { name: p.name } : {}),
@@ -402,6 +416,8 @@ export class FlashJobManager extends EventEmitter<JobManagerEvents> {
 
   private finish(e: Entry, state: FlashState): void {
     e.record.finished = Date.now();
+    // Keep metadata only: the record already names the files and their sizes.
+    e.spec = null;
     e.lease.release();
     this.setState(e, state);
     const snap = snapshot(e.record);

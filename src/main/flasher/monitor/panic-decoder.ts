@@ -16,7 +16,7 @@
  * `abort() was called at PC 0x... on core N` and `assert failed: ...` precede aborts; older IDF
  * prints `Guru Meditation Error of type LoadProhibited occurred on core  0`.
  */
-import type { SymbolTable } from './elf-symbols';
+import type { SymbolTable } from '../../firmware/elf-symbols';
 
 export interface PanicFrame {
   pc: number;

@@ -13,7 +13,7 @@ import Type from 'typebox';
 import { HubError } from '../../../shared/errors';
 import { parseWith } from '../../validate';
 import { openErrorToHubError } from '../serial/port-registry';
-import type { SymbolTable } from './elf-symbols';
+import type { SymbolTable } from '../../firmware/elf-symbols';
 import { LineSplitter, DEFAULT_MAX_LINE_CHARS } from './line-splitter';
 import { decodePanic, PanicDetector, type PanicInfo } from './panic-decoder';
 import { Scrollback, DEFAULT_SCROLLBACK_BYTES } from './scrollback';

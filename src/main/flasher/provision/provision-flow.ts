@@ -129,11 +129,13 @@ export async function runProvisioning(
   try {
     online = await hub.waitOnline(device.id, timeoutMs);
   } catch (err) {
+    if (err instanceof FlashError) throw err; // cancelled
     throw new FlashError('provision_failed', `waiting for ${device.id}: ${errText(err)}`);
   }
   if (!online) {
+    // A timeout is a timeout (issue 7 item 7), not a provisioning error and never a success.
     throw new FlashError(
-      'provision_failed',
+      'timeout',
       `device ${device.id} did not come online within ${Math.round(timeoutMs / 1000)} s`,
       'The configuration was written. Check the Wi-Fi credentials and that the device can reach the hub URL ' +
         `${hub.deviceUrl}.`,

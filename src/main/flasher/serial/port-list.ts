@@ -13,8 +13,18 @@
  *
  * The roots are injectable so tests build a small /dev + /sys tree in a temp dir (a real file
  * system, not a mock).
+ *
+ * Out of file descriptors (EMFILE/ENFILE, issue 7 item 2) is different: serialport's Linux lister
+ * then throws before it listens for its child's `error`, and Node's `spawn udevadm EMFILE` event
+ * killed the hub. We run that lister with a spawn that always has an `error` listener, and a
+ * listing hit by fd exhaustion anywhere is incomplete: `listPortsStrict` throws
+ * `PortListUnavailable` instead of returning it (a watcher must not report every port unplugged).
  */
+import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+// Plain JS, no native code. Imported up front: a dynamic import() that fails with EMFILE stays
+// failed for the life of the process (the ESM loader caches the failure).
+import { linuxList } from '@serialport/bindings-cpp/dist/linux-list';
 import { basename, dirname, join, resolve } from 'node:path';
 
 export type PortKind = 'usb' | 'pty' | 'other';
@@ -177,11 +187,50 @@ export function friendlyNameFor(
   return `${label} (${dev})`;
 }
 
+/** The process (or system) is out of file descriptors: a listing made now is incomplete. */
+export function isFdExhaustion(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'EMFILE' || code === 'ENFILE';
+}
+
+/** Thrown by `listPortsStrict` when the listing could not be made completely. */
+export class PortListUnavailable extends Error {
+  override readonly name = 'PortListUnavailable';
+  constructor(override readonly cause: Error) {
+    super(`port listing failed: ${cause.message}`);
+  }
+}
+
+/** Lets only fd exhaustion through a "skip what we cannot read" catch. */
+function rethrowIfExhausted(err: unknown): void {
+  if (isFdExhaustion(err)) throw err;
+}
+
 /**
  * Lists serial ports. Never throws: a failing system enumeration is reported through
  * `onWarning` and replaced by the file-system scan; unreadable entries are skipped.
  */
 export async function listPorts(opts: ListPortsOptions = {}): Promise<PortInfo[]> {
+  return (await collectPorts(opts)).ports;
+}
+
+/**
+ * Like `listPorts`, but throws `PortListUnavailable` when the process ran out of file descriptors
+ * during the listing (the list would miss ports that are there).
+ */
+export async function listPortsStrict(opts: ListPortsOptions = {}): Promise<PortInfo[]> {
+  const { ports, exhausted } = await collectPorts(opts);
+  if (exhausted) throw new PortListUnavailable(exhausted);
+  return ports;
+}
+
+async function collectPorts(
+  opts: ListPortsOptions,
+): Promise<{ ports: PortInfo[]; exhausted: Error | null }> {
+  let exhausted: Error | null = null;
+  const noteExhaustion = (err: unknown): void => {
+    if (isFdExhaustion(err)) exhausted ??= err instanceof Error ? err : new Error(String(err));
+  };
   const devRoot = opts.devRoot ?? '/dev';
   const sysRoot = opts.sysRoot ?? '/sys';
   const warn = (msg: string): void => {
@@ -202,6 +251,7 @@ export async function listPorts(opts: ListPortsOptions = {}): Promise<PortInfo[]
         if (info) byPath.set(info.path, info);
       }
     } catch (err) {
+      noteExhaustion(err);
       const text = err instanceof Error ? err.message : String(err);
       warn(`system port listing failed (${text}); scanning ${devRoot} instead`);
     }
@@ -210,6 +260,7 @@ export async function listPorts(opts: ListPortsOptions = {}): Promise<PortInfo[]
   try {
     await scanDevTree(devRoot, sysRoot, byPath);
   } catch (err) {
+    noteExhaustion(err);
     warn(`scanning ${devRoot} failed: ${err instanceof Error ? err.message : String(err)}`);
   }
 
@@ -220,8 +271,8 @@ export async function listPorts(opts: ListPortsOptions = {}): Promise<PortInfo[]
       // Extra ports are kept under the name the user configured (a socat link), not its target:
       // the pty behind a link changes on every simulator start.
       byPath.set(extra, { path: extra, kind: 'pty', friendlyName: '' });
-    } catch {
-      // Not there right now.
+    } catch (err) {
+      noteExhaustion(err); // else: not there right now
     }
   }
 
@@ -230,12 +281,31 @@ export async function listPorts(opts: ListPortsOptions = {}): Promise<PortInfo[]
     friendlyName: p.friendlyName || friendlyNameFor(p),
   }));
   out.sort((a, b) => a.path.localeCompare(b.path, 'en', { numeric: true }));
-  return out;
+  return { ports: out, exhausted };
 }
 
 async function defaultSystemList(): Promise<SystemPortInfo[]> {
-  const { SerialPort } = await import('serialport');
-  return SerialPort.list();
+  if (process.platform !== 'linux') {
+    const { SerialPort } = await import('serialport');
+    return SerialPort.list();
+  }
+  // What SerialPort.list() runs on Linux, with a spawn whose `error` is always listened to: on
+  // EMFILE Node emits it on the next tick, after linuxList has already thrown (no stdout pipe)
+  // without attaching its own listener, and an unheard `error` event ends the process.
+  let spawnError: Error | undefined;
+  const guardedSpawn = ((command: string, args: readonly string[]) => {
+    const child = spawn(command, args);
+    child.on('error', (err) => (spawnError ??= err));
+    return child;
+  }) as typeof spawn;
+  try {
+    return await linuxList(guardedSpawn);
+  } catch (err) {
+    // Give the spawn's own error (e.g. "spawn udevadm EMFILE", with its code) a tick to arrive:
+    // it explains the failure better than linuxList's TypeError.
+    await new Promise((resolve) => process.nextTick(resolve));
+    throw spawnError ?? err;
+  }
 }
 
 function fromSystem(p: SystemPortInfo, includeBuiltin: boolean): PortInfo | null {
@@ -271,7 +341,8 @@ async function scanDevTree(
     let target: string;
     try {
       target = await fs.realpath(link);
-    } catch {
+    } catch (err) {
+      rethrowIfExhausted(err);
       continue; // dangling link: the device just went away
     }
     const info = byPath.get(target) ?? newUsbPort(target);
@@ -332,7 +403,8 @@ async function readUsbAttributes(sysRoot: string, name: string): Promise<UsbAttr
   let dir: string;
   try {
     dir = await fs.realpath(join(sysRoot, 'class', 'tty', name, 'device'));
-  } catch {
+  } catch (err) {
+    rethrowIfExhausted(err);
     return null;
   }
   const stop = resolve(sysRoot);
@@ -362,7 +434,8 @@ async function readAttr(path: string): Promise<string | undefined> {
     const text = (await fs.readFile(path, 'utf8')).trim();
     // sysfs attributes are one short line; anything else is not an attribute.
     return text !== '' && text.length <= 256 && !text.includes('\n') ? text : undefined;
-  } catch {
+  } catch (err) {
+    rethrowIfExhausted(err);
     return undefined;
   }
 }
@@ -370,7 +443,8 @@ async function readAttr(path: string): Promise<string | undefined> {
 async function readDirSafe(dir: string): Promise<string[]> {
   try {
     return await fs.readdir(dir);
-  } catch {
+  } catch (err) {
+    rethrowIfExhausted(err);
     return [];
   }
 }

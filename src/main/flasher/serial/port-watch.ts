@@ -5,11 +5,18 @@
  *
  * Polls never overlap: the next one is scheduled only after the previous finished, so a slow
  * listing (udevadm on a busy machine) cannot pile up.
+ *
+ * Nothing a poll meets may take the hub down (issue 7 item 2: `spawn udevadm EMFILE` did): a
+ * failed or incomplete listing keeps the last known ports (no false "removed"), is reported once
+ * per outage as a `warning`, and the next polls back off (doubling up to `maxBackoffMs`) until a
+ * listing succeeds again (`recovered`). The watcher never emits `error`.
  */
 import { EventEmitter } from 'node:events';
-import { listPorts, type ListPortsOptions, type PortInfo } from './port-list';
+import { listPortsStrict, type ListPortsOptions, type PortInfo } from './port-list';
 
 export const DEFAULT_PORT_POLL_MS = 2000;
+/** Longest wait between polls while listings keep failing. */
+export const DEFAULT_PORT_POLL_MAX_BACKOFF_MS = 30_000;
 
 export interface PortWatcherOptions {
   /** Poll period; default 2000 ms. */
@@ -18,6 +25,8 @@ export interface PortWatcherOptions {
   list?: ListPortsOptions;
   /** Emit `added` for ports present at the first poll; default false (only changes are events). */
   emitInitial?: boolean;
+  /** Longest poll period while listings fail; default 30 s. */
+  maxBackoffMs?: number;
 }
 
 export interface PortWatcherEvents {
@@ -25,8 +34,13 @@ export interface PortWatcherEvents {
   removed: [port: PortInfo];
   /** After any poll that added or removed something, with the full new list. */
   changed: [ports: PortInfo[]];
-  /** Forwarded `listPorts` warnings (e.g. "udevadm missing, scanning /dev"), deduplicated. */
+  /**
+   * Forwarded `listPorts` warnings (e.g. "udevadm missing, scanning /dev"), deduplicated, and
+   * the first failed poll of each outage.
+   */
   warning: [message: string];
+  /** A listing succeeded again after `failedPolls` failed ones. */
+  recovered: [failedPolls: number];
 }
 
 /** Identity of a port for change detection: same path but another adapter counts as a re-plug. */
@@ -42,6 +56,8 @@ export class PortWatcher extends EventEmitter<PortWatcherEvents> {
   private started = false;
   private inFlight: Promise<PortInfo[]> | null = null;
   private readonly seenWarnings = new Set<string>();
+  /** Failed polls in a row (0 while listings work). */
+  private failures = 0;
 
   constructor(private readonly opts: PortWatcherOptions = {}) {
     super();
@@ -52,13 +68,25 @@ export class PortWatcher extends EventEmitter<PortWatcherEvents> {
     this.intervalMs = ms;
   }
 
-  /** Runs the first poll, then keeps polling until `stop()`. Resolves with the first list. */
+  /**
+   * Runs the first poll, then keeps polling until `stop()`. Resolves with the first list (empty
+   * when that poll failed; polling goes on regardless).
+   */
   async start(): Promise<PortInfo[]> {
     if (this.running) return this.list();
     this.running = true;
-    const first = await this.refresh();
-    this.schedule();
-    return first;
+    try {
+      return await this.refresh();
+    } catch {
+      return this.list(); // a throwing listener; the ports were taken in
+    } finally {
+      this.schedule();
+    }
+  }
+
+  /** Failed polls in a row; 0 while listings work. */
+  get failedPolls(): number {
+    return this.failures;
   }
 
   /** The ports seen at the last poll. */
@@ -85,31 +113,65 @@ export class PortWatcher extends EventEmitter<PortWatcherEvents> {
     this.timer = null;
   }
 
+  /** The wait before the next poll: the period, doubled per failed poll up to the cap. */
+  nextDelayMs(): number {
+    if (this.failures === 0) return this.intervalMs;
+    return Math.min(this.maxDelayMs(), this.intervalMs * 2 ** Math.min(this.failures, 20));
+  }
+
+  private maxDelayMs(): number {
+    return Math.max(this.intervalMs, this.opts.maxBackoffMs ?? DEFAULT_PORT_POLL_MAX_BACKOFF_MS);
+  }
+
   private schedule(): void {
-    if (!this.running) return;
+    if (!this.running || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.refresh()
         .catch(() => {
-          // Only a throwing event listener can get here (listPorts never throws); keep polling.
+          // Only a throwing event listener can get here (failed listings are handled); keep polling.
         })
         .finally(() => this.schedule());
-    }, this.intervalMs);
+    }, this.nextDelayMs());
     // A watcher alone must not keep a CLI process alive.
     this.timer.unref?.();
   }
 
   private async poll(): Promise<PortInfo[]> {
-    const ports = await listPorts({
-      ...this.opts.list,
-      onWarning: (msg) => {
-        this.opts.list?.onWarning?.(msg);
-        if (!this.seenWarnings.has(msg)) {
-          this.seenWarnings.add(msg);
-          this.emit('warning', msg);
-        }
-      },
-    });
+    let ports: PortInfo[];
+    // Said only when the poll succeeds: a failed poll is reported by the one outage line below.
+    const said: string[] = [];
+    try {
+      ports = await listPortsStrict({
+        ...this.opts.list,
+        onWarning: (msg) => {
+          this.opts.list?.onWarning?.(msg);
+          said.push(msg);
+        },
+      });
+    } catch (err) {
+      this.failures++;
+      if (this.failures === 1) {
+        const text = err instanceof Error ? err.message : String(err);
+        const cap = this.maxDelayMs();
+        const capText = cap >= 1000 ? `${Math.round(cap / 1000)} s` : `${cap} ms`;
+        this.safeEmit(
+          'warning',
+          `${text}; keeping the last known ports and retrying (backing off up to ${capText})`,
+        );
+      }
+      return this.list();
+    }
+    for (const msg of said) {
+      if (this.seenWarnings.has(msg)) continue;
+      this.seenWarnings.add(msg);
+      this.safeEmit('warning', msg);
+    }
+    if (this.failures > 0) {
+      const failed = this.failures;
+      this.failures = 0;
+      this.safeEmit('recovered', failed);
+    }
     const next = new Map(ports.map((p) => [identity(p), p]));
     const firstPoll = !this.started;
     this.started = true;
@@ -121,5 +183,17 @@ export class PortWatcher extends EventEmitter<PortWatcherEvents> {
     for (const p of added) this.emit('added', { ...p });
     if (removed.length > 0 || added.length > 0) this.emit('changed', this.list());
     return this.list();
+  }
+
+  /** Reports that must not turn into a failed poll when a listener throws. */
+  private safeEmit<K extends 'warning' | 'recovered'>(
+    name: K,
+    ...args: PortWatcherEvents[K]
+  ): void {
+    try {
+      (this.emit as (n: K, ...a: PortWatcherEvents[K]) => boolean)(name, ...args);
+    } catch {
+      // A faulty logger must not stop the watcher.
+    }
   }
 }

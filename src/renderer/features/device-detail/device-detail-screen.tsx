@@ -1,10 +1,12 @@
-/** One device: header facts, shadow, RPC, console and events. */
+/** One device: header facts, its password on demand, shadow, RPC, console and events. */
 import type { ReactNode } from 'react';
-import { useApp, useDetail, useRoute } from '../../app-context';
+import { useApp, useConnection, useDetail, useRoute, useSession } from '../../app-context';
+import { SecretField } from '../../components/secret-field';
 import { StatusDot } from '../../components/status-dot';
 import { useNow } from '../../components/use-now';
 import { displayName, fwVersion } from '../../lib/device-fields';
 import { absoluteTime, relativeTime } from '../../lib/relative-time';
+import { isStale } from '../../stores/connection-store';
 import { ConsolePanel } from './console-panel';
 import { EventsPanel } from './events-panel';
 import { RpcPanel } from './rpc-panel';
@@ -31,6 +33,8 @@ export function DeviceDetailScreen({ id }: { id: string }): ReactNode {
   const consoleLines = useDetail((s) => s.console);
   const events = useDetail((s) => s.events);
   const now = useNow(5000);
+  const stale = useConnection(isStale);
+  const deviceUrl = useSession((s) => s.deviceUrl);
 
   const back = (
     <a
@@ -78,7 +82,7 @@ export function DeviceDetailScreen({ id }: { id: string }): ReactNode {
       {back}
       <div className="detail-head">
         <h1 id="device-title">
-          <StatusDot online={device.online} /> {displayName(device)}
+          <StatusDot online={device.online} stale={stale} /> {displayName(device)}
         </h1>
         <dl className="facts">
           <div>
@@ -89,14 +93,23 @@ export function DeviceDetailScreen({ id }: { id: string }): ReactNode {
           </div>
           <div>
             <dt>Status</dt>
-            <dd data-testid="detail-online" data-online={String(device.online)}>
+            <dd
+              data-testid="detail-online"
+              data-online={String(device.online)}
+              data-stale={String(stale)}
+            >
               {device.online ? 'online' : 'offline'}
+              {stale && <span className="muted"> (when last heard)</span>}
             </dd>
           </div>
           <div>
             <dt>Last seen</dt>
             <dd title={absoluteTime(device.last_seen)}>
-              {device.online ? 'now' : relativeTime(device.last_seen, now)}
+              {device.online && !stale
+                ? 'now'
+                : device.online
+                  ? 'unknown'
+                  : relativeTime(device.last_seen, now)}
             </dd>
           </div>
           <div>
@@ -104,6 +117,19 @@ export function DeviceDetailScreen({ id }: { id: string }): ReactNode {
             <dd className="mono">{fwVersion(device) || '—'}</dd>
           </div>
         </dl>
+        {device.token !== '' && (
+          <SecretField
+            label="Device password (token)"
+            value={device.token}
+            onCopy={app.copyText}
+            testId="device-token"
+            hint={
+              <>
+                Firmware connects to <span className="mono">{deviceUrl}</span> with this password.
+              </>
+            }
+          />
+        )}
       </div>
       {status === 'deleted' && (
         <div className="notice notice-error" role="alert" data-testid="device-deleted">

@@ -1,24 +1,31 @@
 /**
- * Add a device (PROTOCOL.md 4 `POST /devices`), then show its token once, with the URL to put in
- * firmware (PROTOCOL.md 1) and ready-made settings for Mongoose OS.
+ * Add a device (PROTOCOL.md 4 `POST /devices`), then show its token, with the URL to put in
+ * firmware (PROTOCOL.md 1) and ready-made settings for Mongoose OS. A refusal from the hub (an id
+ * that exists, 4092) is shown inside the dialog, where the id can be corrected.
  */
 import { useState, type FormEvent, type ReactNode } from 'react';
+import { ActionErrorNotice } from '../../components/action-error';
 import { CopyField } from '../../components/copy-field';
 import { Dialog } from '../../components/dialog';
 import { isLoopbackUrl } from '../../lib/device-fields';
-import type { CreatedDevice } from '../../stores/devices-store';
+import type { ActionError, CreatedDevice } from '../../stores/devices-store';
 
 export interface AddDeviceDialogProps {
   open: boolean;
   creating: boolean;
+  /** The hub refused the last attempt. */
+  error: ActionError | null;
   created: CreatedDevice | null;
   onCreate(input: { name?: string; id?: string }): void;
+  /** The input changed: the hub's last refusal no longer applies. */
+  onEdit(): void;
   onClose(): void;
   onCopy(text: string): Promise<boolean>;
   onOpenDevice(id: string): void;
 }
 
-const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+/** The hub's id rule (PROTOCOL.md 5: ids are `[A-Za-z0-9_.-]`). */
+const ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
 export function AddDeviceDialog(props: AddDeviceDialogProps): ReactNode {
   const [name, setName] = useState('');
@@ -36,7 +43,7 @@ export function AddDeviceDialog(props: AddDeviceDialogProps): ReactNode {
     e.preventDefault();
     if (name.length > 128) return setError('Names are at most 128 characters.');
     if (id !== '' && !ID_PATTERN.test(id))
-      return setError('IDs use letters, digits and _ . : - (at most 64).');
+      return setError('IDs use letters, digits and _ . - (at most 64).');
     setError(null);
     props.onCreate({ name: name.trim(), ...(id !== '' ? { id } : {}) });
   };
@@ -54,7 +61,7 @@ export function AddDeviceDialog(props: AddDeviceDialogProps): ReactNode {
         <div className="stack">
           <p>
             <strong className="mono">{created.device.id}</strong> is registered. Its token is the
-            device password: it is shown here once, copy it now.
+            device password: copy it now, or reveal it later on the device&apos;s page.
           </p>
           <CopyField
             label="Device token (password)"
@@ -112,7 +119,10 @@ export function AddDeviceDialog(props: AddDeviceDialogProps): ReactNode {
               value={name}
               autoFocus
               maxLength={128}
-              onChange={(e) => setName(e.target.value)}
+              onChange={(e) => {
+                setName(e.target.value);
+                props.onEdit();
+              }}
               data-testid="new-device-name"
               placeholder="Greenhouse sensor"
             />
@@ -125,8 +135,13 @@ export function AddDeviceDialog(props: AddDeviceDialogProps): ReactNode {
               id="new-device-id"
               className="input mono"
               value={id}
-              onChange={(e) => setId(e.target.value)}
+              onChange={(e) => {
+                setId(e.target.value);
+                props.onEdit();
+              }}
               data-testid="new-device-id"
+              aria-invalid={props.error?.code === 4092 ? true : undefined}
+              aria-describedby={props.error ? 'add-device-error' : undefined}
               spellCheck={false}
             />
           </div>
@@ -135,6 +150,9 @@ export function AddDeviceDialog(props: AddDeviceDialogProps): ReactNode {
               {error}
             </p>
           )}
+          <div id="add-device-error">
+            <ActionErrorNotice error={props.error} testId="add-device-error" />
+          </div>
           <div className="dialog-actions">
             <button type="button" className="btn" onClick={close}>
               Cancel

@@ -1,46 +1,48 @@
 /** Devices: search, live table, add and delete (PROTOCOL.md 4, 7). */
-import { useDeferredValue, useMemo, useState, type ReactNode } from 'react';
-import type { DeviceObject } from '../../../shared/types';
+import { useCallback, useState, type ReactNode } from 'react';
 import { useApp, useDevices, useRoute } from '../../app-context';
 import { useNow } from '../../components/use-now';
-import { countOnline, visibleDevices } from '../../lib/device-list';
 import { AddDeviceDialog } from './add-device-dialog';
 import { DeleteDeviceDialog } from './delete-device-dialog';
 import { DeviceTable } from './device-table';
 
 export function DevicesScreen(): ReactNode {
   const app = useApp();
-  const devices = useDevices((s) => s.devices);
+  // Counts and the ordered ids only: rows read their own device (device-table.tsx).
+  const ids = useDevices((s) => s.visibleIds);
+  const total = useDevices((s) => s.devices.size);
+  const online = useDevices((s) => s.onlineCount);
   const loaded = useDevices((s) => s.loaded);
   const query = useDevices((s) => s.query);
   const sort = useDevices((s) => s.sort);
   const creating = useDevices((s) => s.creating);
+  const createError = useDevices((s) => s.createError);
   const created = useDevices((s) => s.created);
   const deleting = useDevices((s) => s.deleting);
+  const deleteError = useDevices((s) => s.deleteError);
   const actions = app.devices.getState();
   const navigate = useRoute((s) => s.navigate);
   const now = useNow(5000);
   const [adding, setAdding] = useState(false);
-  const [toDelete, setToDelete] = useState<DeviceObject | null>(null);
+  const [toDelete, setToDelete] = useState<string | null>(null);
+  const deleteTarget = useDevices((s) => (toDelete === null ? undefined : s.devices.get(toDelete)));
 
-  // Typing stays responsive with 10,000 devices: filtering runs on the deferred query.
-  const deferredQuery = useDeferredValue(query);
-  const rows = useMemo(
-    () => visibleDevices(devices, deferredQuery, sort),
-    [devices, deferredQuery, sort],
+  const open = useCallback((id: string): void => navigate({ name: 'device', id }), [navigate]);
+  const askDelete = useCallback(
+    (id: string): void => {
+      app.devices.getState().clearDeleteError();
+      setToDelete(id);
+    },
+    [app],
   );
-  const online = useMemo(() => countOnline(devices), [devices]);
-  const open = (id: string): void => navigate({ name: 'device', id });
 
   return (
     <main className="page page-devices" aria-labelledby="devices-title">
       <div className="toolbar">
         <h1 id="devices-title">Devices</h1>
         <span className="muted" data-testid="device-count">
-          {rows.length === devices.size
-            ? `${devices.size} devices`
-            : `${rows.length} of ${devices.size} devices`}{' '}
-          · {online} online
+          {ids.length === total ? `${total} devices` : `${ids.length} of ${total} devices`} ·{' '}
+          {online} online
         </span>
         <div className="toolbar-spacer" />
         <input
@@ -56,7 +58,7 @@ export function DevicesScreen(): ReactNode {
           type="button"
           className="btn btn-primary"
           onClick={() => {
-            // A token from an earlier dialog is never shown again.
+            // A token from an earlier dialog is not shown again here (the device page has it).
             actions.dismissCreated();
             setAdding(true);
           }}
@@ -67,14 +69,14 @@ export function DevicesScreen(): ReactNode {
       </div>
       {loaded ? (
         <DeviceTable
-          rows={rows}
-          total={devices.size}
+          ids={ids}
+          total={total}
           sort={sort}
           now={now}
           deleting={deleting}
           onSort={(key) => actions.toggleSort(key)}
           onOpen={open}
-          onDelete={setToDelete}
+          onDelete={askDelete}
         />
       ) : (
         <p className="muted">Loading devices…</p>
@@ -82,8 +84,10 @@ export function DevicesScreen(): ReactNode {
       <AddDeviceDialog
         open={adding}
         creating={creating}
+        error={createError}
         created={created}
         onCreate={(input) => void actions.create(input)}
+        onEdit={actions.clearCreateError}
         onClose={() => {
           setAdding(false);
           actions.dismissCreated();
@@ -92,9 +96,14 @@ export function DevicesScreen(): ReactNode {
         onOpenDevice={open}
       />
       <DeleteDeviceDialog
-        device={toDelete}
+        id={toDelete}
+        name={deleteTarget?.name ?? ''}
         deleting={deleting !== null}
-        onClose={() => setToDelete(null)}
+        error={deleteError}
+        onClose={() => {
+          setToDelete(null);
+          actions.clearDeleteError();
+        }}
         onConfirm={(id) => {
           void actions.remove(id).then((ok) => {
             if (ok) {

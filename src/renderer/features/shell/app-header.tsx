@@ -3,20 +3,19 @@ import type { ReactNode } from 'react';
 import { useApp, useConnection, useDevices, useRoute, useSession } from '../../app-context';
 import { ConnectionIndicator } from '../../components/connection-indicator';
 import { useNow } from '../../components/use-now';
-import { countOnline } from '../../lib/device-list';
 
 export function AppHeader(): ReactNode {
   const app = useApp();
   const status = useConnection((s) => s.status);
   const retryNow = useConnection((s) => s.retryNow);
-  const devices = useDevices((s) => s.devices);
+  const total = useDevices((s) => s.devices.size);
+  const online = useDevices((s) => s.onlineCount);
   const route = useRoute((s) => s.route);
   const navigate = useRoute((s) => s.navigate);
   const isDesktop = useSession((s) => s.isDesktop);
   const appVersion = useSession((s) => s.appVersion);
   const logout = useSession((s) => s.logout);
   const now = useNow(1000);
-  const online = countOnline(devices);
 
   return (
     <header className="topbar">
@@ -43,7 +42,7 @@ export function AppHeader(): ReactNode {
         >
           Devices{' '}
           <span className="pill" data-testid="nav-online-count">
-            {online}/{devices.size}
+            {online}/{total}
           </span>
         </a>
         <a

@@ -83,6 +83,24 @@ describe('flashEsp faults', () => {
     await expectReleased(rig);
   });
 
+  // Issue 7 item 7: a flash that does not hold what was sent is a failed write, whichever write
+  // path (compressed through the fast loader, or plain blocks) carried it.
+  // `verify: false` used to skip the MD5 check altogether, so a bad write ended in `done`.
+  for (const opts of [
+    { compress: true, verify: false },
+    { compress: false, verify: true },
+  ]) {
+    it(`fails with verify_failed when a written byte does not match (${JSON.stringify(opts)})`, async () => {
+      rig = await startSim({ faults: { corruptWriteAt: 0x10000 + 5000 } });
+      const states: FlashState[] = [];
+      const err = await failure(job(rig.host, 32 * 1024, opts), states);
+      expect(err.code).toBe('verify_failed');
+      expect(err.message).toMatch(/flash MD5 [0-9a-f]{32} != image MD5 [0-9a-f]{32}/);
+      expect(states.some((s) => s.state === 'done')).toBe(false);
+      await expectReleased(rig);
+    });
+  }
+
   it('times out when the stub start is answered too late', async () => {
     rig = await startSim({ faults: { lateReply: { op: OP.MEM_END, ms: 400 } } });
     const states: FlashState[] = [];

@@ -53,6 +53,20 @@ describe('flash jobs that fail', () => {
     expect(m.cancel(job.id).state).toEqual({ state: 'cancelled' });
   });
 
+  it('cancel while the worker starts up: it stops at once, not when the kill grace runs out', async () => {
+    const { rig, request } = await slowEsp();
+    const { m, registry } = manager({ worker: { cancelGraceMs: 10_000 } });
+    const job = m.submit({ request });
+    // The cancel reaches the worker while it opens the port: closing a port that is not open yet
+    // did nothing, and esptool-js's connect loop then ran on until the grace kill.
+    const t = Date.now();
+    m.cancel(job.id);
+    expect((await m.wait(job.id)).state).toEqual({ state: 'cancelled' });
+    expect(Date.now() - t).toBeLessThan(2000);
+    expect(registry.owner(rig.host)).toBeNull();
+    expect(fdsOpenOn(rig.hostDevice)).toBe(0);
+  });
+
   it('board unplugged mid-write: failed with a code and a hint, port released', async () => {
     const { rig, request } = await slowEsp();
     const { m, registry } = manager();

@@ -149,11 +149,47 @@ describe('FlashJobManager', () => {
       ]),
     });
     expect(registry.owner(b.host)).toEqual({ kind: 'flash', id: j2.id });
-    await Promise.all([m.wait(j1.id), m.wait(j2.id)]);
+    // Queued and running jobs hold their images ...
+    expect(m.heldImageBytes).toBe(2 * img.length);
+    await m.wait(j1.id);
+    // ... a finished one does not (issue 7 item 20): only the queued job's bytes are left.
+    expect(m.heldImageBytes).toBe(img.length);
+    await m.wait(j2.id);
     const order = states.all.map((x) => `${x.job === j1.id ? 1 : 2}:${x.state.state}`);
     expect(order.indexOf('2:detecting')).toBeGreaterThan(order.indexOf('1:done'));
     expect(m.get(j2.id).state.state).toBe('done');
     expect(Buffer.compare(b.sim.flash.subarray(0x10000, 0x10000 + img.length), img)).toBe(0);
+    expect(m.heldImageBytes).toBe(0);
+    // The kept records are metadata: names and sizes, no bytes anywhere in them.
+    expect(m.get(j1.id).files).toEqual([{ name: 'a.bin', size: img.length, address: 0x10000 }]);
+    const buffers = (v: unknown): number =>
+      ArrayBuffer.isView(v)
+        ? 1
+        : v !== null && typeof v === 'object'
+          ? Object.values(v).reduce((n: number, x) => n + buffers(x), 0)
+          : 0;
+    expect(buffers(m.list())).toBe(0);
+  });
+
+  it('lets go of the images of a job cancelled while queued', async () => {
+    const a = await sim();
+    const b = await sim();
+    const { m } = manager({ concurrency: 1 });
+    const img = firmwareLike(16 * 1024);
+    const j1 = m.submit({
+      request: buildFlashRequest({ port: a.host }, [
+        { name: 'a.bin', data: img, address: 0x10000 },
+      ]),
+    });
+    const j2 = m.submit({
+      request: buildFlashRequest({ port: b.host }, [
+        { name: 'b.bin', data: img, address: 0x10000 },
+      ]),
+    });
+    expect(m.cancel(j2.id).state).toEqual({ state: 'cancelled' });
+    expect(m.heldImageBytes).toBe(img.length);
+    await m.wait(j1.id);
+    expect(m.heldImageBytes).toBe(0);
   });
 
   it('refuses bad requests with coded errors before leasing anything', async () => {

@@ -1,6 +1,6 @@
 import { SerialPort, SerialPortMock } from 'serialport';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseElfSymbols } from '../../../../src/main/flasher/monitor/elf-symbols';
+import { parseElfSymbols } from '../../../../src/main/firmware/elf-symbols';
 import {
   forwardMonitorEvents,
   handleMonitorCommand,

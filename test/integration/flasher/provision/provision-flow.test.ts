@@ -127,9 +127,10 @@ describe('runProvisioning', () => {
     const hub = hubFor(() => false);
     const p = runProvisioning({ path: pair.b, family: 'mos', onlineTimeoutMs: 300 }, hub);
     await expect(p).rejects.toBeInstanceOf(FlashError);
+    // A timeout is a timeout (issue 7 item 7), coded as one.
     await expect(p).rejects.toMatchObject({
-      code: 'provision_failed',
-      message: expect.stringMatching(/did not come online/),
+      code: 'timeout',
+      message: expect.stringMatching(/did not come online within/),
     });
 
     const broken: HubProvisioning = {

@@ -3,6 +3,7 @@ import type { PortInfo } from '../../../../src/main/flasher/serial/port-list';
 import { PortWatcher } from '../../../../src/main/flasher/serial/port-watch';
 import { openPtyPair } from '../../../support/pty-pair';
 import { makeFakeTree, type FakeTree } from './fake-dev-tree';
+import { until } from '../jobs/job-harness';
 
 let tree: FakeTree | null = null;
 let watcher: PortWatcher | null = null;
@@ -109,5 +110,78 @@ describe('PortWatcher', () => {
     expect(a.map((p) => p.path)).toEqual([`${tree.dev}/ttyUSB5`]);
     expect(warnings).toHaveLength(1);
     expect(() => new PortWatcher({ intervalMs: 1 })).toThrow(RangeError);
+  });
+
+  // Issue 7 item 2: out of file descriptors, the listing must neither kill the process nor make
+  // every port look unplugged; it is said once, polls back off, and the watcher recovers.
+  it('keeps the last ports through EMFILE listings, warns once, backs off and recovers', async () => {
+    tree = makeFakeTree();
+    tree.addDevice('ttyUSB0');
+    let exhausted = false;
+    let calls = 0;
+    watcher = new PortWatcher({
+      intervalMs: 50,
+      maxBackoffMs: 200,
+      list: {
+        devRoot: tree.dev,
+        sysRoot: tree.sys,
+        systemList: () => {
+          calls++;
+          if (!exhausted) return Promise.resolve([]);
+          const err = Object.assign(new Error('spawn udevadm EMFILE'), { code: 'EMFILE' });
+          return Promise.reject(err);
+        },
+      },
+    });
+    const warnings: string[] = [];
+    const removed: string[] = [];
+    const recovered: number[] = [];
+    watcher.on('warning', (m) => warnings.push(m));
+    watcher.on('removed', (p) => removed.push(p.path));
+    watcher.on('recovered', (n) => recovered.push(n));
+    await watcher.start();
+    expect(watcher.list()).toHaveLength(1);
+
+    exhausted = true;
+    calls = 0;
+    await new Promise((r) => setTimeout(r, 900));
+    // Backoff: 100, 200, 200, 200 ms instead of a poll every 50 ms (about 18).
+    expect(calls).toBeGreaterThanOrEqual(3);
+    expect(calls).toBeLessThanOrEqual(7);
+    expect(watcher.failedPolls).toBe(calls);
+    expect(watcher.nextDelayMs()).toBe(200);
+    expect(warnings).toEqual([expect.stringMatching(/port listing failed: spawn udevadm EMFILE/)]);
+    expect(removed).toEqual([]);
+    expect(watcher.list().map((p) => p.path)).toEqual([`${tree.dev}/ttyUSB0`]);
+
+    exhausted = false;
+    const added = next(watcher, 'added', 2000);
+    tree.addDevice('ttyUSB1');
+    expect((await added).path).toBe(`${tree.dev}/ttyUSB1`);
+    expect(recovered).toHaveLength(1);
+    expect(watcher.failedPolls).toBe(0);
+    expect(watcher.nextDelayMs()).toBe(50);
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('keeps polling after a first poll that fails', async () => {
+    tree = makeFakeTree();
+    let fail = true;
+    watcher = new PortWatcher({
+      intervalMs: 50,
+      maxBackoffMs: 50,
+      list: {
+        devRoot: tree.dev,
+        sysRoot: tree.sys,
+        systemList: () =>
+          fail
+            ? Promise.reject(Object.assign(new Error('too many open files'), { code: 'ENFILE' }))
+            : Promise.resolve([]),
+      },
+    });
+    await expect(watcher.start()).resolves.toEqual([]);
+    fail = false;
+    tree.addDevice('ttyACM3');
+    await until(() => watcher?.list().length === 1, 2000);
   });
 });

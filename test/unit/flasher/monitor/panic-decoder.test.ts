@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseElfSymbols } from '../../../../src/main/flasher/monitor/elf-symbols';
+import { parseElfSymbols } from '../../../../src/main/firmware/elf-symbols';
 import {
   PanicDetector,
   decodePanic,

@@ -1,0 +1,61 @@
+/**
+ * Uploads in flight per API key (issue 7 item 14): a client that opens many uploads and never
+ * finishes them would otherwise hold memory, sockets and serial-port plans without bound. Routes
+ * opt in with `config: { upload: true }`; past `limits.maxUploadsPerKey` a key gets a coded 429
+ * until one of its uploads ends (answered, failed or cut off: the slot is freed when the
+ * response closes, whatever the reason).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { HubError } from '../../shared/errors';
+import { requestKey } from './auth';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Counts against the per-key upload limit. */
+    upload?: boolean;
+  }
+}
+
+/** A counter per holder with a ceiling; pure, no I/O. */
+export class UploadSlots {
+  readonly #inUse = new Map<string, number>();
+
+  constructor(readonly maxPerHolder: number) {}
+
+  /** Takes a slot and returns its release (idempotent), or null when the holder is at the limit. */
+  acquire(holder: string): (() => void) | null {
+    const n = this.#inUse.get(holder) ?? 0;
+    if (n >= this.maxPerHolder) return null;
+    this.#inUse.set(holder, n + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#inUse.get(holder) ?? 1) - 1;
+      if (left <= 0) this.#inUse.delete(holder);
+      else this.#inUse.set(holder, left);
+    };
+  }
+
+  inUse(holder: string): number {
+    return this.#inUse.get(holder) ?? 0;
+  }
+}
+
+/** Registers the hook; call after `installAuth` so an unauthenticated request never takes a slot. */
+export function installUploadSlots(app: FastifyInstance, maxPerKey: number): UploadSlots {
+  const slots = new UploadSlots(maxPerKey);
+  app.addHook('onRequest', async (req: FastifyRequest, reply) => {
+    if (req.routeOptions.config?.upload !== true || req.method === 'OPTIONS') return;
+    const holder = requestKey(req) ?? `addr:${req.ip}`;
+    const release = slots.acquire(holder);
+    if (release === null) {
+      throw new HubError(
+        'too_many_uploads',
+        `at most ${maxPerKey} uploads at a time per key; wait for one to finish`,
+      );
+    }
+    reply.raw.once('close', release);
+  });
+  return slots;
+}
