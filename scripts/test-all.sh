@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 need=()
 command -v socat >/dev/null || need+=(socat)
 command -v stm32flash >/dev/null || need+=(stm32flash)
-command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || need+=(chromium)
+# The e2e tests launch this path (test/support/browser-gate.ts); under CI a missing one fails the run.
+[ -x "${FLEETBENCH_CHROMIUM:-/usr/bin/chromium}" ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq
