@@ -5,7 +5,8 @@
  *   npm run bench                      full run (about 5 minutes), writes bench/RESULTS.md
  *   npm run bench -- --quick           smoke run (small sizes, short windows), writes
  *                                      bench/.runs/RESULTS.quick.md unless --out is given
- *   npm run bench -- --only rpc,shadow run some: storm-1000, storm-10000, rpc, shadow, fairness
+ *   npm run bench -- --only rpc,shadow run some: storm-1000, storm-10000, rpc, shadow, fairness,
+ *                                      ota-1, ota-100, rollout-1000
  *   npm run bench -- --no-profile      do not re-run a benchmark that missed its goal under
  *                                      `node --cpu-prof` to list the hub's hot spots
  *
@@ -23,6 +24,9 @@ import { runConnectionStorm, stormReport } from './connection-storm';
 import { runRpcThroughput, rpcReport } from './rpc-throughput';
 import { runShadowThroughput, shadowReport } from './shadow-throughput';
 import { fairnessReport, runFairness } from './fairness';
+import { otaSingleReport, runOtaSingle } from './ota-single';
+import { otaConcurrentReport, runOtaConcurrent } from './ota-concurrent';
+import { rolloutReport, runRolloutWaves } from './rollout-waves';
 import { isMain, runMain } from './bench-main';
 
 interface Bench {
@@ -86,6 +90,43 @@ export function benches(quick: boolean, log: (l: string) => void): Bench[] {
       name: 'fairness',
       // No profiled re-run: the question is who gets the CPU, not where the hub spends it.
       run: async () => fairnessReport(await runFairness({ seconds: quick ? 2 : 10, log })),
+    },
+    {
+      name: 'ota-1',
+      run: async (cpuProfDir) =>
+        otaSingleReport(
+          await runOtaSingle({
+            sizeKb: quick ? 256 : 1024,
+            rounds: quick ? 1 : 3,
+            log,
+            ...(cpuProfDir !== undefined && { cpuProfDir }),
+          }),
+        ),
+    },
+    {
+      name: 'ota-100',
+      run: async (cpuProfDir) =>
+        otaConcurrentReport(
+          await runOtaConcurrent({
+            jobs: quick ? 10 : 100,
+            sizeKb: quick ? 256 : 1024,
+            log,
+            ...(cpuProfDir !== undefined && { cpuProfDir }),
+          }),
+        ),
+    },
+    {
+      name: 'rollout-1000',
+      run: async (cpuProfDir) =>
+        rolloutReport(
+          await runRolloutWaves({
+            devices: quick ? 50 : 1000,
+            sizeKb: quick ? 64 : 1024,
+            healthS: 1,
+            log,
+            ...(cpuProfDir !== undefined && { cpuProfDir }),
+          }),
+        ),
     },
   ];
 }

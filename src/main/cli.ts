@@ -16,8 +16,10 @@ import {
   keysList,
 } from './cli/store-commands';
 import { registerSimCommand } from './cli/sim-cli';
+import { registerDemoFleetChild } from './cli/demo-fleet';
 import { registerFlasherCommands } from './cli/flasher-cli';
 import { registerFirmwareCommands } from './cli/firmware-cli';
+import { registerOtaCommand } from './cli/ota-cli';
 
 const env = process.env;
 const printJson = (v: unknown): void =>
@@ -72,7 +74,7 @@ export function buildProgram(): Command {
     )
     .option(
       '--demo <n>',
-      'also run N simulated devices in-process (env FLEETBENCH_DEMO)',
+      'also run N simulated devices, in a child process (env FLEETBENCH_DEMO)',
       env['FLEETBENCH_DEMO'] ?? '0',
     )
     .option(
@@ -191,8 +193,10 @@ export function buildProgram(): Command {
     );
 
   registerSimCommand(program);
+  registerDemoFleetChild(program);
   registerFlasherCommands(program);
   registerFirmwareCommands(program);
+  registerOtaCommand(program);
   return program;
 }
 

@@ -6,6 +6,12 @@ export interface HubLimits {
   /** Largest device frame or REST JSON message accepted (PROTOCOL.md intro: message 8 KB). */
   maxMessageBytes: number;
   /**
+   * Largest reply to a call the hub itself made (an FS.Get chunk, say; PROTOCOL.md 2: up to 64 KB,
+   * configurable). Only a reply whose id is one of the session's pending calls may exceed
+   * maxMessageBytes; any other frame over that is dropped and counted.
+   */
+  maxReplyBytes: number;
+  /**
    * Frames between maxMessageBytes and this are read, counted and dropped while the session stays
    * up (PROTOCOL.md 2); a frame beyond this closes the socket (code 1009) to bound memory.
    */
@@ -25,7 +31,10 @@ export interface HubLimits {
   maxJsonDepth: number;
   /** Uploads (flash, bench, symbols) one API key may have in flight at once; more get 429. */
   maxUploadsPerKey: number;
-  /** Calls one device may have waiting for replies; a REST call past this gets 429. */
+  /**
+   * Calls one device may have waiting for replies, whoever starts them (REST bridge, Shadow.Delta,
+   * OTA, FS): a call past this is refused at once (REST: 429 too_many_calls), its frame never sent.
+   */
   maxPendingCallsPerDevice: number;
   /**
    * Per-device rate limit on frames a device sends (issue 7 item 17: one device must not starve
@@ -116,6 +125,50 @@ export interface FirmwareLimits {
   maxZipTotalBytes: number;
 }
 
+/** Single-device OTA (issue 8, PROTOCOL.md 6). */
+export interface OtaLimits {
+  /** Transfers running at once across the hub; more wait in a FIFO queue. */
+  maxConcurrent: number;
+  /** How long a device has to come back after `OTA.End` before its job fails (`ota_timeout`). */
+  rebootWindowMs: number;
+  /** `OTA.Begin` commit_timeout (s): Mongoose OS reverts an image not committed by then. */
+  commitTimeoutS: number;
+  /** `ota.progress` at most this often when the percent did not change. */
+  progressIntervalMs: number;
+}
+
+/** Staged fleet rollouts (issue 8, PROTOCOL.md 9). */
+export interface RolloutLimits {
+  /** Devices one rollout may target (a request past it is refused with 400). */
+  maxDevices: number;
+  /** Waves one rollout may have. */
+  maxWaves: number;
+  /** Longest health window (s); it must also stay below `ota.commitTimeoutS` (Mongoose OS). */
+  maxHealthS: number;
+  /** Unfinished jobs one rollout may have at once (transfers also share `ota.maxConcurrent`). */
+  maxConcurrency: number;
+  /** Attempts for a device whose update a hub restart interrupted before it counts as failed. */
+  maxAttempts: number;
+  /** How often running rollouts look at their health windows (ms). */
+  tickMs: number;
+  /** Timeout of the rollout's own device calls (`OTA.Commit`, `Sys.GetInfo`), ms. */
+  callTimeoutMs: number;
+}
+
+/** Fleet crash decoding (issue 8 "ESP32 crashes decoded fleet-wide"; crashes/). */
+export interface CrashDecodeLimits {
+  /** Decoded backtraces per device per minute; more are skipped (a boot-looping device). */
+  maxPerDevicePerMinute: number;
+  /** Parsed ELF symbol + line tables kept in memory (LRU); each costs up to tens of MB. */
+  elfCacheEntries: number;
+  /** ELF files larger than this are not loaded for decoding. */
+  maxElfBytes: number;
+  /** A console line longer than this is cut (a device that never sends a newline). */
+  maxLineBytes: number;
+  /** A partial console line is taken as complete after this long without more output. */
+  lineIdleMs: number;
+}
+
 export interface HubConfig {
   host: string;
   port: number;
@@ -126,6 +179,9 @@ export interface HubConfig {
   notify: NotifyLimits;
   data: DataLimits;
   firmware: FirmwareLimits;
+  ota: OtaLimits;
+  rollouts: RolloutLimits;
+  crashes: CrashDecodeLimits;
   /** Where the built dashboard lives; null serves a built-in placeholder page. */
   rendererDir: string | null;
   /** pino level: 'silent' | 'error' | 'warn' | 'info' | 'debug'. */
@@ -144,16 +200,19 @@ export const DEFAULT_PORT = 8009;
 export const DEFAULT_TLS_PORT = 8443;
 
 /**
- * `serve --demo N` (issue 7 item 2): the simulated devices run in the hub's own process, so each
- * costs two file descriptors there (its client socket and the hub's end of it), and the hub keeps
+ * `serve --demo N` (issue 7 item 2): the simulated devices run in a child process, so each costs
+ * the hub one file descriptor (its end of the device's socket), and the hub keeps
  * `DEMO_FD_RESERVE` more for its database, listeners, dashboard and API clients, flash workers
- * and serial ports. A demo that does not fit in the process's file limit is refused up front.
+ * and serial ports. The child needs one per device plus `DEMO_CHILD_FD_RESERVE`. A demo that
+ * does not fit in the file limit is refused up front.
  */
-export const DEMO_FDS_PER_DEVICE = 2;
+export const DEMO_FDS_PER_DEVICE = 1;
 export const DEMO_FD_RESERVE = 512;
+export const DEMO_CHILD_FD_RESERVE = 64;
 
 export const DEFAULT_LIMITS: HubLimits = {
   maxMessageBytes: 8 * 1024,
+  maxReplyBytes: 64 * 1024,
   maxFrameHardBytes: 4 * 1024 * 1024,
   maxShadowBytes: 8 * 1024,
   maxCustomerMetaBytes: 32 * 1024,
@@ -209,8 +268,45 @@ export const DEFAULT_FIRMWARE: FirmwareLimits = {
   maxZipTotalBytes: 64 * 1024 * 1024,
 };
 
+export const DEFAULT_OTA: OtaLimits = {
+  maxConcurrent: 16,
+  rebootWindowMs: 120_000,
+  // Long enough for a person to look at the device before choosing Commit or Revert.
+  commitTimeoutS: 600,
+  progressIntervalMs: 250,
+};
+
+export const DEFAULT_ROLLOUTS: RolloutLimits = {
+  maxDevices: 100_000,
+  maxWaves: 100,
+  maxHealthS: 86_400,
+  maxConcurrency: 1000,
+  maxAttempts: 3,
+  tickMs: 250,
+  callTimeoutMs: 10_000,
+};
+
+export const DEFAULT_CRASHES: CrashDecodeLimits = {
+  maxPerDevicePerMinute: 6,
+  elfCacheEntries: 4,
+  maxElfBytes: 256 * 1024 * 1024,
+  maxLineBytes: 4096,
+  lineIdleMs: 500,
+};
+
 export type HubOptions = Partial<
-  Omit<HubConfig, 'limits' | 'timings' | 'retention' | 'notify' | 'data' | 'firmware'>
+  Omit<
+    HubConfig,
+    | 'limits'
+    | 'timings'
+    | 'retention'
+    | 'notify'
+    | 'data'
+    | 'firmware'
+    | 'ota'
+    | 'crashes'
+    | 'rollouts'
+  >
 > & {
   dataDir: string;
   limits?: Partial<HubLimits>;
@@ -219,6 +315,9 @@ export type HubOptions = Partial<
   notify?: Partial<NotifyLimits>;
   data?: Partial<DataLimits>;
   firmware?: Partial<FirmwareLimits>;
+  ota?: Partial<OtaLimits>;
+  rollouts?: Partial<RolloutLimits>;
+  crashes?: Partial<CrashDecodeLimits>;
 };
 
 /** Fills every unspecified option with its documented default. */
@@ -238,5 +337,8 @@ export function resolveConfig(options: HubOptions): HubConfig {
     notify: { ...DEFAULT_NOTIFY, ...options.notify },
     data: { ...DEFAULT_DATA, ...options.data },
     firmware: { ...DEFAULT_FIRMWARE, ...options.firmware },
+    ota: { ...DEFAULT_OTA, ...options.ota },
+    rollouts: { ...DEFAULT_ROLLOUTS, ...options.rollouts },
+    crashes: { ...DEFAULT_CRASHES, ...options.crashes },
   };
 }

@@ -26,6 +26,12 @@ import { registerHubRoutes } from './api/hub-routes';
 import { registerDashboard } from './api/dashboard-routes';
 import { registerFirmwareRoutes } from './api/firmware-routes';
 import { FirmwareLibrary } from './firmware/firmware-library';
+import { CrashDecoder } from './crashes/crash-decoder';
+import { reportedFwId } from './crashes/reported-fw-id';
+import { OtaManager } from './ota/ota-manager';
+import { registerOtaRoutes } from './api/ota-routes';
+import { RolloutManager } from './ota/rollout-manager';
+import { registerRolloutRoutes } from './api/rollout-routes';
 import { hubUrls, lanAddress, type HubUrls } from './hub-urls';
 import { startTlsListener, type TlsListener } from './tls/tls-listener';
 import { hostname } from 'node:os';
@@ -50,6 +56,9 @@ export interface HubServices {
   tls: TlsListener | null;
   flasher: FlasherServices;
   firmware: FirmwareLibrary;
+  crashes: CrashDecoder;
+  ota: OtaManager;
+  rollouts: RolloutManager;
 }
 
 export interface Hub {
@@ -142,7 +151,6 @@ export function createHub(
       rpcTimeoutMs: config.timings.rpcTimeoutMs,
       maxRpcTimeoutMs: config.timings.maxRpcTimeoutMs,
       maxMessageBytes: config.limits.maxMessageBytes,
-      maxPendingCalls: config.limits.maxPendingCallsPerDevice,
     });
     registerKeysRoutes(http.app, store.keys);
     registerLogsRoutes(http.app, store.log);
@@ -168,6 +176,39 @@ export function createHub(
 
     const firmware = new FirmwareLibrary(config.dataDir, store.firmware, config.firmware);
     await registerFirmwareRoutes(http.app, { library: firmware, limits: config.firmware });
+    const crashes = new CrashDecoder({
+      bus,
+      firmware,
+      reportedFwId: (id) => reportedFwId(devices, id),
+      limits: config.crashes,
+      onError: (err, device) => log.warn({ err, device }, 'crash backtrace decode failed'),
+    });
+    crashes.start();
+    undo.push(() => crashes.stop());
+    const ota = new OtaManager({
+      devices,
+      library: firmware,
+      bus,
+      repo: store.otaJobs,
+      limits: config.ota,
+      log,
+    });
+    ota.recover();
+    undo.push(() => ota.stop());
+    await registerOtaRoutes(http.app, { ota, library: firmware, limits: config.firmware });
+    // After OTA recovered its jobs: rollouts resume where they stopped and follow them.
+    const rollouts = new RolloutManager({
+      devices,
+      bus,
+      ota,
+      library: firmware,
+      repo: store.rollouts,
+      limits: config.rollouts,
+      commitTimeoutS: config.ota.commitTimeoutS,
+      log,
+    });
+    undo.push(() => rollouts.stop());
+    registerRolloutRoutes(http.app, rollouts);
 
     await registerDashboard(http.app, config.rendererDir);
     routes.push(...http.routes);
@@ -193,6 +234,7 @@ export function createHub(
               port: config.tlsPort,
               dataDir: config.dataDir,
               names: tlsNames(config.host, options.publicHost),
+              timings: config.timings,
               ...(config.tlsCertFile !== undefined && { certFile: config.tlsCertFile }),
               ...(config.tlsKeyFile !== undefined && { keyFile: config.tlsKeyFile }),
             },
@@ -212,6 +254,9 @@ export function createHub(
       tls,
       flasher,
       firmware,
+      crashes,
+      ota,
+      rollouts,
     };
     // Not awaited: the first listing may take a moment (udevadm) and must not delay the hub.
     flasher.watcher?.start().catch(() => {});
@@ -235,6 +280,11 @@ export function createHub(
     services = null;
     // Flasher first: running jobs are cancelled and their ports released before the rest stops.
     await stopFlasher(s.flasher);
+    await s.crashes.stop();
+    // OTA next: its jobs stop where they are (the next start settles them) before the sockets go.
+    // Rollouts before OTA: no new jobs are started while the jobs stop.
+    s.rollouts.stop();
+    await s.ota.stop();
     await s.notify.close();
     await s.gateway.close();
     await s.tls?.close();

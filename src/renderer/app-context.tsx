@@ -5,6 +5,9 @@ import type { App } from './app-controller';
 import type { ConnectionState } from './stores/connection-store';
 import type { DeviceDetailState } from './stores/device-detail-store';
 import type { DevicesState } from './stores/devices-store';
+import type { FirmwareState } from './stores/firmware-store';
+import type { OtaState } from './stores/ota-store';
+import type { RolloutsState } from './stores/rollouts-store';
 import type { RouteState } from './stores/route-store';
 import type { SessionState } from './stores/session-store';
 import type { ToastState } from './stores/toast-store';
@@ -33,3 +36,8 @@ export const useToasts = <T,>(selector: (s: ToastState) => T): T =>
   useStore(useApp().toasts, selector);
 export const useRoute = <T,>(selector: (s: RouteState) => T): T =>
   useStore(useApp().route, selector);
+export const useFirmware = <T,>(selector: (s: FirmwareState) => T): T =>
+  useStore(useApp().firmware, selector);
+export const useOta = <T,>(selector: (s: OtaState) => T): T => useStore(useApp().ota, selector);
+export const useRollouts = <T,>(selector: (s: RolloutsState) => T): T =>
+  useStore(useApp().rollouts, selector);

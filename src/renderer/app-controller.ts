@@ -10,11 +10,15 @@ import type { AddressBar, KeyStorage } from './api/browser';
 import type { DesktopClient } from './api/desktop';
 import { createApiClient, type ApiClient, type FetchLike } from './api/http-client';
 import { openNotifyStream, type NotifyStream, type SocketFactory } from './api/notify-stream';
+import { createOtaApi, type OtaApi, type UploadTransport } from './api/ota-api';
 import { parseKeyFragment } from './lib/key-fragment';
 import { parseRoute, routeHash } from './lib/routes';
 import { createConnectionStore, type ConnectionStore } from './stores/connection-store';
 import { createDeviceDetailStore, type DeviceDetailStore } from './stores/device-detail-store';
 import { createDevicesStore, type DevicesStore } from './stores/devices-store';
+import { createFirmwareStore, type FirmwareStore } from './stores/firmware-store';
+import { createOtaStore, type OtaStore } from './stores/ota-store';
+import { createRolloutsStore, type RolloutsStore } from './stores/rollouts-store';
 import { createRouteStore, type RouteStore } from './stores/route-store';
 import { createSessionStore, type SessionStore } from './stores/session-store';
 import { createToastStore, type ToastStore } from './stores/toast-store';
@@ -36,12 +40,21 @@ export interface AppEnvironment {
   /** Notify batching window (ms); tests shorten it. */
   notifyBatchMs?: number;
   copyText?(text: string): Promise<boolean>;
+  /** Multipart uploads with progress (XMLHttpRequest in the browser); tests pass their own. */
+  upload?: UploadTransport;
+  /** Hands a downloaded file to the user (an `<a download>` click in the browser). */
+  saveFile?(blob: Blob, name: string): void;
+  /** How long rollout live updates coalesce before the page re-reads (ms). */
+  rolloutResyncMs?: number;
 }
 
 export interface App {
   session: SessionStore;
   devices: DevicesStore;
   detail: DeviceDetailStore;
+  firmware: FirmwareStore;
+  ota: OtaStore;
+  rollouts: RolloutsStore;
   connection: ConnectionStore;
   toasts: ToastStore;
   route: RouteStore;
@@ -89,9 +102,59 @@ export function createApp(env: AppEnvironment): App {
   });
   const detail = createDeviceDetailStore({ api, reportError, onUnauthorized, now });
 
+  // One OTA client per session client (same origin and key); built on first use.
+  let otaFor: { client: ApiClient; ota: OtaApi } | null = null;
+  const otaApi = (): OtaApi | null => {
+    const client = api();
+    if (!client) return null;
+    if (otaFor?.client !== client) {
+      otaFor = {
+        client,
+        ota: createOtaApi({
+          baseUrl: client.baseUrl,
+          key: client.key(),
+          ...(env.fetch ? { fetch: env.fetch } : {}),
+          ...(env.upload ? { upload: env.upload } : {}),
+        }),
+      };
+    }
+    return otaFor.ota;
+  };
+  const firmware = createFirmwareStore({
+    api: otaApi,
+    saveFile: (blob, name) => env.saveFile?.(blob, name),
+    onUnauthorized,
+  });
+  const ota = createOtaStore({ api: otaApi, onUnauthorized });
+  const rollouts = createRolloutsStore({
+    api: otaApi,
+    devices: api,
+    onUnauthorized,
+    ...(env.rolloutResyncMs !== undefined ? { resyncMs: env.rolloutResyncMs } : {}),
+  });
+
+  /** Loads what the current route shows beyond the device list (on connect and on navigation). */
+  const openRoute = (r: ReturnType<typeof route.getState>['route']): void => {
+    if (r.name === 'device') {
+      void detail.getState().open(r.id);
+      const known = devices.getState().devices.get(r.id);
+      void ota.getState().open(r.id, known?.online ?? false);
+    } else {
+      detail.getState().close();
+      ota.getState().close();
+    }
+    if (r.name === 'firmware') void firmware.getState().refresh();
+    if (r.name === 'rollouts' || r.name === 'rollout') {
+      void rollouts.getState().refresh();
+      void rollouts.getState().openRollout(r.name === 'rollout' ? r.id : null);
+    }
+  };
+
   const dispatch = (batch: Notification[]): void => {
     devices.getState().applyNotifications(batch);
     detail.getState().applyNotifications(batch);
+    ota.getState().applyNotifications(batch);
+    rollouts.getState().applyNotifications(batch);
   };
 
   /** The client whose stream is open, and what the first list read is doing. */
@@ -134,6 +197,10 @@ export function createApp(env: AppEnvironment): App {
         if (listState !== 'loaded') return;
         void devices.getState().resync();
         void detail.getState().refresh();
+        // ota.* / rollout.* sent while the socket was down are gone too.
+        if (ota.getState().device !== null) void ota.getState().reload();
+        const r = route.getState().route;
+        if (r.name === 'rollouts' || r.name === 'rollout') openRoute(r);
       },
       ...(env.notifyBatchMs !== undefined ? { batchMs: env.notifyBatchMs } : {}),
     });
@@ -185,13 +252,13 @@ export function createApp(env: AppEnvironment): App {
     },
     onConnected: () => {
       if (disposed) return;
-      const r = route.getState().route;
-      if (r.name === 'device') void detail.getState().open(r.id);
+      openRoute(route.getState().route);
     },
     onDisconnected: () => {
       stopStream();
       devices.getState().clear();
       detail.getState().close();
+      ota.getState().close();
     },
   });
 
@@ -202,8 +269,7 @@ export function createApp(env: AppEnvironment): App {
       const hash = routeHash(state.route);
       if (env.addressBar.hash() !== hash) env.addressBar.pushHash(hash);
       if (session.getState().phase !== 'ready') return;
-      if (state.route.name === 'device') void detail.getState().open(state.route.id);
-      else detail.getState().close();
+      openRoute(state.route);
     }),
   );
   cleanups.push(
@@ -219,6 +285,9 @@ export function createApp(env: AppEnvironment): App {
     session,
     devices,
     detail,
+    firmware,
+    ota,
+    rollouts,
     connection,
     toasts,
     route,

@@ -6,7 +6,9 @@ import { ToastList } from './components/toast-list';
 import { ConnectScreen, Splash } from './features/connect/connect-screen';
 import { DeviceDetailScreen } from './features/device-detail/device-detail-screen';
 import { DevicesScreen } from './features/devices/devices-screen';
+import { FirmwareScreen } from './features/firmware/firmware-screen';
 import { FlasherScreen } from './features/flasher/flasher-screen';
+import { RolloutsScreen } from './features/rollouts/rollouts-screen';
 import { AppHeader } from './features/shell/app-header';
 import { isStale } from './stores/connection-store';
 
@@ -35,6 +37,10 @@ export function App({ origin }: { origin: string }): ReactNode {
             <DeviceDetailScreen key={route.id} id={route.id} />
           ) : route.name === 'flasher' ? (
             <FlasherScreen />
+          ) : route.name === 'firmware' ? (
+            <FirmwareScreen />
+          ) : route.name === 'rollouts' || route.name === 'rollout' ? (
+            <RolloutsScreen openId={route.name === 'rollout' ? route.id : null} />
           ) : (
             <DevicesScreen />
           )}

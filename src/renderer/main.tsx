@@ -4,7 +4,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './app';
 import { AppProvider } from './app-context';
 import { createApp } from './app-controller';
-import { browserAddressBar, copyText, sessionKeyStorage } from './api/browser';
+import { browserAddressBar, copyText, saveBlob, sessionKeyStorage } from './api/browser';
 import { desktopClient } from './api/desktop';
 import type { SocketLike } from './api/notify-stream';
 import './styles.css';
@@ -28,6 +28,7 @@ const app = createApp({
     return () => window.removeEventListener('online', listener);
   },
   copyText,
+  saveFile: saveBlob,
 });
 
 const rootEl = document.getElementById('root');

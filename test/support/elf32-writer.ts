@@ -18,6 +18,8 @@ export interface ElfOptions {
   symbols: ElfSymbol[];
   /** Put the string table offsets wrong on purpose (tests of bad files). */
   strtabLink?: number;
+  /** Extra PROGBITS sections after [4] (`.debug_line` and friends for file:line decoding). */
+  sections?: { name: string; data: Uint8Array }[];
 }
 
 const TYPE = { notype: 0, object: 1, func: 2 } as const;
@@ -54,6 +56,7 @@ export function buildElf32(opts: ElfOptions): Uint8Array {
     strtab: shName('.strtab'),
     shstrtab: shName('.shstrtab'),
   };
+  const extra = (opts.sections ?? []).map((x) => ({ name: shName(x.name), data: x.data }));
   const shstrBuf = Buffer.from(shstr);
   const text = Buffer.alloc(16, 0);
 
@@ -67,8 +70,13 @@ export function buildElf32(opts: ElfOptions): Uint8Array {
   off += strtabBuf.length;
   const shstrOff = off;
   off += shstrBuf.length;
+  const extraOffs = extra.map((x) => {
+    const at = off;
+    off += x.data.length;
+    return at;
+  });
   const shoff = align(off, 4);
-  const shnum = 5;
+  const shnum = 5 + extra.length;
   const file = Buffer.alloc(shoff + shnum * 40);
 
   file.set([0x7f, 0x45, 0x4c, 0x46, 1, 1, 1], 0); // magic, ELFCLASS32, ELFDATA2LSB, EV_CURRENT
@@ -90,6 +98,7 @@ export function buildElf32(opts: ElfOptions): Uint8Array {
   symtab.copy(file, symOff);
   strtabBuf.copy(file, strOff);
   shstrBuf.copy(file, shstrOff);
+  extra.forEach((x, i) => file.set(x.data, extraOffs[i] ?? 0));
 
   const sh = (i: number, f: number[]) => {
     f.forEach((v, k) => file.writeUInt32LE(v >>> 0, shoff + i * 40 + k * 4));
@@ -99,6 +108,9 @@ export function buildElf32(opts: ElfOptions): Uint8Array {
   sh(2, [names.symtab, 2, 0, 0, symOff, symtab.length, opts.strtabLink ?? 3, 1, 4, 16]);
   sh(3, [names.strtab, 3, 0, 0, strOff, strtabBuf.length, 0, 0, 1, 0]);
   sh(4, [names.shstrtab, 3, 0, 0, shstrOff, shstrBuf.length, 0, 0, 1, 0]);
+  extra.forEach((x, i) =>
+    sh(5 + i, [x.name, 1, 0, 0, extraOffs[i] ?? 0, x.data.length, 0, 0, 1, 0]),
+  );
   return new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
 }
 

@@ -28,8 +28,6 @@ export interface DevicesRouteDeps {
   maxRpcTimeoutMs: number;
   /** The frame we send must fit a device's message limit (PROTOCOL.md intro: 8 KB). */
   maxMessageBytes: number;
-  /** Calls one device may have waiting (limits.maxPendingCallsPerDevice). */
-  maxPendingCalls: number;
 }
 
 export function registerDevicesRoutes(app: FastifyInstance, deps: DevicesRouteDeps): void {
@@ -91,16 +89,8 @@ export function registerDevicesRoutes(app: FastifyInstance, deps: DevicesRouteDe
     devices.get(id);
     const timeoutMs = rpcTimeout(q.timeout, deps);
     checkCallFrameSize(id, method, body, deps.maxMessageBytes);
-    const session = gateway.session(id);
-    if (!session) throw new HubError('device_offline', `device '${id}' is offline`);
-    // A device answers one call at a time at best: past this many waiting calls, more only pile
-    // up memory, timers and frames it cannot read (issue 7 item 15).
-    if (session.pending.size >= deps.maxPendingCalls) {
-      throw new HubError(
-        'too_many_calls',
-        `device '${id}' already has ${session.pending.size} calls waiting; retry when they finish`,
-      );
-    }
+    // Past limits.maxPendingCallsPerDevice waiting calls the session itself refuses with 429
+    // too_many_calls (issue 7 item 15), whoever the caller; offline is a 503.
     const result = await gateway.call(id, method, body as Json | undefined, timeoutMs);
     return { text: JSON.stringify(result ?? null) };
   };

@@ -44,6 +44,7 @@ export class DeviceService {
   private link: DeviceLink | null = null;
   private readonly shadows = new ShadowCache();
   private readonly lastSeenWritten = new Map<string, number>();
+  private readonly infoListeners = new Set<(id: string, info: JsonObject) => void>();
 
   constructor(
     private readonly store: Store,
@@ -212,7 +213,28 @@ export class DeviceService {
       nowSec(),
       this.opts.maxShadowBytes,
     );
-    return this.finishShadow(id, result);
+    const doc = await this.finishShadow(id, result);
+    if (key === 'ota' && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      for (const l of this.infoListeners) l(id, value);
+    }
+    return doc;
+  }
+
+  /**
+   * Told each time a device's Sys.GetInfo (session step 2) is committed as `reported.ota`: OTA
+   * learns from it that a device came back after `OTA.End`, and with which fw_id (PROTOCOL.md 6).
+   */
+  onInfoStored(listener: (id: string, info: JsonObject) => void): () => void {
+    this.infoListeners.add(listener);
+    return () => void this.infoListeners.delete(listener);
+  }
+
+  /** Calls a method on an online device (the gateway's call path); 503 without a gateway. */
+  call(id: string, method: string, params?: Json, timeoutMs?: number): Promise<Json> {
+    if (!this.link) {
+      return Promise.reject(new HubError('device_offline', `device '${id}' is offline`));
+    }
+    return this.link.call(id, method, params, timeoutMs);
   }
 
   async setOnline(id: string, online: boolean): Promise<void> {

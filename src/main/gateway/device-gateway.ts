@@ -188,6 +188,8 @@ export class DeviceGateway implements DeviceLink {
       stats: this.stats,
       methods: this.methods,
       maxMessageBytes: limits.maxMessageBytes,
+      maxReplyBytes: limits.maxReplyBytes,
+      maxPendingCalls: limits.maxPendingCallsPerDevice,
       rpcTimeoutMs: timings.rpcTimeoutMs,
       rateLimit: {
         framesPerSecond: limits.deviceFramesPerSecond,

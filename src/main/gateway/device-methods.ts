@@ -66,7 +66,9 @@ export function createDeviceMethods(deps: DeviceMethodDeps): DeviceMethodTable {
     });
   }
 
-  // OTA progress reported by the device; the OTA issue consumes it through rpc.out.State.Set.
+  // OTA progress of the Arduino library, `{"ota":{"percent":n|null}}` (PROTOCOL.md 6): the OTA
+  // manager feeds the device's running job from its rpc.out.State.Set notification (subscribed
+  // per device while the job sends, ota-manager.ts), so nothing more happens here.
   table.set('State.Set', async () => true);
 
   return table;

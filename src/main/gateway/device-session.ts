@@ -6,10 +6,16 @@
 import type { RawData, WebSocket } from 'ws';
 import type { Json } from '../../shared/types';
 import { HubError, RPC_ERRORS } from '../../shared/errors';
-import { decodeDeviceFrame, type DecodedFrame, type RpcId } from '../rpc/frame-codec';
+import {
+  decodeDeviceFrame,
+  type DecodedFrame,
+  type LargeReplies,
+  type RpcId,
+} from '../rpc/frame-codec';
 import { encodeCall, encodeError, encodeResult } from '../rpc/frame-encode';
 import {
   PendingCalls,
+  PendingCallsFullError,
   RpcClosedError,
   RpcRemoteError,
   RpcTimeoutError,
@@ -27,6 +33,10 @@ export interface SessionDeps {
   stats: FrameStats;
   methods: DeviceMethodTable;
   maxMessageBytes: number;
+  /** A reply to one of our pending calls may be this large (limits.maxReplyBytes, PROTOCOL.md 2). */
+  maxReplyBytes: number;
+  /** Calls waiting at once, whoever starts them (limits.maxPendingCallsPerDevice). */
+  maxPendingCalls: number;
   rpcTimeoutMs: number;
   rateLimit: RateLimitOptions;
   pingIntervalMs: number;
@@ -40,6 +50,9 @@ export interface SessionDeps {
 
 /** Close code for a device kept over its rate limit (RFC 6455 1008: policy violation). */
 export const RATE_LIMIT_CLOSE_CODE = 1008;
+
+/** Provoked notifications a device may have in hand at once (see `echoCredits`). */
+export const ECHO_CREDIT_MAX = 2;
 
 /** Maps pending-call failures to the catalog errors REST clients see (PROTOCOL.md 4: 502/503/504). */
 export function toHubError(err: unknown, deviceId: string, method: string): HubError {
@@ -69,6 +82,13 @@ export class DeviceSession {
   private readonly limiter: DeviceRateLimiter;
   /** Ids of our calls still waiting: their replies pass the rate limit (PROTOCOL.md 2). */
   private readonly awaiting = new Set<number>();
+  /**
+   * Id-less frames the device may send over its rate limit because a call of ours provoked them
+   * (OTA: the Arduino library's `State.Set` progress after every `OTA.Write`, PROTOCOL.md 6). Each
+   * reply to our call earns one, up to ECHO_CREDIT_MAX; the hub sets the pace, so a device cannot
+   * send more of them than the hub makes calls.
+   */
+  private echoCredits = 0;
   private livenessTimer: NodeJS.Timeout | undefined;
   private resumeTimer: NodeJS.Timeout | undefined;
   private probes: ((alive: boolean) => void)[] = [];
@@ -80,7 +100,14 @@ export class DeviceSession {
     readonly remote: string,
     private readonly deps: SessionDeps,
   ) {
-    this.pending = new PendingCalls({ timeoutMs: deps.rpcTimeoutMs });
+    this.pending = new PendingCalls({
+      timeoutMs: deps.rpcTimeoutMs,
+      maxPending: deps.maxPendingCalls,
+    });
+    this.largeReplies = {
+      maxReplyBytes: deps.maxReplyBytes,
+      isPending: (id) => typeof id === 'number' && this.awaiting.has(id),
+    };
     this.limiter = new DeviceRateLimiter(
       { ...deps.rateLimit, maxPauseMs: Math.min(1000, deps.pingIntervalMs / 4) },
       performance.now(),
@@ -145,6 +172,11 @@ export class DeviceSession {
     if (this.closed) {
       return Promise.reject(new HubError('device_offline', `device '${this.deviceId}' is offline`));
     }
+    if (this.pending.full) {
+      // Every caller meets the same ceiling (REST, Shadow.Delta, OTA, FS): the call is refused at
+      // once with a coded 429, and nothing is published or sent for it.
+      return Promise.reject(new PendingCallsFullError(method, this.deps.maxPendingCalls));
+    }
     const { id, promise } = this.pending.start(method, timeoutMs);
     this.awaiting.add(id);
     this.deps.bus.publish({ name: `rpc.in.${method}`, id: this.deviceId, data: params ?? null });
@@ -192,12 +224,17 @@ export class DeviceSession {
     if (this.limiter.enabled) {
       const now = performance.now();
       let mustPass = false;
-      if (this.awaiting.size > 0 && !isBinary && !this.limiter.wouldPass(raw.byteLength, now)) {
+      const expecting = this.awaiting.size > 0 || this.echoCredits > 0;
+      if (expecting && !isBinary && !this.limiter.wouldPass(raw.byteLength, now)) {
         // Over the limit, but this may be an answer the hub is waiting for (an OTA.Write ack,
         // an FS.Get chunk): those are counted and always delivered. Only then is it worth a parse.
-        frame = decodeDeviceFrame(raw, this.deps.maxMessageBytes);
+        frame = this.decode(raw);
         mustPass =
           frame.kind === 'reply' && typeof frame.id === 'number' && this.awaiting.has(frame.id);
+        if (!mustPass && frame.kind === 'notification' && this.echoCredits > 0) {
+          this.echoCredits--;
+          mustPass = true;
+        }
       }
       const verdict = this.limiter.check(raw.byteLength, now, mustPass);
       if (verdict.kind === 'pass_over') stats.limitedReplies++;
@@ -221,9 +258,12 @@ export class DeviceSession {
       stats.drop(this.deviceId, 'binary', 'binary frame');
       return;
     }
-    frame ??= decodeDeviceFrame(raw, this.deps.maxMessageBytes);
+    frame ??= this.decode(raw);
     switch (frame.kind) {
       case 'reply':
+        if (typeof frame.id === 'number' && this.awaiting.has(frame.id)) {
+          this.echoCredits = Math.min(ECHO_CREDIT_MAX, this.echoCredits + 1);
+        }
         // Never answer a reply, known or not: that is how loops start (PROTOCOL.md 2).
         if (!this.pending.settle(frame)) {
           stats.drop(this.deviceId, 'unknown_reply', `reply to unknown id ${String(frame.id)}`);
@@ -245,6 +285,16 @@ export class DeviceSession {
       }
     }
   }
+
+  /**
+   * Frames over maxMessageBytes are junk, except a reply to one of our waiting calls, which may be
+   * up to maxReplyBytes (PROTOCOL.md 2: an FS.Get chunk, say).
+   */
+  private decode(raw: Buffer): DecodedFrame {
+    return decodeDeviceFrame(raw, this.deps.maxMessageBytes, this.largeReplies);
+  }
+
+  private readonly largeReplies: LargeReplies;
 
   /**
    * Backpressure: stop reading this socket for a while, so a flooder's frames wait in its own

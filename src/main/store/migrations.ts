@@ -65,6 +65,36 @@ export const REGISTRY_MIGRATIONS: readonly string[] = [
      installed INTEGER NOT NULL
    );
    CREATE INDEX firmware_installs_device ON firmware_installs(device_id, seq);`,
+  // 3: single-device OTA jobs (issue 8; PROTOCOL.md 9): the job object as JSON, with the columns
+  // lists filter on; GET /ota survives a restart.
+  `CREATE TABLE ota_jobs (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL UNIQUE,
+     device_id TEXT NOT NULL,
+     rollout TEXT,
+     state TEXT NOT NULL,
+     created INTEGER NOT NULL,
+     job TEXT NOT NULL
+   );
+   CREATE INDEX ota_jobs_device ON ota_jobs(device_id, seq);
+   CREATE INDEX ota_jobs_state ON ota_jobs(state);`,
+  // 4: staged fleet rollouts (issue 8; PROTOCOL.md 9) and their devices, so a restarted hub
+  // resumes them; each row keeps its object as JSON beside the columns queries use.
+  `CREATE TABLE rollouts (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL UNIQUE,
+     state TEXT NOT NULL,
+     created INTEGER NOT NULL,
+     rollout TEXT NOT NULL
+   );
+   CREATE INDEX rollouts_state ON rollouts(state);
+   CREATE TABLE rollout_devices (
+     rollout_id TEXT NOT NULL REFERENCES rollouts(id) ON DELETE CASCADE,
+     device_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     device TEXT NOT NULL,
+     PRIMARY KEY (rollout_id, device_id)
+   );`,
 ];
 
 /** The account database's default schema (PROTOCOL.md 5). */

@@ -12,6 +12,8 @@ import { KeysRepo } from './keys-repo';
 import { LogRepo } from './log-repo';
 import { AccountDb } from './account-db';
 import { FirmwareRepo } from './firmware-repo';
+import { OtaJobsRepo } from './ota-jobs-repo';
+import { RolloutsRepo } from './rollouts-repo';
 
 /** Told of every storage failure: which database, the catalog error, and whether writes stopped. */
 export type StorageErrorListener = (
@@ -33,6 +35,8 @@ export interface Store {
   readonly log: LogRepo;
   readonly account: AccountDb;
   readonly firmware: FirmwareRepo;
+  readonly otaJobs: OtaJobsRepo;
+  readonly rollouts: RolloutsRepo;
   /** Whether each database still takes writes, and its last storage failure (hub status). */
   health(): { registry: StorageHealth; account: StorageHealth };
   /** Subscribes to storage failures (the hub logs them); returns the unsubscribe. */
@@ -66,6 +70,8 @@ export function openStore(dataDir: string, commitWindowMs = 2, opts: StoreOption
     log: new LogRepo(registry, committer),
     account: new AccountDb(accountDb, accountCommitter),
     firmware: new FirmwareRepo(registry),
+    otaJobs: new OtaJobsRepo(registry),
+    rollouts: new RolloutsRepo(registry),
     health: () => ({ registry: committer.health(), account: accountCommitter.health() }),
     onStorageError(listener) {
       listeners.add(listener);

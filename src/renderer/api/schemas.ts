@@ -103,3 +103,158 @@ export function readNotification(value: unknown): Notification | null {
     data: (device ?? value.data ?? null) as Notification['data'],
   };
 }
+
+// ---- Firmware library, OTA jobs and rollouts (PROTOCOL.md 9, src/shared/firmware.ts, ota.ts) ----
+// Strict on the fields the pages show, lenient on the rest (fields may be added, never renamed).
+
+const L = <T extends string>(v: T) => Type.Literal(v);
+const FirmwareFormatSchema = Type.Union([L('fw.zip'), L('esp-app'), L('bin')]);
+const JOB_STATES = [
+  L('queued'),
+  L('sending'),
+  L('rebooting'),
+  L('verifying'),
+  L('done'),
+  L('failed'),
+  L('rolled_back'),
+  L('cancelled'),
+] as const;
+const JobStateSchema = Type.Union([...JOB_STATES]);
+
+export const FirmwareSchema = Type.Object({
+  id: Type.String({ minLength: 1 }),
+  name: Type.String(),
+  version: Type.String(),
+  platform: Type.String(),
+  build_id: Type.String(),
+  format: FirmwareFormatSchema,
+  size: Type.Number(),
+  sha256: Type.String(),
+  created: Type.Number(),
+  elf: Type.Boolean(),
+  notes: Type.Optional(Type.String()),
+  file_name: Type.Optional(Type.String()),
+  chip_id: Type.Optional(Type.Number()),
+  elf_sha256: Type.Optional(Type.String()),
+  fw_id: Type.Optional(Type.String()),
+  app: Type.Optional(
+    Type.Object({
+      project: Type.String(),
+      version: Type.String(),
+      idf: Type.String(),
+      date: Type.String(),
+      time: Type.String(),
+      elf_sha256: Type.String(),
+    }),
+  ),
+});
+
+const JobErrorSchema = Type.Object({ code: Type.String(), message: Type.String() });
+
+export const OtaJobSchema = Type.Object({
+  id: Type.String({ minLength: 1 }),
+  device: Type.String(),
+  firmware: Type.String(),
+  state: JobStateSchema,
+  bytes: Type.Number(),
+  total: Type.Number(),
+  from_fw: Type.Optional(Type.String()),
+  to_fw: Type.Optional(Type.String()),
+  error: Type.Optional(JobErrorSchema),
+  created: Type.Number(),
+  ended: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
+  family: Type.Optional(Type.String()),
+  uncommitted: Type.Optional(Type.Boolean()),
+  rollout: Type.Optional(Type.String()),
+});
+
+export const OtaProgressSchema = Type.Object({
+  job: Type.String(),
+  bytes: Type.Number(),
+  total: Type.Number(),
+  percent: Type.Optional(Type.Number()),
+});
+
+export const BootStateSchema = Type.Object({
+  active_slot: Type.Optional(Type.Number()),
+  is_committed: Type.Boolean(),
+  revert_slot: Type.Optional(Type.Number()),
+  commit_timeout: Type.Optional(Type.Number()),
+});
+
+const RolloutCountsSchema = Type.Object({
+  pending: Type.Number(),
+  updating: Type.Number(),
+  done: Type.Number(),
+  failed: Type.Number(),
+  skipped: Type.Number(),
+});
+
+export const RolloutDeviceSchema = Type.Object({
+  id: Type.String(),
+  state: Type.Union([...JOB_STATES, L('pending'), L('skipped')]),
+  wave: Type.Optional(Type.Number()),
+  job: Type.Optional(Type.String()),
+  error: Type.Optional(JobErrorSchema),
+});
+
+export const RolloutSchema = Type.Object({
+  id: Type.String({ minLength: 1 }),
+  firmware: Type.String(),
+  state: Type.Union([L('running'), L('paused'), L('completed'), L('aborted')]),
+  waves: Type.Array(
+    Type.Object({
+      size: Type.Number(),
+      state: Type.Union([L('pending'), L('running'), L('done')]),
+      // Some hubs add per-wave counts; the page uses them when present.
+      done: Type.Optional(Type.Number()),
+      failed: Type.Optional(Type.Number()),
+    }),
+  ),
+  counts: RolloutCountsSchema,
+  created: Type.Number(),
+  ended: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
+  devices: Type.Optional(Type.Array(RolloutDeviceSchema)),
+  /** Why a rollout paused itself, when the hub says. */
+  reason: Type.Optional(Type.String()),
+  rollback_of: Type.Optional(Type.String()),
+});
+
+/** `POST /rollouts/preview`: how many devices each wave takes. */
+export const RolloutPreviewSchema = Type.Object({
+  total: Type.Number(),
+  waves: Type.Array(Type.Number()),
+  skipped: Type.Optional(
+    Type.Object({ current: Type.Number(), offline: Type.Optional(Type.Number()) }),
+  ),
+  /** Offline devices kept pending (`offline: "wait"`). */
+  offline_waiting: Type.Optional(Type.Number()),
+});
+
+/** `POST /rollouts/:id/abort` with `{"rollback":true}` adds the rollback rollout or why there is none. */
+export const AbortReplySchema = Type.Object({
+  rollback: Type.Optional(RolloutSchema),
+  rollback_error: Type.Optional(JobErrorSchema),
+});
+
+export type FirmwareView = Type.Static<typeof FirmwareSchema>;
+export type OtaJobView = Type.Static<typeof OtaJobSchema>;
+export type OtaProgressView = Type.Static<typeof OtaProgressSchema>;
+export type BootStateView = Type.Static<typeof BootStateSchema>;
+export type RolloutView = Type.Static<typeof RolloutSchema>;
+export type RolloutDeviceView = Type.Static<typeof RolloutDeviceSchema>;
+export type RolloutPreviewView = Type.Static<typeof RolloutPreviewSchema>;
+
+const check =
+  <S extends Type.TSchema>(schema: S) =>
+  (value: unknown): Type.Static<S> | null =>
+    Value.Check(schema, value) ? (value as Type.Static<S>) : null;
+
+export const readFirmware = check(FirmwareSchema);
+export const readOtaJob = check(OtaJobSchema);
+export const readOtaProgress = check(OtaProgressSchema);
+export const readBootState = check(BootStateSchema);
+export const readRollout = check(RolloutSchema);
+export const readRolloutDevice = check(RolloutDeviceSchema);
+export const readRolloutPreview = check(RolloutPreviewSchema);
+export const readAbortReply = check(AbortReplySchema);

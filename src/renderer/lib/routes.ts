@@ -1,21 +1,47 @@
 /** Hash routes of the dashboard (the page is served at `/` by the hub, so routing stays client-side). */
-export type Route = { name: 'devices' } | { name: 'device'; id: string } | { name: 'flasher' };
+export type Route =
+  | { name: 'devices' }
+  | { name: 'device'; id: string }
+  | { name: 'flasher' }
+  | { name: 'firmware' }
+  | { name: 'rollouts' }
+  | { name: 'rollout'; id: string };
+
+function decoded(raw: string | undefined): string | null {
+  if (raw === undefined) return null;
+  try {
+    const id = decodeURIComponent(raw);
+    return id !== '' ? id : null;
+  } catch {
+    // a broken escape falls through to the list
+    return null;
+  }
+}
 
 export function parseRoute(hash: string): Route {
   if (hash === '#/flasher') return { name: 'flasher' };
-  const m = /^#\/devices\/(.+)$/.exec(hash);
-  if (m?.[1] !== undefined) {
-    try {
-      const id = decodeURIComponent(m[1]);
-      if (id !== '') return { name: 'device', id };
-    } catch {
-      // a broken escape falls through to the list
-    }
-  }
+  if (hash === '#/firmware') return { name: 'firmware' };
+  if (hash === '#/rollouts') return { name: 'rollouts' };
+  const rollout = decoded(/^#\/rollouts\/(.+)$/.exec(hash)?.[1]);
+  if (rollout !== null) return { name: 'rollout', id: rollout };
+  const device = decoded(/^#\/devices\/(.+)$/.exec(hash)?.[1]);
+  if (device !== null) return { name: 'device', id: device };
   return { name: 'devices' };
 }
 
 export function routeHash(route: Route): string {
-  if (route.name === 'flasher') return '#/flasher';
-  return route.name === 'device' ? `#/devices/${encodeURIComponent(route.id)}` : '#/devices';
+  switch (route.name) {
+    case 'flasher':
+      return '#/flasher';
+    case 'firmware':
+      return '#/firmware';
+    case 'rollouts':
+      return '#/rollouts';
+    case 'rollout':
+      return `#/rollouts/${encodeURIComponent(route.id)}`;
+    case 'device':
+      return `#/devices/${encodeURIComponent(route.id)}`;
+    default:
+      return '#/devices';
+  }
 }

@@ -10,6 +10,8 @@ import type { ApiClient } from '../api/http-client';
 import { readDevice } from '../api/schemas';
 import { desiredPatch } from '../lib/desired-patch';
 import { isJsonObject, parseJsonObject, parseParams, prettyJson } from '../lib/json-text';
+import { attachDecoded, readDecoded } from '../lib/decoded-backtrace';
+import type { DecodedFrame } from '../../shared/crash';
 
 export interface ConsoleLine {
   /** Local, increasing: React key and order. */
@@ -18,6 +20,10 @@ export interface ConsoleLine {
   text: string;
   /** Device time (`t`), seconds, when sent. */
   t: number | null;
+  /** The `Log` frame's `seq`, which a `log.decoded` notification names. */
+  seq: number | null;
+  /** Decoded panic backtrace frames (`log.decoded`), shown under the line. */
+  frames?: DecodedFrame[];
   receivedAt: number;
 }
 
@@ -110,7 +116,9 @@ function summarize(n: Notification): string {
 
 function logLine(data: Json, n: number, receivedAt: number): ConsoleLine | null {
   if (!isJsonObject(data))
-    return typeof data === 'string' ? { n, fd: 1, text: data, t: null, receivedAt } : null;
+    return typeof data === 'string'
+      ? { n, fd: 1, text: data, t: null, seq: null, receivedAt }
+      : null;
   const text = data.data;
   if (typeof text !== 'string') return null;
   return {
@@ -118,6 +126,7 @@ function logLine(data: Json, n: number, receivedAt: number): ConsoleLine | null 
     fd: typeof data.fd === 'number' ? data.fd : 1,
     text,
     t: typeof data.t === 'number' ? data.t : null,
+    seq: typeof data.seq === 'number' ? data.seq : null,
     receivedAt,
   };
 }
@@ -225,6 +234,19 @@ export function createDeviceDetailStore(deps: DeviceDetailDeps): DeviceDetailSto
           if (n.name === 'rpc.out.Log') {
             const line = logLine(n.data, ++counter, at);
             if (line) (consoleLines ??= []).push(line);
+            continue;
+          }
+          if (n.name === 'log.decoded') {
+            const decoded = readDecoded(n.data);
+            if (decoded) {
+              // The line may still be in this batch: attach after merging what came before it.
+              const merged = [...get().console, ...(consoleLines ?? [])];
+              const attached = attachDecoded(merged, decoded);
+              if (attached !== merged) {
+                set({ console: attached.slice(-MAX_CONSOLE_LINES) });
+                consoleLines = null;
+              }
+            }
             continue;
           }
           (events ??= []).push({ n: ++counter, name: n.name, at, summary: summarize(n) });

@@ -1,6 +1,7 @@
 /** The device console: `rpc.out.Log` lines (PROTOCOL.md 2, `Log` method) as they arrive. */
 import { useLayoutEffect, useRef, type ReactNode } from 'react';
 import type { ConsoleLine } from '../../stores/device-detail-store';
+import { frameText } from '../../lib/decoded-backtrace';
 
 export function ConsolePanel({
   lines,
@@ -53,6 +54,20 @@ export function ConsolePanel({
               data-testid="console-line"
             >
               {l.text}
+              {l.frames && l.frames.length > 0 && (
+                // Decoded with the ELF of the firmware the device runs (`log.decoded`).
+                <ol
+                  className="console-frames"
+                  data-testid="console-frames"
+                  aria-label="Decoded backtrace"
+                >
+                  {l.frames.map((f, i) => (
+                    <li key={i} className={f.function === null ? 'muted' : undefined}>
+                      {frameText(f)}
+                    </li>
+                  ))}
+                </ol>
+              )}
             </div>
           ))
         )}

@@ -1,14 +1,16 @@
 /** One device: header facts, its password on demand, shadow, RPC, console and events. */
 import type { ReactNode } from 'react';
-import { useApp, useConnection, useDetail, useRoute, useSession } from '../../app-context';
+import { useApp, useConnection, useDetail, useOta, useRoute, useSession } from '../../app-context';
 import { SecretField } from '../../components/secret-field';
 import { StatusDot } from '../../components/status-dot';
 import { useNow } from '../../components/use-now';
 import { displayName, fwVersion } from '../../lib/device-fields';
+import { reportedFwId } from '../../lib/ota-format';
 import { absoluteTime, relativeTime } from '../../lib/relative-time';
 import { isStale } from '../../stores/connection-store';
 import { ConsolePanel } from './console-panel';
 import { EventsPanel } from './events-panel';
+import { OtaPanel } from './ota-panel';
 import { RpcPanel } from './rpc-panel';
 import { ShadowPanel } from './shadow-panel';
 
@@ -35,6 +37,7 @@ export function DeviceDetailScreen({ id }: { id: string }): ReactNode {
   const now = useNow(5000);
   const stale = useConnection(isStale);
   const deviceUrl = useSession((s) => s.deviceUrl);
+  const ota = useOta((s) => s);
 
   const back = (
     <a
@@ -166,6 +169,24 @@ export function DeviceDetailScreen({ id }: { id: string }): ReactNode {
           onMethod={a.setRpcMethod}
           onParams={a.setRpcParams}
           onCall={() => void a.callRpc()}
+        />
+        <OtaPanel
+          online={device.online}
+          fwId={reportedFwId(device)}
+          fwVersion={fwVersion(device)}
+          library={ota.library}
+          jobs={ota.jobs}
+          bootState={ota.bootState}
+          starting={ota.starting}
+          upload={ota.upload}
+          startError={ota.startError}
+          acting={ota.acting}
+          actionError={ota.actionError}
+          onStart={(source, force) => void ota.start(source, force)}
+          onCancel={(job) => void ota.cancel(job)}
+          onCommit={() => void ota.commit()}
+          onRevert={() => void ota.revert()}
+          onChange={ota.clearStartError}
         />
         <ConsolePanel lines={consoleLines} onClear={a.clearConsole} />
         <EventsPanel events={events} />

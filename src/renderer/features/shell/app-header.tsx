@@ -57,6 +57,30 @@ export function AppHeader(): ReactNode {
         >
           Flasher
         </a>
+        <a
+          href="#/firmware"
+          className={`nav-link ${route.name === 'firmware' ? 'active' : ''}`}
+          aria-current={route.name === 'firmware' ? 'page' : undefined}
+          onClick={(e) => {
+            e.preventDefault();
+            navigate({ name: 'firmware' });
+          }}
+          data-testid="nav-firmware"
+        >
+          Firmware
+        </a>
+        <a
+          href="#/rollouts"
+          className={`nav-link ${route.name === 'rollouts' || route.name === 'rollout' ? 'active' : ''}`}
+          aria-current={route.name === 'rollouts' ? 'page' : undefined}
+          onClick={(e) => {
+            e.preventDefault();
+            navigate({ name: 'rollouts' });
+          }}
+          data-testid="nav-rollouts"
+        >
+          Rollouts
+        </a>
       </nav>
       <div className="topbar-spacer" />
       <ConnectionIndicator status={status} now={now} onRetry={retryNow} />

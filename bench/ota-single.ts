@@ -1,0 +1,287 @@
+/**
+ * One 1 MB OTA to one simulated device over loopback, for each firmware family (PROTOCOL.md 6),
+ * against the floor: the same bytes sent by this process as bare sequential request/reply frames
+ * (`OTA.Begin`, `OTA.Write {"offset","data":<base64 of 2048 bytes>}` awaiting each reply,
+ * `OTA.End`) on one socket from a bare `ws` server (bare-device-server.ts) to the same kind of
+ * simulated device. Goal (issue 8): the hub's transfer takes at most 1.3x the bare time.
+ *
+ * Run alone: node --import tsx bench/ota-single.ts [--size-kb 1024] [--rounds 3] [--cpu-prof DIR]
+ *
+ * Hub time = from the job's `sending` to its `rebooting` state (`ota.state` notifications): the
+ * part the bare frames stand for. The whole job (REST call to `done`, including the device's
+ * reboot, reconnect and Sys.GetInfo) is reported beside it.
+ */
+import { parseArgs } from 'node:util';
+import { startOtaHubProcess } from './ota-hub';
+import { createDevices, writePasswords } from './bench-devices';
+import { HubClient } from './http-json';
+import { SessionWatch } from './session-watch';
+import { BareDeviceServer } from './bare-device-server';
+import { makeTempDir } from './temp-dir';
+import { fmtMs } from './latency';
+import { monotonicUs, profileOf, type ProfileWindow } from './cpu-profile-summary';
+import type { BenchReport } from './bench-report';
+import { intFlag, isMain, runMain } from './bench-main';
+import { benchAppImage } from './ota-image';
+import { OtaWatch, startOta, uploadFirmware } from './ota-rest';
+import { startOtaSim, type OtaSim, type SimFamily } from './ota-sim';
+import type { HubProcess } from './bench-hub';
+
+export const OTA_RATIO_GOAL = 1.3;
+const CHUNK = 2048;
+
+export interface OtaSingleOptions {
+  sizeKb?: number;
+  /** Updates per family and side; the medians are reported. Default 3. */
+  rounds?: number;
+  cpuProfDir?: string;
+  log?: (line: string) => void;
+}
+
+export interface FamilyResult {
+  family: SimFamily;
+  /** Medians, ms. */
+  hubTransferMs: number;
+  hubJobMs: number;
+  bareMs: number;
+  ratio: number;
+  hubRuns: number[];
+  bareRuns: number[];
+  /** Bare: OTA.Begin to the device back and answering Sys.GetInfo. */
+  bareWholeMs: number;
+  /** Hub: the REST call until done with no notification subscriber connected. */
+  quietJobMs: number;
+}
+
+export interface OtaSingleResult {
+  sizeBytes: number;
+  rounds: number;
+  families: FamilyResult[];
+  profile: string | null;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)] ?? 0;
+};
+
+/** The bare floor: the frames the hub would send, straight from a `ws` server. */
+async function bareTransfer(bare: BareDeviceServer, image: Uint8Array): Promise<number> {
+  const s = bare.sessions.at(-1);
+  if (!s) throw new Error('bare server: no device session');
+  const src = '$sys/bare';
+  const check = (r: string | null, what: string): void => {
+    if (r !== null) throw new Error(`bare ${what}: ${r}`);
+  };
+  const t0 = performance.now();
+  check(
+    await s.call('OTA.Begin', { size: image.length, commit_timeout: 600 }, src, 30_000),
+    'Begin',
+  );
+  for (let off = 0; off < image.length; off += CHUNK) {
+    const data = Buffer.from(
+      image.buffer,
+      image.byteOffset + off,
+      Math.min(CHUNK, image.length - off),
+    ).toString('base64');
+    check(await s.call('OTA.Write', { offset: off, data }, src, 30_000), `Write@${off}`);
+  }
+  check(await s.call('OTA.End', {}, src, 30_000), 'End');
+  return performance.now() - t0;
+}
+
+export async function runOtaSingle(o: OtaSingleOptions = {}): Promise<OtaSingleResult> {
+  const sizeBytes = (o.sizeKb ?? 1024) * 1024;
+  const rounds = o.rounds ?? 3;
+  const log = o.log ?? (() => undefined);
+  const tmp = makeTempDir('fb-bench-ota1-');
+  let hub: HubProcess | null = null;
+  let client: HubClient | null = null;
+  let watch: OtaWatch | null = null;
+  const sims: OtaSim[] = [];
+  const bares: BareDeviceServer[] = [];
+  const windows: ProfileWindow[] = [];
+  const families: FamilyResult[] = [];
+  try {
+    hub = await startOtaHubProcess({
+      otaConcurrency: 4,
+      ...(o.cpuProfDir !== undefined && { cpuProfDir: o.cpuProfDir }),
+      onLine: (l) => log(`  [hub] ${l}`),
+    });
+    client = new HubClient(hub.http, hub.key, 4);
+    watch = await OtaWatch.open(hub.ws, hub.key);
+    for (const family of ['mos', 'arduino'] as const) {
+      const created = await createDevices(client, 1, { prefix: `ota1-${family}-` });
+      const id = created.devices[0]?.id ?? '';
+      const passwords = tmp.file(`${family}.txt`);
+      writePasswords(passwords, created.devices);
+      const sw = await SessionWatch.open(hub.ws, hub.key, [id]);
+      const simHub = startOtaSim({
+        url: hub.deviceUrl,
+        passwordsFile: passwords,
+        count: 1,
+        ramp: 0,
+        maxSeconds: 900,
+        family,
+        label: `sim-hub-${family}`,
+      });
+      sims.push(simHub);
+      try {
+        await sw.allReady(60_000);
+      } finally {
+        await sw.close();
+      }
+      const bare = await BareDeviceServer.listen();
+      bares.push(bare);
+      const simBare = startOtaSim({
+        url: bare.url,
+        passwordsFile: passwords,
+        count: 1,
+        ramp: 0,
+        maxSeconds: 900,
+        family,
+        label: `sim-bare-${family}`,
+      });
+      sims.push(simBare);
+      await bare.waitForSessions(1, 60_000);
+
+      const hubRuns: number[] = [];
+      const jobRuns: number[] = [];
+      const bareRuns: number[] = [];
+      const bareWholeRuns: number[] = [];
+      const quietRuns: number[] = [];
+      for (let r = 0; r < rounds; r++) {
+        // Alternate so drifting background load hits both alike.
+        const image = benchAppImage(sizeBytes);
+        const before = bare.sessions.length;
+        const b0 = performance.now();
+        bareRuns.push(await bareTransfer(bare, image));
+        await bare.waitForSessions(before + 1, 30_000); // the device rebooted and came back
+        const back = bare.sessions.at(-1);
+        const info = await back?.call('Sys.GetInfo', {}, '$sys/bare', 30_000);
+        if (info !== null) throw new Error(`bare Sys.GetInfo after reboot: ${String(info)}`);
+        bareWholeRuns.push(performance.now() - b0);
+        // The same update through the hub with nobody watching notifications: every OTA.Write
+        // also goes out as an rpc.in.OTA.Write notification to each /api/v2/notify subscriber.
+        const quiet = await uploadFirmware(
+          hub.http,
+          hub.key,
+          benchAppImage(sizeBytes),
+          `q-${family}-${r}.bin`,
+        );
+        await watch.close();
+        const q0 = performance.now();
+        const qJob = await startOta(client, id, quiet.id, true);
+        quietRuns.push(performance.now() - q0);
+        if (qJob.state !== 'done') throw new Error(`OTA ${family} ended ${qJob.state}`);
+        watch = await OtaWatch.open(hub.ws, hub.key);
+        const fw = await uploadFirmware(hub.http, hub.key, image, `ota1-${family}-${r}.bin`);
+        const from = monotonicUs();
+        const t0 = performance.now();
+        const job = await startOta(client, id, fw.id, true);
+        const jobMs = performance.now() - t0;
+        windows.push({ fromUs: from, toUs: monotonicUs() });
+        if (job.state !== 'done') {
+          throw new Error(`OTA ${family} ended ${job.state}: ${JSON.stringify(job.error ?? {})}`);
+        }
+        await watch.waitAll([job.id], 10_000);
+        const st = watch.jobs.get(job.id)?.states;
+        const sending = st?.get('sending');
+        const rebooting = st?.get('rebooting');
+        if (sending === undefined || rebooting === undefined) {
+          throw new Error(`OTA ${family}: no sending/rebooting ota.state seen`);
+        }
+        hubRuns.push(rebooting - sending);
+        jobRuns.push(jobMs);
+        log(
+          `ota-single ${family} round ${r + 1}: bare ${fmtMs(bareRuns.at(-1) ?? 0)} ms (whole ${fmtMs(bareWholeRuns.at(-1) ?? 0)}), hub transfer ${fmtMs(rebooting - sending)} ms, whole job ${fmtMs(jobMs)} ms, whole job unwatched ${fmtMs(quietRuns.at(-1) ?? 0)} ms`,
+        );
+      }
+      const hubTransferMs = median(hubRuns);
+      const bareMs = median(bareRuns);
+      families.push({
+        family,
+        hubTransferMs,
+        hubJobMs: median(jobRuns),
+        bareMs,
+        ratio: hubTransferMs / bareMs,
+        bareWholeMs: median(bareWholeRuns),
+        quietJobMs: median(quietRuns),
+        hubRuns,
+        bareRuns,
+      });
+    }
+  } finally {
+    await watch?.close();
+    client?.close();
+    for (const s of sims) await s.stop();
+    for (const b of bares) await b.close();
+    await hub?.stop();
+    tmp.remove();
+  }
+  return {
+    sizeBytes,
+    rounds,
+    families,
+    profile: hub ? profileOf(o.cpuProfDir, hub.pid, windows) : null,
+  };
+}
+
+export function otaSingleReport(r: OtaSingleResult): BenchReport {
+  const mb = (r.sizeBytes / 1048576).toFixed(r.sizeBytes % 1048576 === 0 ? 0 : 2);
+  return {
+    title: `One ${mb} MB OTA over loopback`,
+    metrics: r.families.flatMap((f): [string, string][] => [
+      [
+        `${f.family}: hub transfer (sending -> rebooting), median`,
+        `${fmtMs(f.hubTransferMs)} ms (runs ${f.hubRuns.map(fmtMs).join(', ')})`,
+      ],
+      [
+        `${f.family}: bare sequential frames, median`,
+        `${fmtMs(f.bareMs)} ms (runs ${f.bareRuns.map(fmtMs).join(', ')})`,
+      ],
+      [
+        `${f.family}: whole job (REST call until done, with reboot and reconnect)`,
+        `${fmtMs(f.hubJobMs)} ms`,
+      ],
+      [`${f.family}: hub / bare (transfer)`, `${f.ratio.toFixed(2)}x`],
+      [
+        `${f.family}: whole update, no notification subscriber: hub / bare`,
+        `${fmtMs(f.quietJobMs)} / ${fmtMs(f.bareWholeMs)} ms = ${(f.quietJobMs / f.bareWholeMs).toFixed(2)}x`,
+      ],
+    ]),
+    goals: r.families.map((f) => ({
+      goal: `${f.family}: ${mb} MB OTA <= ${OTA_RATIO_GOAL}x bare request/reply frames`,
+      measured: `${f.ratio.toFixed(2)}x (${fmtMs(f.hubTransferMs)} vs ${fmtMs(f.bareMs)} ms)`,
+      pass: r.sizeBytes >= 1048576 ? f.ratio <= OTA_RATIO_GOAL : null,
+    })),
+    command: `node --import tsx bench/ota-single.ts --size-kb ${r.sizeBytes / 1024} --rounds ${r.rounds}`,
+    notes: [
+      `Both sides send ${r.sizeBytes} bytes as \`OTA.Write\` frames of 2048 raw bytes (base64) one at a time, each awaiting its reply, to one \`fleetbench sim\` device of the family (separate sim processes, \`--ota-reboot-delay 50\`); the hub runs in its own process with the firmware uploaded to its library first.`,
+      'Hub transfer is timed from the `sending` to the `rebooting` `ota.state` notification (seen by this process on `/api/v2/notify`); the bare time from `OTA.Begin` to the `OTA.End` reply. Rounds alternate bare and hub; medians are reported.',
+    ],
+    ...(r.profile !== null && { profile: r.profile }),
+  };
+}
+
+if (isMain(import.meta.url)) {
+  const { values } = parseArgs({
+    options: {
+      'size-kb': { type: 'string' },
+      rounds: { type: 'string' },
+      'cpu-prof': { type: 'string' },
+    },
+  });
+  runMain(async () => {
+    const r = await runOtaSingle({
+      sizeKb: intFlag(values['size-kb'], 'size-kb', 1024, 4),
+      rounds: intFlag(values.rounds, 'rounds', 3, 1),
+      ...(values['cpu-prof'] !== undefined && { cpuProfDir: values['cpu-prof'] }),
+      log: (l) => console.log(l),
+    });
+    const rep = otaSingleReport(r);
+    for (const [k, v] of rep.metrics) console.log(`${k}: ${v}`);
+    for (const g of rep.goals) console.log(`goal: ${g.goal}: ${g.measured}: ${g.pass ?? 'n/a'}`);
+    if (rep.profile) console.log(`\n${rep.profile}`);
+  }, 900_000);
+}
