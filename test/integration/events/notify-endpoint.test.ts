@@ -26,7 +26,12 @@ describe('management notification stream (PROTOCOL.md 7)', () => {
   let device: RawDevice;
 
   beforeAll(async () => {
-    t = await startTestHub({ notify: { maxBufferedBytes: MAX_BUFFERED } });
+    // The device below floods on purpose to fill a subscriber's buffer: its rate limit is off
+    // (0) so this suite tests the notify stream, not the gateway's limiter.
+    t = await startTestHub({
+      notify: { maxBufferedBytes: MAX_BUFFERED },
+      limits: { deviceFramesPerSecond: 0, deviceBytesPerSecond: 0 },
+    });
     dev = await t.createDevice({ id: 'chatty' });
   });
   afterAll(async () => {
