@@ -107,7 +107,7 @@ export async function registerLocalFlasherRoutes(
     scope.post('/api/v2/local/flash', { bodyLimit: jsonLimit, config: UPLOAD }, async (req) => {
       const { files, options } = await readFlashUpload(req, maxUploadBytes, FlashJsonBody);
       const opts = parseWith(FlashOptionsSchema, options);
-      const job = manager.submit({
+      const job = await manager.submit({
         request: buildFlashRequest(opts, files),
         ...(opts.provision ? { provision: opts.provision } : {}),
       });

@@ -10,7 +10,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { DEMO_FD_RESERVE, DEMO_FDS_PER_DEVICE } from '../config';
+import { DEMO_CHILD_FD_RESERVE, DEMO_FD_RESERVE, DEMO_FDS_PER_DEVICE } from '../config';
 
 export interface FdLimits {
   soft: number;
@@ -61,10 +61,31 @@ export function checkDemoFds(devices: number, openNow: number, limit: number): D
     limit,
     message:
       `a demo of ${devices} devices needs ~${need} file descriptors ` +
-      `(${DEMO_FDS_PER_DEVICE} per device in this process, plus ${DEMO_FD_RESERVE} for the hub), ` +
-      `but the file limit is ${limit}; raise it (ulimit -n ${need}, or LimitNOFILE=${need} for a ` +
-      `systemd service), use a smaller --demo, or run the devices in another process with ` +
-      `fleetbench sim`,
+      `(${DEMO_FDS_PER_DEVICE} per device in the hub, whose devices run in a child process, ` +
+      `plus ${DEMO_FD_RESERVE} for the hub), but the file limit is ${limit}; raise it ` +
+      `(ulimit -n ${need}, or LimitNOFILE=${need} for a systemd service), use a smaller --demo, ` +
+      `or run the devices on another machine with fleetbench sim`,
+  };
+}
+
+/**
+ * The demo child (the devices' own process): one descriptor per device socket plus a few for
+ * node itself. Checked (and the soft limit raised where allowed) by the child at its start.
+ */
+export function ensureDemoChildFds(devices: number): { ok: boolean; message: string } | null {
+  const limits = readFdLimits();
+  if (!limits) return null;
+  const need = openFdCount() + devices + DEMO_CHILD_FD_RESERVE;
+  const fits = (limit: number): boolean => need <= limit;
+  if (
+    fits(limits.soft) ||
+    (limits.soft < limits.hard && raiseSoftLimit(limits.hard) && fits(limits.hard))
+  ) {
+    return { ok: true, message: '' };
+  }
+  return {
+    ok: false,
+    message: `the demo's ${devices} devices need ~${need} file descriptors in their process, but the file limit is ${limits.hard}`,
   };
 }
 

@@ -139,7 +139,7 @@ async function runFlash(images: string[], o: FlashFlags & { port: string }): Pro
   };
   let job: JobRecord;
   try {
-    job = manager.submit({
+    job = await manager.submit({
       request: buildFlashRequest(options, files),
       ...(options.provision ? { provision: options.provision } : {}),
     });
@@ -227,6 +227,7 @@ async function runBench(
   const unhook = cancelOnSignal(() => run.cancel());
   try {
     try {
+      await run.inspect();
       run.start();
     } catch (e) {
       throw cliErrorFrom(e);

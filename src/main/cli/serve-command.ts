@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createHub } from '../hub';
 import { DEFAULT_PORT, DEFAULT_TLS_PORT } from '../config';
 import { readMasterKeyFile } from '../store/data-dir';
-import { startDemoFleet } from './demo-fleet';
+import { startDemoFleet, type DemoFleet } from './demo-fleet';
 import { CliError } from './cli-errors';
 import { ensureDemoFds } from './fd-limit';
 
@@ -98,13 +98,18 @@ export async function serve(
   if (urls.deviceTls) out(`  TLS device: ${urls.deviceTls}   (https: ${urls.https})`);
   if (urls.caPath)
     out(`  local CA:   ${urls.caPath}   (give this file to firmware that takes a CA)`);
-  let stopDemo: (() => Promise<void>) | null = null;
+  let demo: DemoFleet | null = null;
   if (opts.demo > 0) {
-    stopDemo = await startDemoFleet(hub, opts.demo);
-    out(`  demo fleet: ${opts.demo} simulated devices connecting`);
+    try {
+      demo = await startDemoFleet(hub, opts.demo, { onExit: (msg) => out(`  ${msg}`) });
+    } catch (err) {
+      await hub.stop();
+      throw new CliError(`demo fleet: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    out(`  demo fleet: ${opts.demo} simulated devices connecting (process ${demo.pid ?? '?'})`);
   }
   return async () => {
-    await stopDemo?.();
+    await demo?.stop();
     await hub.stop();
   };
 }

@@ -37,9 +37,24 @@ const MAX_DETAIL_CHARS = 200;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export function decodeDeviceFrame(raw: string | Buffer, maxBytes: number): DecodedFrame {
+/**
+ * The one exception to the message limit (PROTOCOL.md 2): a reply to a call the hub itself made
+ * (an FS.Get chunk, say) may be up to `maxReplyBytes`. Anything else over `maxBytes` stays junk.
+ */
+export interface LargeReplies {
+  /** Config `limits.maxReplyBytes` (default 64 KB). */
+  maxReplyBytes: number;
+  /** True when `id` is one of our calls still waiting for its reply. */
+  isPending: (id: RpcId) => boolean;
+}
+
+export function decodeDeviceFrame(
+  raw: string | Buffer,
+  maxBytes: number,
+  largeReplies?: LargeReplies,
+): DecodedFrame {
   try {
-    return decode(raw, maxBytes);
+    return decode(raw, maxBytes, largeReplies);
   } catch (e) {
     // Unreachable for strings and Buffers; kept so that a caller handing us something else
     // (an ArrayBuffer, a fragment list) still gets a counted drop, not a thrown error.
@@ -47,11 +62,21 @@ export function decodeDeviceFrame(raw: string | Buffer, maxBytes: number): Decod
   }
 }
 
-function decode(raw: string | Buffer, maxBytes: number): DecodedFrame {
-  // Size first, before any parsing work (PROTOCOL.md 2: > 8 KB is dropped).
+function decode(raw: string | Buffer, maxBytes: number, large?: LargeReplies): DecodedFrame {
+  // Size first, before any parsing work (PROTOCOL.md 2: > 8 KB is dropped). Only a frame that
+  // could be a large reply to one of our calls is parsed past the limit, and never past
+  // maxReplyBytes: the parse is bounded, and anything but such a reply is junk all the same.
   const size = typeof raw === 'string' ? Buffer.byteLength(raw, 'utf8') : raw.byteLength;
-  if (size > maxBytes) return junk('too_large', `frame of ${size} bytes exceeds ${maxBytes}`);
+  if (size <= maxBytes) return classify(raw);
+  const tooLarge = (limit: number): DecodedFrame =>
+    junk('too_large', `frame of ${size} bytes exceeds ${limit}`);
+  if (large === undefined || large.maxReplyBytes <= maxBytes) return tooLarge(maxBytes);
+  if (size > large.maxReplyBytes) return tooLarge(large.maxReplyBytes);
+  const frame = classify(raw);
+  return frame.kind === 'reply' && large.isPending(frame.id) ? frame : tooLarge(maxBytes);
+}
 
+function classify(raw: string | Buffer): DecodedFrame {
   let text: string;
   if (typeof raw === 'string') {
     text = raw;

@@ -24,7 +24,9 @@ export const ShadowUpdateSchema = Type.Object({
     }),
   ),
   tags: Type.Optional(ObjectOrNull),
-  version: Type.Optional(Type.Integer({ minimum: 0 })),
+  // Bounded so a huge client value is a 400 naming the field, not a 409 or a 500 later: past
+  // 2^53 integers are not exact, and from 2^63 they do not fit the store's 64-bit integer.
+  version: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
 });
 
 export type ShadowUpdate = Type.Static<typeof ShadowUpdateSchema>;

@@ -11,6 +11,10 @@ import { firstProblem, isValid } from '../validate';
 import { SimFleet, type SimFleetStats } from './sim-fleet';
 import type { SimDeviceOptions } from './sim-device';
 
+/** Longest delay a Node timer takes; larger ones fire at once (with a warning). */
+const MAX_TIMER_MS = 2_147_483_647;
+const Ms = (minimum: number) => Type.Integer({ minimum, maximum: MAX_TIMER_MS });
+
 export const SimCommandSchema = Type.Object({
   url: Type.String({ minLength: 1 }),
   /** Devices to run; with `passwordsFile`, 0 means one per line of the file. */
@@ -20,28 +24,33 @@ export const SimCommandSchema = Type.Object({
   /** Name prefix of created devices: `sim-1`, `sim-2`, ... */
   namePrefix: Type.Optional(Type.String({ minLength: 1 })),
   rampPerSecond: Type.Optional(Type.Number({ minimum: 0 })),
-  shadowIntervalMs: Type.Optional(Type.Integer({ minimum: 0 })),
-  logIntervalMs: Type.Optional(Type.Integer({ minimum: 0 })),
+  shadowIntervalMs: Type.Optional(Ms(0)),
+  logIntervalMs: Type.Optional(Ms(0)),
   authMode: Type.Optional(Type.Union([Type.Literal('bearer'), Type.Literal('query')])),
-  seed: Type.Optional(Type.Integer()),
+  seed: Type.Optional(
+    Type.Integer({ minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER }),
+  ),
   /** Progress line every this many ms while devices connect; 0 = only the final line. */
-  progressIntervalMs: Type.Optional(Type.Integer({ minimum: 0 })),
+  progressIntervalMs: Type.Optional(Ms(0)),
   /** REST request timeout. Default 10 s. */
-  requestTimeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+  requestTimeoutMs: Type.Optional(Ms(1)),
   /** Firmware family (PROTOCOL.md 6); 'mixed' alternates Mongoose OS and Arduino. */
   family: Type.Optional(
     Type.Union([Type.Literal('mos'), Type.Literal('arduino'), Type.Literal('mixed')]),
   ),
   /** Sys.GetInfo `arch` of every device. */
   arch: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
-  otaRebootDelayMs: Type.Optional(Type.Integer({ minimum: 0 })),
-  bootTimeMs: Type.Optional(Type.Integer({ minimum: 0 })),
+  otaRebootDelayMs: Type.Optional(Ms(0)),
+  bootTimeMs: Type.Optional(Ms(0)),
   /** Share of the devices (spread evenly over the fleet) that get `faults`. Default 1 (all). */
   faultShare: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
 });
 
 export type SimCommandOptions = Type.Static<typeof SimCommandSchema> &
-  Pick<SimDeviceOptions, 'faults' | 'reconnect' | 'tls' | 'subprotocol'>;
+  Pick<SimDeviceOptions, 'faults' | 'reconnect' | 'tls' | 'subprotocol'> & {
+    /** Passwords handed over in memory (`serve --demo`'s child process), one per device. */
+    passwords?: string[];
+  };
 
 export interface SimRun {
   readonly fleet: SimFleet;
@@ -73,19 +82,25 @@ export async function runSimCommand(
   opts: SimCommandOptions,
   log: (line: string) => void,
 ): Promise<SimRun> {
-  const { faults, reconnect, tls, subprotocol, ...plain } = opts;
+  const { faults, reconnect, tls, subprotocol, passwords: given, ...plain } = opts;
   const problem = firstProblem(SimCommandSchema, plain);
   if (problem !== null) throw new HubError('validation_failed', problem);
   parseUrl(opts.url);
-  if ((opts.apiKey === undefined) === (opts.passwordsFile === undefined)) {
-    throw new HubError('bad_request', 'give exactly one of apiKey or passwordsFile');
+  const sources = [opts.apiKey, opts.passwordsFile, given].filter((s) => s !== undefined);
+  if (sources.length !== 1) {
+    throw new HubError('bad_request', 'give exactly one of apiKey, passwordsFile or passwords');
+  }
+  if (given?.some((p) => typeof p !== 'string' || p === '')) {
+    throw new HubError('bad_request', 'passwords must be non-empty strings');
   }
 
-  // Created devices report the hub's id in Sys.GetInfo; from a file, ids are derived.
+  // Created devices report the hub's id in Sys.GetInfo; from a file or memory, ids are derived.
   const { passwords, ids } =
-    opts.passwordsFile !== undefined
-      ? { passwords: await readPasswords(opts.passwordsFile, opts.count), ids: undefined }
-      : await createDevices(opts, log);
+    given !== undefined
+      ? { passwords: given, ids: undefined }
+      : opts.passwordsFile !== undefined
+        ? { passwords: await readPasswords(opts.passwordsFile, opts.count), ids: undefined }
+        : await createDevices(opts, log);
 
   const fleet = new SimFleet({
     url: opts.url,

@@ -6,7 +6,11 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import type { HubTimings } from '../config';
+import { serverTimeoutOptions } from '../api/http-server';
+import { clientErrorHandler } from '../api/error-handler';
 import { ensureTlsMaterial } from './tls-material';
 
 export interface TlsListener {
@@ -23,6 +27,8 @@ export interface TlsListenerOptions {
   names: string[];
   certFile?: string;
   keyFile?: string;
+  /** The same request deadlines as the HTTP listener (issue 7 item 14). */
+  timings: Pick<HubTimings, 'headersTimeoutMs' | 'requestTimeoutMs'>;
 }
 
 export async function startTlsListener(
@@ -35,8 +41,14 @@ export async function startTlsListener(
     ...(opts.certFile !== undefined && { certFile: opts.certFile }),
     ...(opts.keyFile !== undefined && { keyFile: opts.keyFile }),
   });
-  const server = createServer({ key: material.key, cert: material.cert }, (req, res) =>
-    app.routing(req, res),
+  // Same protections as the HTTP listener: header and request deadlines (slow clients get 408),
+  // and client errors (bad request, oversize headers, timeouts) answered in the catalog's JSON.
+  const server = createServer(
+    { key: material.key, cert: material.cert, ...serverTimeoutOptions(opts.timings) },
+    (req, res) => app.routing(req, res),
+  );
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) =>
+    clientErrorHandler(err, socket as Socket),
   );
   server.on('upgrade', onUpgrade);
   // A client that fails the handshake (untrusted CA) must not be an unhandled error.

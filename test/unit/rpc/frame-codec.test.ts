@@ -225,6 +225,50 @@ describe('decodeDeviceFrame (PROTOCOL.md 2)', () => {
       expect(junkReason(decode(Buffer.from(over)))).toBe('too_large');
     });
 
+    describe('a reply to one of our calls may be up to maxReplyBytes (PROTOCOL.md 2)', () => {
+      const MAX_REPLY = 64 * 1024;
+      const pending = new Set<string | number>([7]);
+      const large = {
+        maxReplyBytes: MAX_REPLY,
+        isPending: (id: string | number) => pending.has(id),
+      };
+      const sized = (head: string, n: number): string => {
+        const frame = (k: number): string => `${head}"${'x'.repeat(k)}"}`;
+        return frame(n - Buffer.byteLength(frame(0)));
+      };
+      const decodeLarge = (raw: string): DecodedFrame =>
+        decodeDeviceFrame(Buffer.from(raw), MAX, large);
+
+      it('exactly maxReplyBytes is delivered, one byte more is too_large', () => {
+        const atLimit = sized('{"id":7,"result":', MAX_REPLY);
+        expect(Buffer.byteLength(atLimit)).toBe(MAX_REPLY);
+        expect(decodeLarge(atLimit)).toMatchObject({ kind: 'reply', id: 7 });
+        const errorReply = sized('{"id":7,"error":{"code":1,"message":"m"},"x":', MAX_REPLY);
+        expect(decodeLarge(errorReply)).toMatchObject({ kind: 'reply', id: 7 });
+        const over = sized('{"id":7,"result":', MAX_REPLY + 1);
+        expect(junkReason(decodeLarge(over))).toBe('too_large');
+      });
+
+      it('only replies whose id is pending; anything else over maxMessageBytes is too_large', () => {
+        const size = MAX + 1;
+        expect(junkReason(decodeLarge(sized('{"id":8,"result":', size)))).toBe('too_large');
+        expect(junkReason(decodeLarge(sized('{"id":"7","result":', size)))).toBe('too_large');
+        // A request or notification that reuses a pending id is still over the message limit.
+        expect(junkReason(decodeLarge(sized('{"id":7,"method":"Log","params":', size)))).toBe(
+          'too_large',
+        );
+        expect(junkReason(decodeLarge(sized('{"method":"Log","params":', size)))).toBe('too_large');
+        // Not JSON at all: too_large, not invalid_json (the size is what disqualifies it).
+        expect(junkReason(decodeLarge('{'.repeat(size)))).toBe('too_large');
+        // Without the option (or a limit at or below maxBytes), the 8 KB limit holds for all.
+        const reply = sized('{"id":7,"result":', size);
+        expect(junkReason(decodeDeviceFrame(reply, MAX))).toBe('too_large');
+        expect(junkReason(decodeDeviceFrame(reply, MAX, { ...large, maxReplyBytes: MAX }))).toBe(
+          'too_large',
+        );
+      });
+    });
+
     it('deep junk is handled without throwing', () => {
       const depth = 200_000;
       const deepArray = '['.repeat(depth) + ']'.repeat(depth);

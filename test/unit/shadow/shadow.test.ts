@@ -185,6 +185,19 @@ describe('applyShadowUpdate (PROTOCOL.md 3)', () => {
       { name: 'version is negative', update: { version: -1 }, where: '/version' },
       { name: 'version is fractional', update: { version: 1.5 }, where: '/version' },
       { name: 'version is null', update: { version: null }, where: '/version' },
+      // Past 2^53 integers are not exact (a version check could pass by rounding); at 2^63 and
+      // beyond they no longer fit the store's 64-bit integer.
+      {
+        name: 'version is 2^53',
+        update: { version: Number.MAX_SAFE_INTEGER + 1 },
+        where: '/version',
+      },
+      {
+        name: 'version is 2^64',
+        update: JSON.parse('{"version":18446744073709551616}'),
+        where: '/version',
+      },
+      { name: 'version is 1e300', update: { version: 1e300 }, where: '/version' },
       { name: 'the body is an array', update: [], where: 'input' },
       { name: 'the body is null', update: null, where: 'input' },
       { name: 'the body is a string', update: '{"state":{}}', where: 'input' },
@@ -201,6 +214,13 @@ describe('applyShadowUpdate (PROTOCOL.md 3)', () => {
         expect(doc).toEqual(before);
       });
     }
+
+    it('the largest safe integer version is a valid update (a version conflict, not a 400)', () => {
+      const e = err(
+        applyShadowUpdate(sample(), { version: Number.MAX_SAFE_INTEGER, state: {} }, opts),
+      );
+      expect(e.kind).toBe('version_conflict');
+    });
 
     it('validation comes before the version check', () => {
       expect(err(applyShadowUpdate(sample(), { version: 7, state: 'x' }, opts)).kind).toBe(

@@ -19,11 +19,11 @@ export class BenchDesk {
   ) {}
 
   /** Starts a run; conflict while the previous one still runs. */
-  start(spec: BenchSpec): BenchSnapshot {
-    if (this.run?.running) {
-      throw new HubError('conflict', `bench ${this.run.id} is still running; cancel it first`);
-    }
+  async start(spec: BenchSpec): Promise<BenchSnapshot> {
+    this.refuseWhileRunning();
     const run = new BenchRun(this.manager, spec);
+    await run.inspect();
+    this.refuseWhileRunning(); // another run may have started while the images were checked
     const unmirror = this.bus ? mirrorBench(run, this.bus) : null;
     try {
       run.start();
@@ -35,6 +35,12 @@ export class BenchDesk {
     this.run = run;
     this.unmirror = unmirror;
     return run.snapshot();
+  }
+
+  private refuseWhileRunning(): void {
+    if (this.run?.running) {
+      throw new HubError('conflict', `bench ${this.run.id} is still running; cancel it first`);
+    }
   }
 
   current(): BenchRun {

@@ -98,10 +98,21 @@ export class BenchRun extends EventEmitter<BenchRunEvents> {
   }
 
   /**
-   * Submits one job per port. Throws HubError (nothing started) when the images or options are
-   * bad, since that would fail every port the same way; port problems fail only their row.
+   * Checks the images and options once for the whole run, archives inflated off the event loop
+   * (issue 7 item 9). Throws HubError, nothing started; call it before `start`.
+   */
+  async inspect(): Promise<void> {
+    const port = this.byPort.keys().next().value ?? '';
+    await this.manager.inspect(buildFlashRequest({ ...this.spec.options, port }, this.spec.files));
+  }
+
+  /**
+   * Submits one job per port (after `inspect`). Throws HubError (nothing started) when the
+   * options are bad, since that would fail every port the same way; port problems fail only
+   * their row.
    */
   start(): void {
+    // Images are checked once for every port, before this (inspect), off the event loop.
     this.manager.on('state', this.onState);
     this.submitRows([...this.byPort.values()], true);
   }
@@ -186,7 +197,7 @@ export class BenchRun extends EventEmitter<BenchRunEvents> {
         delete row[k];
       }
       try {
-        const job = this.manager.submit({
+        const job = this.manager.enqueue({
           request: buildFlashRequest({ ...this.spec.options, port: row.port }, this.spec.files),
           ...(this.spec.options.provision ? { provision: this.spec.options.provision } : {}),
           owner: { kind: 'bench', id: this.id },

@@ -27,7 +27,7 @@ import {
   manifestEntryName,
   type MosManifest,
 } from '../../firmware/fw-zip';
-import { isSafeEntryName, unzipSafeSync } from '../../firmware/safe-unzip';
+import { isSafeEntryName, unzipSafe, unzipSafeSync } from '../../firmware/safe-unzip';
 import { flashError, HINTS, wrongChipError } from './hints';
 
 export interface EspInputFile {
@@ -91,6 +91,8 @@ type Parsed =
       manifest: MosManifest;
       base: string;
       files: Map<string, Uint8Array>;
+      /** SHA-1s (hex) already computed off the event loop, by part data. */
+      sha1?: Map<Uint8Array, string>;
     };
 
 function bad(message: string, hint?: string): FlashError {
@@ -129,15 +131,28 @@ function readZip(f: EspInputFile): Map<string, Uint8Array> {
   try {
     return unzipSafeSync(f.data);
   } catch (err) {
-    if (!(err instanceof HubError)) throw err;
-    const reason = (err.details as { reason?: string } | undefined)?.reason;
-    throw bad(
-      `${f.name}: ${err.message}`,
-      reason === 'unsafe_name' || reason === 'bomb' || reason === 'size_mismatch'
-        ? 'The archive is malformed or hostile; do not use it.'
-        : undefined,
-    );
+    throw zipError(f, err);
   }
+}
+
+/** readZip with inflation on the thread pool: what the hub's up-front check uses. */
+async function readZipAsync(f: EspInputFile): Promise<Map<string, Uint8Array>> {
+  try {
+    return await unzipSafe(f.data);
+  } catch (err) {
+    throw zipError(f, err);
+  }
+}
+
+function zipError(f: EspInputFile, err: unknown): unknown {
+  if (!(err instanceof HubError)) return err;
+  const reason = (err.details as { reason?: string } | undefined)?.reason;
+  return bad(
+    `${f.name}: ${err.message}`,
+    reason === 'unsafe_name' || reason === 'bomb' || reason === 'size_mismatch'
+      ? 'The archive is malformed or hostile; do not use it.'
+      : undefined,
+  );
 }
 
 function parseMosManifest(value: unknown, what: string): MosManifest {
@@ -149,7 +164,7 @@ function parseMosManifest(value: unknown, what: string): MosManifest {
   }
 }
 
-function parseInput(input: EspImageInput): Parsed {
+function parseInput(input: EspImageInput, unzipped?: Map<string, Uint8Array>): Parsed {
   const files = input.files;
   if (!Array.isArray(files) || files.length === 0) throw bad('no firmware files were given');
   const names = new Set<string>();
@@ -167,7 +182,7 @@ function parseInput(input: EspImageInput): Parsed {
     if (zips.length > 1 || files.length > 1 || !zip) {
       throw bad('a firmware zip must be the only file given');
     }
-    const entries = readZip(zip);
+    const entries = unzipped ?? readZip(zip);
     const manifestName = manifestEntryName(entries.keys());
     const manifestData = manifestName ? entries.get(manifestName) : undefined;
     if (!manifestName || !manifestData) {
@@ -416,7 +431,7 @@ function resolveMos(parsed: Extract<Parsed, { type: 'mos' }>, chip: string | nul
       const found = files.get(base + part.src) ?? files.get(part.src);
       if (!found) throw bad(`part ${partName}: ${part.src} is missing from the firmware`);
       if (part.cs_sha1 !== undefined) {
-        const sha1 = createHash('sha1').update(found).digest('hex');
+        const sha1 = parsed.sha1?.get(found) ?? createHash('sha1').update(found).digest('hex');
         if (sha1 !== part.cs_sha1.toLowerCase()) {
           throw bad(
             `part ${partName}: ${part.src} is corrupted (SHA-1 does not match the manifest)`,
@@ -441,6 +456,40 @@ function resolveMos(parsed: Extract<Parsed, { type: 'mos' }>, chip: string | nul
  */
 export function inspectImages(input: EspImageInput): void {
   resolveWith(parseInput(input), null);
+}
+
+/** SHA-1 bytes hashed per event-loop turn (~4 ms each). */
+const HASH_SLICE_BYTES = 1024 * 1024;
+
+async function sha1Sliced(data: Uint8Array): Promise<string> {
+  const hash = createHash('sha1');
+  for (let off = 0; off < data.length; off += HASH_SLICE_BYTES) {
+    hash.update(data.subarray(off, off + HASH_SLICE_BYTES));
+    await new Promise<void>((r) => setImmediate(r));
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * inspectImages for the hub's event loop: a zip is inflated on the thread pool first (up to the
+ * zip caps, 64 MB, which would block the loop for a noticeable time), the rest is quick.
+ */
+export async function inspectImagesAsync(input: EspImageInput): Promise<void> {
+  const only = Array.isArray(input.files) && input.files.length === 1 ? input.files[0] : undefined;
+  const unzipped =
+    only && only.data instanceof Uint8Array && isZip(only) ? await readZipAsync(only) : undefined;
+  const parsed = parseInput(input, unzipped);
+  if (parsed.type === 'mos') {
+    // Checksums of tens of MB take as long as the inflation: hashed a slice per event-loop turn.
+    parsed.sha1 = new Map();
+    for (const part of Object.values(parsed.manifest.parts)) {
+      if (part.src === undefined || part.cs_sha1 === undefined) continue;
+      const data = parsed.files.get(parsed.base + part.src) ?? parsed.files.get(part.src);
+      if (data === undefined || parsed.sha1.has(data)) continue;
+      parsed.sha1.set(data, await sha1Sliced(data));
+    }
+  }
+  resolveWith(parsed, null);
 }
 
 /** Picks and validates the images for the detected chip family (e.g. "ESP32-S3" or "esp32s3"). */

@@ -13,7 +13,7 @@ import { FlashError } from '../../../shared/flash-state';
 import { isValid, parseWith } from '../../validate';
 import { ESP_CHIPS } from '../../firmware/esp-chips';
 import { EspFlashOptions } from '../esp/flash-esp';
-import { inspectImages } from '../esp/images';
+import { inspectImagesAsync } from '../esp/images';
 import { FLASH_START } from '../stm32/device-table';
 import { MAX_SEQUENCE_LENGTH, parseEntrySequence } from '../stm32/entry-sequence';
 import { flattenImage, type Stm32Image } from '../stm32/firmware-image';
@@ -195,9 +195,25 @@ export function toStm32Image(files: readonly FlashFile[]): Stm32Image {
 
 /**
  * Every check that needs no board. Throws HubError: validation_failed (options), image_invalid,
- * image_too_large, chip_mismatch. Nothing is started and nothing is changed.
+ * image_too_large, chip_mismatch. Nothing is started and nothing is changed. Async because a
+ * fw.zip is inflated on the thread pool (issue 7 item 9): up to the zip caps (64 MB) that would
+ * otherwise stall the hub's event loop for a tenth of a second or more.
  */
-export function checkFlashRequest(req: FlashRequest): void {
+export async function checkFlashRequest(req: FlashRequest): Promise<void> {
+  checkFlashOptions(req);
+  if (req.kind !== 'esp') return;
+  try {
+    await inspectImagesAsync({ kind: 'files', files: req.files });
+  } catch (err) {
+    throw toHubError(err);
+  }
+}
+
+/**
+ * The checks of checkFlashRequest that need no archive inflated (everything but the ESP image
+ * inspection): quick, synchronous, and run again for each port a set of checked files goes to.
+ */
+export function checkFlashOptions(req: FlashRequest): void {
   try {
     if (req.files.length === 0) throw new HubError('validation_failed', 'no firmware file given');
     if (req.files.length > MAX_FILES_PER_JOB) {
@@ -213,7 +229,6 @@ export function checkFlashRequest(req: FlashRequest): void {
     }
     if (req.kind === 'esp') {
       parseWith(EspFlashOptions, { ...req.esp, path: req.port });
-      inspectImages({ kind: 'files', files: req.files });
     } else {
       const image = toStm32Image(req.files);
       parseWith(Stm32FlashRequestSchema, { ...req.stm32, path: req.port, image });

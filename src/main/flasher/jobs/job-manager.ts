@@ -24,6 +24,8 @@ import {
 import { runProvisioning, type HubProvisioning } from '../provision/provision-flow';
 import type { PortLease, PortOwnerKind, PortRegistry } from '../serial/port-registry';
 import {
+  checkFlashOptions,
+  type FlashFile,
   checkFlashRequest,
   type FlashKind,
   type FlashRequest,
@@ -143,6 +145,11 @@ export class FlashJobManager extends EventEmitter<JobManagerEvents> {
   private readonly queue: Entry[] = [];
   private running = 0;
   private closed = false;
+  /**
+   * File sets whose images passed the (async) inspection: `enqueue` takes only these, so no
+   * path queues a job without it, and a bench sends one checked set to many ports.
+   */
+  private readonly inspected = new WeakSet<readonly FlashFile[]>();
   readonly concurrency: number;
   private readonly keepFinished: number;
 
@@ -167,12 +174,42 @@ export class FlashJobManager extends EventEmitter<JobManagerEvents> {
    * Checks the request, leases the port and queues the job. Throws HubError before anything
    * starts: validation_failed / image_invalid / chip_mismatch / image_too_large for bad input,
    * port_not_found, port_busy (naming the owner), not_implemented when provisioning needs a hub
-   * and there is none, conflict after close().
+   * and there is none, conflict after close(). A fw.zip is inflated on the thread pool for the
+   * check (issue 7 item 9), so a large archive never stalls the hub's event loop.
    */
-  submit(spec: JobSpec): JobRecord {
+  async submit(spec: JobSpec): Promise<JobRecord> {
+    await this.inspect(spec.request);
+    return this.queueJob(spec);
+  }
+
+  /**
+   * Every check of the request that needs no board, images included (async: archives inflate
+   * off the event loop). On success its files may go to `enqueue`, for any number of ports.
+   */
+  async inspect(req: FlashRequest): Promise<void> {
+    if (this.closed) throw new HubError('conflict', 'the flasher is shutting down');
+    await checkFlashRequest(req);
+    this.inspected.add(req.files);
+  }
+
+  /**
+   * Queues a job whose files passed `inspect` (the rest of the request is checked again here,
+   * synchronously); throws like `submit`, and internal for files never inspected.
+   */
+  enqueue(spec: JobSpec): JobRecord {
     if (this.closed) throw new HubError('conflict', 'the flasher is shutting down');
     const req = spec.request;
-    checkFlashRequest(req);
+    if (!this.inspected.has(req.files)) {
+      throw new HubError('internal', 'flash request queued without its images inspected');
+    }
+    checkFlashOptions(req);
+    return this.queueJob(spec);
+  }
+
+  private queueJob(spec: JobSpec): JobRecord {
+    // Closed meanwhile (submit awaited its inspection): nothing may be queued any more.
+    if (this.closed) throw new HubError('conflict', 'the flasher is shutting down');
+    const req = spec.request;
     this.checkProvision(spec.provision);
     if (!(this.opts.portExists ?? isSerialDevice)(req.port)) {
       throw new HubError('port_not_found', `serial port ${req.port} does not exist`, {

@@ -39,7 +39,7 @@ describe('flash jobs that fail', () => {
     const { rig, request } = await slowEsp();
     const { m, registry } = manager();
     const states = recordStates(m);
-    const job = m.submit({ request });
+    const job = await m.submit({ request });
     await until(() => states.of(job.id).some((s) => s.state === 'writing'), 20_000, 'writing');
     const t = Date.now();
     expect(m.cancel(job.id).state.state).toBe('writing');
@@ -56,7 +56,7 @@ describe('flash jobs that fail', () => {
   it('cancel while the worker starts up: it stops at once, not when the kill grace runs out', async () => {
     const { rig, request } = await slowEsp();
     const { m, registry } = manager({ worker: { cancelGraceMs: 10_000 } });
-    const job = m.submit({ request });
+    const job = await m.submit({ request });
     // The cancel reaches the worker while it opens the port: closing a port that is not open yet
     // did nothing, and esptool-js's connect loop then ran on until the grace kill.
     const t = Date.now();
@@ -71,7 +71,7 @@ describe('flash jobs that fail', () => {
     const { rig, request } = await slowEsp();
     const { m, registry } = manager();
     const states = recordStates(m);
-    const job = m.submit({ request });
+    const job = await m.submit({ request });
     await until(() => states.of(job.id).some((s) => s.state === 'writing'), 20_000, 'writing');
     await rig.close(); // socat goes away: the pty the worker holds is hung up
     const end = await m.wait(job.id);
@@ -89,7 +89,7 @@ describe('flash jobs that fail', () => {
     const { rig, request } = await slowEsp();
     const { m, registry } = manager();
     const states = recordStates(m);
-    const job = m.submit({ request });
+    const job = await m.submit({ request });
     await until(() => states.of(job.id).some((s) => s.state === 'writing'), 20_000, 'writing');
     const pids = workerPids();
     expect(pids).toHaveLength(1);
@@ -104,7 +104,7 @@ describe('flash jobs that fail', () => {
     expect(registry.owner(rig.host)).toBeNull();
     expect(fdsOpenOn(rig.hostDevice)).toBe(0);
     // The OS dropped the dead worker's lock on the port: another job can open it.
-    const next = m.submit({ request });
+    const next = await m.submit({ request });
     await until(() => states.of(next.id).some((s) => s.state === 'connecting'), 20_000, 'connect');
     m.cancel(next.id);
     await m.wait(next.id);
@@ -123,7 +123,7 @@ describe('flash jobs that fail', () => {
         tuning: { stm32: { timeouts: { writeMs: 30_000 } } },
       },
     });
-    const job = m.submit({
+    const job = await m.submit({
       request: buildFlashRequest({ port: pair.b, chip: 'stm32' }, [
         { name: 'fw.bin', data: firmwareLike(2048) },
       ]),

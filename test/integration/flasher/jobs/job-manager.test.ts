@@ -41,13 +41,24 @@ function thrown(fn: () => unknown): HubError {
   throw new Error('expected a HubError');
 }
 
+/** The HubError an async call rejects with. */
+async function rejected(fn: () => Promise<unknown>): Promise<HubError> {
+  try {
+    await fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(HubError);
+    return err as HubError;
+  }
+  throw new Error('expected a HubError');
+}
+
 describe('FlashJobManager', () => {
   it('flashes an ESP32 in a worker process, reports every state, releases the port', async () => {
     const rig = await sim({ mac: 'a4:cf:12:01:02:03' });
     const { m, registry } = manager();
     const states = recordStates(m);
     const image = firmwareLike(192 * 1024);
-    const job = m.submit({
+    const job = await m.submit({
       request: buildFlashRequest({ port: rig.host, baud: 921600 }, [
         { name: 'app.bin', data: image, address: 0x10000 },
       ]),
@@ -93,7 +104,7 @@ describe('FlashJobManager', () => {
     cleanups.push(() => stm.stop());
     const { m } = manager();
     const data = firmwareLike(6000);
-    const job = m.submit({
+    const job = await m.submit({
       request: buildFlashRequest({ port: pair.b, chip: 'stm32' }, [
         { name: 'fw.bin', data, address: 0x08000000 },
       ]),
@@ -114,20 +125,20 @@ describe('FlashJobManager', () => {
     const request = buildFlashRequest({ port: rig.host, baud: 115200 }, [
       { name: 'app.bin', data: firmwareLike(64 * 1024), address: 0x10000 },
     ]);
-    const first = m.submit({ request });
-    const err = thrown(() => m.submit({ request }));
+    const first = await m.submit({ request });
+    const err = await rejected(() => m.submit({ request }));
     expect(err.kind).toBe('port_busy');
     expect(err.status).toBe(409);
     expect(err.message).toContain(`flash job ${first.id}`);
     // The same device under another name is the same port.
-    const err2 = thrown(() => m.submit({ request: { ...request, port: rig.hostDevice } }));
+    const err2 = await rejected(() => m.submit({ request: { ...request, port: rig.hostDevice } }));
     expect(err2.kind).toBe('port_busy');
     expect(m.list()).toHaveLength(1);
     m.cancel(first.id);
     expect((await m.wait(first.id)).state.state).toBe('cancelled');
     expect(registry.owner(rig.host)).toBeNull();
     // Free again: a new job takes the port.
-    const again = m.submit({ request });
+    const again = await m.submit({ request });
     m.cancel(again.id);
     await m.wait(again.id);
   });
@@ -138,12 +149,12 @@ describe('FlashJobManager', () => {
     const { m, registry } = manager({ concurrency: 1 });
     const states = recordStates(m);
     const img = firmwareLike(32 * 1024);
-    const j1 = m.submit({
+    const j1 = await m.submit({
       request: buildFlashRequest({ port: a.host }, [
         { name: 'a.bin', data: img, address: 0x10000 },
       ]),
     });
-    const j2 = m.submit({
+    const j2 = await m.submit({
       request: buildFlashRequest({ port: b.host }, [
         { name: 'b.bin', data: img, address: 0x10000 },
       ]),
@@ -176,12 +187,12 @@ describe('FlashJobManager', () => {
     const b = await sim();
     const { m } = manager({ concurrency: 1 });
     const img = firmwareLike(16 * 1024);
-    const j1 = m.submit({
+    const j1 = await m.submit({
       request: buildFlashRequest({ port: a.host }, [
         { name: 'a.bin', data: img, address: 0x10000 },
       ]),
     });
-    const j2 = m.submit({
+    const j2 = await m.submit({
       request: buildFlashRequest({ port: b.host }, [
         { name: 'b.bin', data: img, address: 0x10000 },
       ]),
@@ -196,7 +207,7 @@ describe('FlashJobManager', () => {
     const rig = await sim();
     const { m, registry } = manager();
     const file = { name: 'app.bin', data: firmwareLike(4096), address: 0x10000 };
-    const cases: [() => unknown, string][] = [
+    const cases: [() => Promise<unknown>, string][] = [
       [() => m.submit({ request: buildFlashRequest({ port: rig.host }, []) }), 'validation_failed'],
       [
         () =>
@@ -249,14 +260,14 @@ describe('FlashJobManager', () => {
         'validation_failed',
       ],
     ];
-    for (const [fn, kind] of cases) expect(thrown(fn).kind, kind).toBe(kind);
+    for (const [fn, kind] of cases) expect((await rejected(fn)).kind, kind).toBe(kind);
     expect(registry.list()).toEqual([]);
     expect(m.list()).toEqual([]);
     expect(thrown(() => m.get('nope')).kind).toBe('job_not_found');
     expect(thrown(() => m.cancel('nope')).kind).toBe('job_not_found');
     // Still usable afterwards.
     const ok = await m.wait(
-      m.submit({ request: buildFlashRequest({ port: rig.host }, [file]) }).id,
+      (await m.submit({ request: buildFlashRequest({ port: rig.host }, [file]) })).id,
     );
     expect(ok.state.state).toBe('done');
   });

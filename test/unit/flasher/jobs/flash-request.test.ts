@@ -13,9 +13,10 @@ import { FlashError } from '../../../../src/shared/flash-state';
 
 const bin = (n = 4096): Uint8Array => new Uint8Array(n).fill(0x11);
 
-function kindOf(fn: () => unknown): string {
+/** The catalog kind a check rejects with, 'ok' when it resolves. */
+async function kindOfAsync(fn: () => Promise<unknown>): Promise<string> {
   try {
-    fn();
+    await fn();
   } catch (err) {
     expect(err).toBeInstanceOf(HubError);
     return (err as HubError).kind;
@@ -99,21 +100,25 @@ describe('flash requests', () => {
     );
   });
 
-  it('checks requests without a board and answers with catalog codes', () => {
+  it('checks requests without a board and answers with catalog codes', async () => {
     const ok = buildFlashRequest({ port: '/dev/x' }, [
       { name: 'a.bin', data: bin(), address: 0x10000 },
     ]);
-    expect(kindOf(() => checkFlashRequest(ok))).toBe('ok');
-    expect(kindOf(() => checkFlashRequest({ ...ok, files: [] }))).toBe('validation_failed');
+    expect(await kindOfAsync(() => checkFlashRequest(ok))).toBe('ok');
+    expect(await kindOfAsync(() => checkFlashRequest({ ...ok, files: [] }))).toBe(
+      'validation_failed',
+    );
     expect(
-      kindOf(() =>
+      await kindOfAsync(() =>
         checkFlashRequest({ ...ok, files: [{ name: 'a', data: bin(), address: 0x100 }] }),
       ),
     ).toBe('image_invalid');
     expect(
-      kindOf(() => checkFlashRequest({ ...ok, files: [{ name: 'a', data: bin(), address: -5 }] })),
+      await kindOfAsync(() =>
+        checkFlashRequest({ ...ok, files: [{ name: 'a', data: bin(), address: -5 }] }),
+      ),
     ).toBe('validation_failed');
-    expect(kindOf(() => checkFlashRequest({ ...ok, esp: { baud: 4_000_000 } }))).toBe(
+    expect(await kindOfAsync(() => checkFlashRequest({ ...ok, esp: { baud: 4_000_000 } }))).toBe(
       'validation_failed',
     );
     const files17 = Array.from({ length: 17 }, (_, i) => ({
@@ -121,16 +126,18 @@ describe('flash requests', () => {
       data: bin(),
       address: i * 0x10000,
     }));
-    expect(kindOf(() => checkFlashRequest({ ...ok, files: files17 }))).toBe('validation_failed');
+    expect(await kindOfAsync(() => checkFlashRequest({ ...ok, files: files17 }))).toBe(
+      'validation_failed',
+    );
     const stm = buildFlashRequest({ port: '/dev/x', chip: 'stm32' }, [
       { name: 'fw.hex', data: new TextEncoder().encode('junk') },
     ]);
-    expect(kindOf(() => checkFlashRequest(stm))).toBe('image_invalid');
+    expect(await kindOfAsync(() => checkFlashRequest(stm))).toBe('image_invalid');
     const seq = buildFlashRequest(
       { port: '/dev/x', chip: 'stm32', stm32: { entrySequence: 'dtr,7' } },
       [{ name: 'fw.bin', data: bin() }],
     );
-    expect(kindOf(() => checkFlashRequest(seq))).toBe('validation_failed');
+    expect(await kindOfAsync(() => checkFlashRequest(seq))).toBe('validation_failed');
   });
 
   it('maps errors both ways, keeping the hint', () => {
