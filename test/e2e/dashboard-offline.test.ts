@@ -7,19 +7,13 @@
  *
  * Set FLEETBENCH_E2E_SHOTS=<dir> to keep the screenshots for a look.
  */
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { Hub } from '../../src/main/hub';
 import type { DeviceObject } from '../../src/shared/types';
-import {
-  CHROMIUM,
-  e2eDirs,
-  haveChromium,
-  launchChromium,
-  startE2eHub,
-} from '../support/e2e-harness';
+import { CHROMIUM, e2eDirs, haveChromium, startE2eHub } from '../support/e2e-harness';
+import { closeE2e, keyLink, openE2ePage, restCall } from '../support/e2e-page';
 
 const DEVICES = 300;
 
@@ -41,23 +35,9 @@ describe.skipIf(!haveChromium)('dashboard e2e: one list read, and the hub going 
   /** Every request for the device list (not one device: `/devices/:id`). */
   const listRequests: string[] = [];
 
-  async function api<T>(
-    base: string,
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: T }> {
-    const res = await fetch(`${base}/api/v2${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text === '' ? null : JSON.parse(text)) as T };
-  }
+  /** `base`: the hub under test, or another one on the same data. */
+  const api = <T>(base: string, method: string, path: string, body?: unknown) =>
+    restCall<T>(base, key, method, path, body);
 
   async function shot(name: string): Promise<void> {
     await page.screenshot({ path: join(shots, `${name}.png`) });
@@ -74,22 +54,16 @@ describe.skipIf(!haveChromium)('dashboard e2e: one list read, and the hub going 
       const r = await api(http, 'POST', '/devices', { id, name: `Sensor ${i}` });
       expect(r.status).toBe(200);
     }
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    ({ browser, page } = await openE2ePage({ viewport: { width: 1280, height: 800 } }, pageErrors));
     page.on('request', (req) => {
       if (new URL(req.url()).pathname === '/api/v2/devices') listRequests.push(req.url());
     });
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await hub?.stop();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
+  afterAll(() => closeE2e({ browser, hub, tmp }));
 
   it(`reads the list of ${DEVICES} devices once on load, with only the table's fields`, async () => {
-    await page.goto(`${dashboard}#key=${encodeURIComponent(key)}`);
+    await page.goto(keyLink(dashboard, key));
     await page.getByTestId('device-table').waitFor();
     await expect
       .poll(() => page.getByTestId('device-count').textContent())

@@ -6,20 +6,14 @@
  *
  * Set FLEETBENCH_E2E_SHOTS=<dir> to keep the screenshots for a look.
  */
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { Hub } from '../../src/main/hub';
 import { SimFleet } from '../../src/main/sim/sim-fleet';
 import type { DeviceObject, ShadowDoc } from '../../src/shared/types';
-import {
-  CHROMIUM,
-  e2eDirs,
-  haveChromium,
-  launchChromium,
-  startE2eHub,
-} from '../support/e2e-harness';
+import { CHROMIUM, e2eDirs, haveChromium, startE2eHub } from '../support/e2e-harness';
+import { closeE2e, keyLink, openE2ePage, restCall } from '../support/e2e-page';
 if (!haveChromium) {
   console.warn(`dashboard e2e skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
 }
@@ -37,22 +31,8 @@ describe.skipIf(!haveChromium)('dashboard e2e (Chromium against a real hub)', ()
   const pageErrors: string[] = [];
   const seeded: DeviceObject[] = [];
 
-  async function api<T>(
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: T }> {
-    const res = await fetch(`${http}/api/v2${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text === '' ? null : JSON.parse(text)) as T };
-  }
+  const api = <T>(method: string, path: string, body?: unknown) =>
+    restCall<T>(http, key, method, path, body);
 
   async function shot(name: string): Promise<void> {
     await page.screenshot({ path: join(shots, `${name}.png`) });
@@ -66,21 +46,20 @@ describe.skipIf(!haveChromium)('dashboard e2e (Chromium against a real hub)', ()
       expect(r.status).toBe(200);
       seeded.push(r.body);
     }
-    browser = await launchChromium();
     // Clipboard access for the Copy buttons (127.0.0.1 is a secure context, so the page uses
     // navigator.clipboard and the test can read back what was copied).
-    page = await browser.newPage({
-      viewport: { width: 1280, height: 800 },
-      permissions: ['clipboard-read', 'clipboard-write'],
-    });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    ({ browser, page } = await openE2ePage(
+      {
+        viewport: { width: 1280, height: 800 },
+        permissions: ['clipboard-read', 'clipboard-write'],
+      },
+      pageErrors,
+    ));
   });
 
   afterAll(async () => {
     await fleet?.stop();
-    await browser?.close();
-    await hub?.stop();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    await closeE2e({ browser, hub, tmp });
   });
 
   it('rejects a wrong key with a clear message, then logs in with the right one', async () => {
@@ -98,7 +77,7 @@ describe.skipIf(!haveChromium)('dashboard e2e (Chromium against a real hub)', ()
 
   it('opens straight from the #key= link and strips the key from the URL', async () => {
     await page.goto('about:blank');
-    await page.goto(`${dashboard}#key=${encodeURIComponent(key)}`);
+    await page.goto(keyLink(dashboard, key));
     await expect.poll(() => page.getByTestId('device-row').count()).toBe(3);
     expect(page.url()).not.toContain(key);
     await expect

@@ -5,20 +5,14 @@
  *
  * Set FLEETBENCH_E2E_SHOTS=<dir> to keep the screenshots for a look.
  */
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { Hub } from '../../src/main/hub';
 import { mosFwZip } from '../../src/main/sim/sim-firmware-files';
 import type { FirmwareObject } from '../../src/shared/firmware';
-import {
-  CHROMIUM,
-  e2eDirs,
-  haveChromium,
-  launchChromium,
-  startE2eHub,
-} from '../support/e2e-harness';
+import { CHROMIUM, e2eDirs, haveChromium, startE2eHub } from '../support/e2e-harness';
+import { closeE2e, keyLink, openE2ePage, restCall } from '../support/e2e-page';
 
 if (!haveChromium) console.warn(`firmware e2e skipped: ${CHROMIUM} is missing`);
 
@@ -34,30 +28,22 @@ describe.skipIf(!haveChromium)('firmware page e2e (Chromium, real hub)', () => {
   const pageErrors: string[] = [];
   const zip = mosFwZip({ version: '2.1.0', build_id: 'e2e-build-1', bodyBytes: 40_000, seed: 1 });
 
-  const list = async (): Promise<FirmwareObject[]> => {
-    const res = await fetch(`${http}/api/v2/firmware`, {
-      headers: { authorization: `Bearer ${key}` },
-    });
-    return (await res.json()) as FirmwareObject[];
-  };
+  const list = async (): Promise<FirmwareObject[]> =>
+    (await restCall<FirmwareObject[]>(http, key, 'GET', '/firmware')).body;
 
   beforeAll(async () => {
     ({ tmp, shots } = e2eDirs('fb-e2e-firmware-'));
     ({ hub, http, dashboard, key } = await startE2eHub(tmp));
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.setDefaultTimeout(5000);
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    ({ browser, page } = await openE2ePage(
+      { viewport: { width: 1280, height: 800 }, defaultTimeoutMs: 5000 },
+      pageErrors,
+    ));
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await hub?.stop();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
+  afterAll(() => closeE2e({ browser, hub, tmp }));
 
   it('opens the Firmware page from the header: an empty library says what to do', async () => {
-    await page.goto(`${dashboard}#key=${encodeURIComponent(key)}`);
+    await page.goto(keyLink(dashboard, key));
     await page.getByTestId('nav-firmware').click();
     await page.getByTestId('firmware-page').waitFor();
     expect(page.url()).toContain('#/firmware');

@@ -16,13 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { SerialPort } from 'serialport';
 import type { Hub } from '../../src/main/hub';
-import {
-  CHROMIUM,
-  e2eDirs,
-  haveChromium,
-  launchChromium,
-  startE2eHub,
-} from '../support/e2e-harness';
+import { CHROMIUM, e2eDirs, haveChromium, startE2eHub } from '../support/e2e-harness';
+import { closeE2e, keyLink, openE2ePage, restCall } from '../support/e2e-page';
 import { firmwareLike, startSim, type SimRig } from '../support/esp32-sim-harness';
 import { openPtyPair, type PtyPair } from '../support/pty-pair';
 
@@ -59,14 +54,7 @@ describe.skipIf(skipReason !== null)(
     const pageErrors: string[] = [];
     const image = firmwareLike(64 * 1024);
 
-    async function api<T>(method: string, path: string): Promise<{ status: number; body: T }> {
-      const res = await fetch(`${http}/api/v2${path}`, {
-        method,
-        headers: { authorization: `Bearer ${key}` },
-      });
-      const text = await res.text();
-      return { status: res.status, body: (text === '' ? null : JSON.parse(text)) as T };
-    }
+    const api = <T>(method: string, path: string) => restCall<T>(http, key, method, path);
 
     /** The whole page: the flasher scrolls inside <main>, so the window grows to fit it for the shot. */
     async function shot(name: string, width = 1280): Promise<void> {
@@ -93,23 +81,22 @@ describe.skipIf(skipReason !== null)(
       ({ hub, http, dashboard, key } = await startE2eHub(tmp, {
         flasher: { extraPorts: [rig.host, quiet.b], portPollMs: 0 },
       }));
-      browser = await launchChromium();
-      page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      // A missing element fails the step in seconds, naming it, instead of at the test timeout.
-      page.setDefaultTimeout(5000);
-      page.on('pageerror', (e) => pageErrors.push(e.message));
+      ({ browser, page } = await openE2ePage(
+        { viewport: { width: 1280, height: 900 }, defaultTimeoutMs: 5000 },
+        pageErrors,
+      ));
     });
 
     afterAll(async () => {
-      await browser?.close();
-      await hub?.stop();
+      // The hub lets go of the ports before the pty pairs close under it.
+      await closeE2e({ browser, hub });
       await rig?.close();
       await quiet?.close();
       if (tmp) rmSync(tmp, { recursive: true, force: true });
     });
 
     it('opens the Flasher page from the #key= link and lists the simulator port', async () => {
-      await page.goto(`${dashboard}#key=${encodeURIComponent(key)}`);
+      await page.goto(keyLink(dashboard, key));
       await page.getByTestId('nav-flasher').click();
       await page.getByTestId('flasher').waitFor();
       expect(page.url()).toContain('#/flasher');

@@ -7,7 +7,6 @@
  *
  * Set FLEETBENCH_E2E_SHOTS=<dir> to keep the screenshots for a look.
  */
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -16,13 +15,8 @@ import { SimDevice, type SimDeviceOptions } from '../../src/main/sim/sim-device'
 import { espAppImage, mosFwZip } from '../../src/main/sim/sim-firmware-files';
 import type { FirmwareObject } from '../../src/shared/firmware';
 import type { DeviceObject } from '../../src/shared/types';
-import {
-  CHROMIUM,
-  e2eDirs,
-  haveChromium,
-  launchChromium,
-  startE2eHub,
-} from '../support/e2e-harness';
+import { CHROMIUM, e2eDirs, haveChromium, startE2eHub } from '../support/e2e-harness';
+import { closeE2e, keyLink, openE2ePage, restCall, uploadFirmware } from '../support/e2e-page';
 
 if (!haveChromium) console.warn(`OTA e2e skipped: ${CHROMIUM} is missing`);
 
@@ -40,28 +34,10 @@ describe.skipIf(!haveChromium)(
     const sims: SimDevice[] = [];
     const pageErrors: string[] = [];
 
-    async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-      const res = await fetch(`${http}/api/v2${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${key}`,
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-      return (await res.json()) as T;
-    }
-
-    async function addFirmware(file: Buffer, name: string): Promise<FirmwareObject> {
-      const form = new FormData();
-      form.append('file', new Blob([new Uint8Array(file)]), name);
-      const res = await fetch(`${http}/api/v2/firmware`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${key}` },
-        body: form,
-      });
-      return (await res.json()) as FirmwareObject;
-    }
+    const api = async <T>(method: string, path: string, body?: unknown): Promise<T> =>
+      (await restCall<T>(http, key, method, path, body)).body;
+    const addFirmware = (file: Buffer, name: string): Promise<FirmwareObject> =>
+      uploadFirmware(http, key, file, name);
 
     async function addSim(id: string, opts: Partial<SimDeviceOptions>): Promise<SimDevice> {
       const created = await api<DeviceObject>('POST', '/devices', { id });
@@ -107,17 +83,15 @@ describe.skipIf(!haveChromium)(
     beforeAll(async () => {
       ({ tmp, shots } = e2eDirs('fb-e2e-ota-'));
       ({ hub, http, dashboard, key } = await startE2eHub(tmp));
-      browser = await launchChromium();
-      page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-      page.setDefaultTimeout(8000);
-      page.on('pageerror', (e) => pageErrors.push(e.message));
+      ({ browser, page } = await openE2ePage(
+        { viewport: { width: 1280, height: 1000 }, defaultTimeoutMs: 8000 },
+        pageErrors,
+      ));
     });
 
     afterAll(async () => {
-      await browser?.close();
       await Promise.all(sims.map((s) => s.stop()));
-      await hub?.stop();
-      if (tmp) rmSync(tmp, { recursive: true, force: true });
+      await closeE2e({ browser, hub, tmp });
     });
 
     it('updates an Arduino-library device from the library, following the bar to done', async () => {
@@ -126,7 +100,7 @@ describe.skipIf(!haveChromium)(
       const image = espAppImage({ date: 'Dec  6 2026', time: '10:00:01', size: 48_000, seed: 3 });
       const fw = await addFirmware(image, 'blinky.bin');
 
-      await page.goto(`${dashboard}#key=${encodeURIComponent(key)}`);
+      await page.goto(keyLink(dashboard, key));
       await page.goto(`${dashboard}#/devices/bench-ard`);
       await page.getByTestId('ota-panel').waitFor();
       expect(await page.getByTestId('ota-fw-id').textContent()).toBe('20261205-120000');

@@ -8,7 +8,6 @@
  *
  * Set FLEETBENCH_E2E_SHOTS=<dir> to keep the screenshots for a look.
  */
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -18,13 +17,8 @@ import { mosFwZip } from '../../src/main/sim/sim-firmware-files';
 import type { FirmwareObject } from '../../src/shared/firmware';
 import type { Rollout } from '../../src/shared/ota';
 import type { DeviceObject } from '../../src/shared/types';
-import {
-  CHROMIUM,
-  e2eDirs,
-  haveChromium,
-  launchChromium,
-  startE2eHub,
-} from '../support/e2e-harness';
+import { CHROMIUM, e2eDirs, haveChromium, startE2eHub } from '../support/e2e-harness';
+import { closeE2e, keyLink, openE2ePage, restCall, uploadFirmware } from '../support/e2e-page';
 
 if (!haveChromium) console.warn(`rollouts e2e skipped: ${CHROMIUM} is missing`);
 
@@ -48,17 +42,8 @@ describe.skipIf(!haveChromium)(
     const rollbackIds = new Set(ids.filter((_, i) => i % 5 === 4));
     let fw: FirmwareObject;
 
-    async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-      const res = await fetch(`${http}/api/v2${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${key}`,
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-      return (await res.json()) as T;
-    }
+    const api = async <T>(method: string, path: string, body?: unknown): Promise<T> =>
+      (await restCall<T>(http, key, method, path, body)).body;
 
     async function shot(name: string): Promise<void> {
       await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
@@ -89,30 +74,21 @@ describe.skipIf(!haveChromium)(
         if (list.filter((d) => d.online).length === COUNT) break;
         await new Promise((r) => setTimeout(r, 50));
       }
-      const form = new FormData();
       const zip = mosFwZip({ version: '3.0.0', build_id: 'e2e-roll-3', bodyBytes: 6000, seed: 9 });
-      form.append('file', new Blob([new Uint8Array(zip)]), 'shelf-3.0.0.zip');
-      const res = await fetch(`${http}/api/v2/firmware`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${key}` },
-        body: form,
-      });
-      fw = (await res.json()) as FirmwareObject;
-      browser = await launchChromium();
-      page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      page.setDefaultTimeout(8000);
-      page.on('pageerror', (e) => pageErrors.push(e.message));
+      fw = await uploadFirmware(http, key, zip, 'shelf-3.0.0.zip');
+      ({ browser, page } = await openE2ePage(
+        { viewport: { width: 1280, height: 900 }, defaultTimeoutMs: 8000 },
+        pageErrors,
+      ));
     }, 60_000);
 
     afterAll(async () => {
-      await browser?.close();
       await Promise.all(sims.map((s) => s.stop()));
-      await hub?.stop();
-      if (tmp) rmSync(tmp, { recursive: true, force: true });
+      await closeE2e({ browser, hub, tmp });
     });
 
     it('creates a rollout from the form with a live wave preview', async () => {
-      await page.goto(`${dashboard}#key=${encodeURIComponent(key)}`);
+      await page.goto(keyLink(dashboard, key));
       await page.getByTestId('nav-rollouts').click();
       await page.getByTestId('rollouts-empty').waitFor();
       await page.getByTestId('rollout-new').click();
@@ -193,16 +169,8 @@ describe.skipIf(!haveChromium)(
     it('aborts a paused rollout and rolls the updated devices back', async () => {
       // A second firmware over the whole shelf: the first wave of 10 holds 2 devices that roll
       // back, so it pauses at max_failures 2 with the other 8 updated.
-      const form = new FormData();
       const zip = mosFwZip({ version: '4.0.0', build_id: 'e2e-roll-4', bodyBytes: 6000, seed: 10 });
-      form.append('file', new Blob([new Uint8Array(zip)]), 'shelf-4.0.0.zip');
-      const fw4 = (await (
-        await fetch(`${http}/api/v2/firmware`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${key}` },
-          body: form,
-        })
-      ).json()) as FirmwareObject;
+      const fw4 = await uploadFirmware(http, key, zip, 'shelf-4.0.0.zip');
       const created = await api<Rollout>('POST', '/rollouts', {
         firmware: fw4.id,
         devices: ids,

@@ -32,6 +32,11 @@ export interface ApiResult<T> {
   text: string;
 }
 
+/** The body of every REST error (PROTOCOL.md 4). */
+export interface ErrorBody {
+  error: { code: number; message: string };
+}
+
 export async function startTestHub(options: Partial<HubOptions> = {}): Promise<TestHub> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'fb-hub-'));
   const hub = createHub({ host: '127.0.0.1', port: 0, logLevel: 'silent', ...options, dataDir });
@@ -161,6 +166,22 @@ export class RawDevice {
   close(): void {
     this.ws.close();
   }
+}
+
+/**
+ * A hand-driven device logged in with its password as a Bearer header, Sys.GetInfo answered,
+ * returned once the hub counts it online.
+ */
+export async function connectOnline(
+  t: TestHub,
+  dev: Pick<DeviceObject, 'id' | 'token'>,
+): Promise<RawDevice> {
+  const raw = await RawDevice.connect(deviceUrl(t), {
+    headers: { authorization: `Bearer ${dev.token}` },
+  });
+  await raw.answerGetInfo();
+  await waitFor(() => t.hub.services().gateway.isOnline(dev.id));
+  return raw;
 }
 
 /** The HTTP status a WebSocket upgrade to `url` gets: 101 when it opens, else the refusal's status. */

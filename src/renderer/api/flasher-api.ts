@@ -10,8 +10,8 @@ import type { FlashState } from '../../shared/flash-state';
 import type { Notification } from '../../shared/types';
 import { ApiError } from './api-error';
 import { hubSocketUrl, type FetchLike } from './http-client';
+import { answerError, noAnswerError, parseAnswerBody } from './hub-answer';
 import { openNotifyStream, type NotifyStatus, type SocketFactory } from './notify-stream';
-import { readErrorBody } from './schemas';
 
 const OwnerSchema = Type.Union([
   Type.Null(),
@@ -175,27 +175,12 @@ export function createFlasherApi(o: FlasherApiOptions): FlasherApi {
       });
       text = await res.text();
     } catch (e) {
-      if (controller.signal.aborted) throw new ApiError(0, 0, 'the hub did not answer in time');
-      throw new ApiError(
-        0,
-        0,
-        `cannot reach the hub (${e instanceof Error ? e.message : 'network error'})`,
-      );
+      throw noAnswerError(e, controller.signal.aborted, 'the hub did not answer in time');
     } finally {
       clearTimeout(timer);
     }
-    let parsed: unknown = undefined;
-    try {
-      parsed = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      parsed = text;
-    }
-    if (!res.ok) {
-      const err = readErrorBody(parsed);
-      throw err
-        ? new ApiError(err.code, res.status, err.message)
-        : new ApiError(res.status, res.status, `HTTP ${res.status}`);
-    }
+    const parsed = parseAnswerBody(text);
+    if (!res.ok) throw answerError(res.status, parsed);
     return parsed;
   }
 

@@ -5,7 +5,8 @@
  */
 import type { DeviceObject, Json, JsonObject, ShadowDoc } from '../../shared/types';
 import { ApiError } from './api-error';
-import { readDevice, readErrorBody, readShadow } from './schemas';
+import { answerError, noAnswerError, parseAnswerBody } from './hub-answer';
+import { readDevice, readShadow } from './schemas';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -100,13 +101,10 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       });
     } catch (e) {
       clearTimeout(timer);
-      if (controller.signal.aborted) {
-        throw new ApiError(0, 0, `the hub did not answer within ${Math.round(timeout / 1000)} s`);
-      }
-      throw new ApiError(
-        0,
-        0,
-        `cannot reach the hub (${e instanceof Error ? e.message : 'network error'})`,
+      throw noAnswerError(
+        e,
+        controller.signal.aborted,
+        `the hub did not answer within ${Math.round(timeout / 1000)} s`,
       );
     }
     let text: string;
@@ -117,19 +115,8 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     } finally {
       clearTimeout(timer);
     }
-    let parsed: unknown = undefined;
-    if (text !== '') {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = text;
-      }
-    }
-    if (!res.ok) {
-      const err = readErrorBody(parsed);
-      if (err) throw new ApiError(err.code, res.status, err.message);
-      throw new ApiError(res.status, res.status, res.statusText || `HTTP ${res.status}`);
-    }
+    const parsed = parseAnswerBody(text);
+    if (!res.ok) throw answerError(res.status, parsed, res.statusText);
     return parsed;
   }
 

@@ -10,9 +10,9 @@
 import type { Json, JsonObject } from '../../shared/types';
 import { ApiError } from './api-error';
 import type { FetchLike } from './http-client';
+import { answerError, noAnswerError, parseAnswerBody } from './hub-answer';
 import {
   readBootState,
-  readErrorBody,
   readFirmware,
   readAbortReply,
   readOtaJob,
@@ -138,21 +138,6 @@ function bad(what: string): ApiError {
   return new ApiError(0, 200, `the hub sent an unexpected ${what}`);
 }
 
-function parseBody(text: string): unknown {
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-function failure(status: number, parsed: unknown, statusText = ''): ApiError {
-  const err = readErrorBody(parsed);
-  if (err) return new ApiError(err.code, status, err.message);
-  return new ApiError(status, status, statusText || `HTTP ${status}`);
-}
-
 function listOf<T>(value: unknown, read: (v: unknown) => T | null, what: string): T[] {
   if (!Array.isArray(value)) throw bad(what);
   const out: T[] = [];
@@ -210,12 +195,7 @@ export function createOtaApi(o: OtaApiOptions): OtaApi {
         signal: controller.signal,
       });
     } catch (e) {
-      if (controller.signal.aborted) throw new ApiError(0, 0, 'the hub did not answer in time');
-      throw new ApiError(
-        0,
-        0,
-        `cannot reach the hub (${e instanceof Error ? e.message : 'network error'})`,
-      );
+      throw noAnswerError(e, controller.signal.aborted, 'the hub did not answer in time');
     } finally {
       clearTimeout(timer);
     }
@@ -234,8 +214,8 @@ export function createOtaApi(o: OtaApiOptions): OtaApi {
     } catch {
       throw new ApiError(0, res.status, 'the connection to the hub broke during the answer');
     }
-    const parsed = parseBody(text);
-    if (!res.ok) throw failure(res.status, parsed, res.statusText);
+    const parsed = parseAnswerBody(text);
+    if (!res.ok) throw answerError(res.status, parsed, res.statusText);
     return { status: res.status, value: parsed };
   }
 
@@ -257,17 +237,12 @@ export function createOtaApi(o: OtaApiOptions): OtaApi {
         ...(onProgress ? { onProgress } : {}),
       });
     } catch (e) {
-      if (controller.signal.aborted) throw new ApiError(0, 0, 'the upload did not finish in time');
-      throw new ApiError(
-        0,
-        0,
-        `cannot reach the hub (${e instanceof Error ? e.message : 'network error'})`,
-      );
+      throw noAnswerError(e, controller.signal.aborted, 'the upload did not finish in time');
     } finally {
       clearTimeout(timer);
     }
-    const parsed = parseBody(answer.text);
-    if (answer.status < 200 || answer.status >= 300) throw failure(answer.status, parsed);
+    const parsed = parseAnswerBody(answer.text);
+    if (answer.status < 200 || answer.status >= 300) throw answerError(answer.status, parsed);
     return { status: answer.status, value: parsed };
   }
 
@@ -297,7 +272,7 @@ export function createOtaApi(o: OtaApiOptions): OtaApi {
     },
     async downloadFirmware(id) {
       const res = await raw('GET', `/firmware/${enc(id)}/file`, undefined, OTA_UPLOAD_TIMEOUT_MS);
-      if (!res.ok) throw failure(res.status, parseBody(await res.text()), res.statusText);
+      if (!res.ok) throw answerError(res.status, parseAnswerBody(await res.text()), res.statusText);
       const blob = await res.blob();
       return { blob, name: fileNameFrom(res.headers.get('content-disposition'), `${id}.bin`) };
     },

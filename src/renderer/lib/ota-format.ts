@@ -114,20 +114,6 @@ export function firmwareLabel(f: FirmwareView): string {
   return `${f.name || f.id}${f.version !== '' ? ` ${f.version}` : ''}${platform}`;
 }
 
-/** 65536 -> '64 KB' (binary units, as flash sizes are). */
-export function formatSize(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  const text = v >= 100 || Number.isInteger(v) ? String(Math.round(v)) : v.toFixed(1);
-  return `${text} ${units[i] ?? 'GB'}`;
-}
-
 /** Devices of one wave that ended (done, failed, skipped, ...) out of its size. */
 export function waveProgress(
   rollout: RolloutView,

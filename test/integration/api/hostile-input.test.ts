@@ -5,13 +5,9 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from '../../support/hub-harness';
+import { startTestHub, type ErrorBody, type TestHub } from '../../support/hub-harness';
 import { DEFAULT_LIMITS } from '../../../src/main/config';
 import type { DeviceObject } from '../../../src/shared/types';
-
-interface ErrorBody {
-  error: { code: number; message: string };
-}
 
 /** Sends `text` on a fresh socket and returns everything the hub writes until it closes. */
 export function rawExchange(port: number, text: string, timeoutMs = 5000): Promise<string> {

@@ -8,13 +8,10 @@ import {
   deviceUrl,
   startTestHub,
   waitFor,
+  type ErrorBody,
   type TestHub,
 } from '../../support/hub-harness';
 import type { LogEntry } from '../../../src/shared/types';
-
-interface ErrorBody {
-  error: { code: number; message: string };
-}
 
 describe('stored notifications (PROTOCOL.md 7)', () => {
   let t: TestHub;

@@ -9,13 +9,10 @@ import {
   deviceUrl,
   startTestHub,
   waitFor,
+  type ErrorBody,
   type TestHub,
 } from '../../support/hub-harness';
 import type { DeviceObject, ShadowDoc } from '../../../src/shared/types';
-
-interface ErrorBody {
-  error: { code: number; message: string };
-}
 
 describe('reserved shadow keys (issue 7 item 16)', () => {
   let t: TestHub;

@@ -6,18 +6,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   RawDevice,
-  deviceUrl,
+  connectOnline,
   openNotify,
   sleep,
   startTestHub,
   waitFor,
+  type ErrorBody,
   type TestHub,
 } from '../../support/hub-harness';
 import type { DeviceObject, Json, LogEntry } from '../../../src/shared/types';
-
-interface ErrorBody {
-  error: { code: number; message: string };
-}
 
 describe('RPC bridge (PROTOCOL.md 4)', () => {
   let t: TestHub;
@@ -32,11 +29,7 @@ describe('RPC bridge (PROTOCOL.md 4)', () => {
     dev = await t.createDevice({ id: 'rpc-dev' });
     offline = await t.createDevice({ id: 'rpc-offline' });
     notify = await openNotify(t);
-    raw = await RawDevice.connect(deviceUrl(t), {
-      headers: { authorization: `Bearer ${dev.token}` },
-    });
-    await raw.answerGetInfo();
-    await waitFor(() => t.hub.services().gateway.isOnline(dev.id));
+    raw = await connectOnline(t, dev);
   });
   afterAll(async () => {
     notify.ws.close();
@@ -213,11 +206,7 @@ describe('RPC bridge (PROTOCOL.md 4)', () => {
 
   it('a device disconnecting mid-call fails the call at once with 503', async () => {
     const other = await t.createDevice({ id: 'rpc-drop' });
-    const d = await RawDevice.connect(deviceUrl(t), {
-      headers: { authorization: `Bearer ${other.token}` },
-    });
-    await d.answerGetInfo();
-    await waitFor(() => t.hub.services().gateway.isOnline(other.id));
+    const d = await connectOnline(t, other);
     const started = Date.now();
     const pending = t.api<ErrorBody>('POST', rpcPath('Hang', other.id), {});
     await d.call('Hang');

@@ -7,18 +7,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   RawDevice,
-  deviceUrl,
+  connectOnline,
   sleep,
   startTestHub,
-  waitFor,
+  type ErrorBody,
   type TestHub,
 } from '../../support/hub-harness';
 import { DEFAULT_LIMITS, DEFAULT_TIMINGS } from '../../../src/main/config';
 import type { DeviceObject } from '../../../src/shared/types';
-
-interface ErrorBody {
-  error: { code: number; message: string };
-}
 
 const MAX_PENDING = 3;
 
@@ -33,11 +29,7 @@ describe('RPC bridge limits (issue 7 item 15)', () => {
   beforeAll(async () => {
     t = await startTestHub({ limits: { maxPendingCallsPerDevice: MAX_PENDING } });
     dev = await t.createDevice({ id: 'limits-dev' });
-    raw = await RawDevice.connect(deviceUrl(t), {
-      headers: { authorization: `Bearer ${dev.token}` },
-    });
-    await raw.answerGetInfo();
-    await waitFor(() => t.hub.services().gateway.isOnline(dev.id));
+    raw = await connectOnline(t, dev);
   });
   afterAll(async () => {
     raw.close();
@@ -125,12 +117,8 @@ describe('RPC bridge limits (issue 7 item 15)', () => {
 
     it('another device has its own budget', async () => {
       const other = await t.createDevice({ id: 'limits-other' });
-      const raw2 = await RawDevice.connect(deviceUrl(t), {
-        headers: { authorization: `Bearer ${other.token}` },
-      });
+      const raw2 = await connectOnline(t, other);
       try {
-        await raw2.answerGetInfo();
-        await waitFor(() => t.hub.services().gateway.isOnline(other.id));
         const names = Array.from({ length: MAX_PENDING }, () => method('Busy'));
         const waiting = names.map((m) => t.api('POST', rpcPath(m, '?timeout=5000'), {}));
         const frames = await Promise.all(names.map((m) => raw.call(m)));

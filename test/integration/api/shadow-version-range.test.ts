@@ -3,13 +3,7 @@
  * huge value is a 400 naming the field, over REST and from a device, never a 409 or a 500.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  RawDevice,
-  deviceUrl,
-  startTestHub,
-  waitFor,
-  type TestHub,
-} from '../../support/hub-harness';
+import { connectOnline, startTestHub, type TestHub } from '../../support/hub-harness';
 import type { DeviceObject } from '../../../src/shared/types';
 
 const HUGE = ['18446744073709551616', '9223372036854775808', '9007199254740992', '1e300'];
@@ -52,11 +46,7 @@ describe('shadow version range', () => {
   });
 
   it('a device: Shadow.Update with version 2^64 gets invalid params naming the field', async () => {
-    const raw = await RawDevice.connect(deviceUrl(t), {
-      headers: { authorization: `Bearer ${dev.token}` },
-    });
-    await raw.answerGetInfo();
-    await waitFor(() => t.hub.services().gateway.isOnline(dev.id));
+    const raw = await connectOnline(t, dev);
     raw.send(
       '{"id":41,"method":"Shadow.Update","params":{"version":18446744073709551616,"state":{"reported":{"y":1}}}}',
     );

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   RawDevice,
-  deviceUrl,
+  connectOnline,
   sleep,
   startTestHub,
   waitFor,
@@ -37,11 +37,7 @@ describe('calls to a device: pending ceiling and large replies', () => {
 
   async function online(): Promise<{ dev: DeviceObject; raw: RawDevice }> {
     const dev = await t.createDevice();
-    const raw = await RawDevice.connect(deviceUrl(t), {
-      headers: { authorization: `Bearer ${dev.token}` },
-    });
-    await raw.answerGetInfo();
-    await waitFor(() => t.hub.services().gateway.isOnline(dev.id));
+    const raw = await connectOnline(t, dev);
     return { dev, raw };
   }
 

@@ -10,9 +10,9 @@ import { useState, type ReactNode } from 'react';
 import type { OtaSource } from '../../api/ota-api';
 import type { BootStateView, FirmwareView, OtaJobView } from '../../api/schemas';
 import { ActionErrorNotice } from '../../components/action-error';
+import { formatBytes } from '../../lib/format-bytes';
 import {
   firmwareLabel,
-  formatSize,
   isJobActive,
   jobPercent,
   jobSummary,
@@ -136,7 +136,7 @@ export function OtaPanel(p: OtaPanelProps): ReactNode {
             data-testid="ota-progress"
           />
           <div className="muted small">
-            {latest.total > 0 && `${formatSize(latest.bytes)} of ${formatSize(latest.total)}`}
+            {latest.total > 0 && `${formatBytes(latest.bytes)} of ${formatBytes(latest.total)}`}
             {latest.to_fw ? ` · now reports ${latest.to_fw}` : ''}
           </div>
         </div>
@@ -212,7 +212,7 @@ export function OtaPanel(p: OtaPanelProps): ReactNode {
             {p.library.length === 0 && <option value="">No firmware in the library</option>}
             {p.library.map((f) => (
               <option key={f.id} value={f.id}>
-                {firmwareLabel(f)} · {formatSize(f.size)}
+                {firmwareLabel(f)} · {formatBytes(f.size)}
               </option>
             ))}
           </select>

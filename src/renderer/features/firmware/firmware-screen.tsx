@@ -9,7 +9,8 @@ import { useApp, useFirmware } from '../../app-context';
 import type { FirmwareView } from '../../api/schemas';
 import { ActionErrorNotice } from '../../components/action-error';
 import { useNow } from '../../components/use-now';
-import { firmwareLabel, formatSize } from '../../lib/ota-format';
+import { formatBytes } from '../../lib/format-bytes';
+import { firmwareLabel } from '../../lib/ota-format';
 import { absoluteTime, relativeTime } from '../../lib/relative-time';
 import type { ActionError } from '../../stores/devices-store';
 import '../rollouts/ota-pages.css';
@@ -123,7 +124,7 @@ export function FirmwareScreen(): ReactNode {
           <span className="mono">{upload.name}</span>
           <progress max={100} value={pct} aria-label={`Uploading ${upload.name}`} />
           <span className="muted small">
-            {pct}% of {formatSize(upload.total)}
+            {pct}% of {formatBytes(upload.total)}
           </span>
         </div>
       )}
@@ -231,7 +232,7 @@ function FirmwareRow(props: {
         <td className="mono">{f.version || '—'}</td>
         <td className="mono">{f.platform || '—'}</td>
         <td>{f.format}</td>
-        <td className="nowrap">{formatSize(f.size)}</td>
+        <td className="nowrap">{formatBytes(f.size)}</td>
         <td className="nowrap" title={absoluteTime(f.created)}>
           {relativeTime(f.created, props.now)}
         </td>

@@ -1,6 +1,9 @@
 /** Pure helpers for the flasher page: address input, state labels, progress, sizes, hints. */
 import type { FlashState } from '../../../shared/flash-state';
 
+// Sizes are shown the same on every page: the one formatter lives in lib/.
+export { formatBytes } from '../../lib/format-bytes';
+
 /** '' -> undefined (let the hub decide), '0x1000' / '4096' -> number, anything else -> null. */
 export function parseAddressText(text: string): number | undefined | null {
   const t = text.trim();
@@ -78,20 +81,6 @@ export function stateTone(s: FlashState): 'ok' | 'danger' | 'active' | 'muted' {
   if (s.state === 'failed') return 'danger';
   if (s.state === 'cancelled') return 'muted';
   return 'active';
-}
-
-/** 65536 -> '64 KB', 1536 -> '1.5 KB', 300 -> '300 B' (binary units, as flash sizes are). */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  const text = v >= 100 || Number.isInteger(v) ? String(Math.round(v)) : v.toFixed(1);
-  return `${text} ${units[i] ?? 'GB'}`;
 }
 
 /** 0x10000 -> '0x10000'. */

@@ -1,0 +1,37 @@
+/**
+ * Reading a hub answer the same way in every dashboard client (REST, OTA, flasher): the body as
+ * JSON when it is JSON, and a refusal as an ApiError carrying the hub's catalog code
+ * (PROTOCOL.md 4), so every page can show the code and its remedy.
+ */
+import { ApiError } from './api-error';
+import { readErrorBody } from './schemas';
+
+/** An answer's body: undefined when empty, the JSON value, or the text itself when not JSON. */
+export function parseAnswerBody(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * The ApiError of a refused call: the code and message of the hub's `{"error":…}` body, else the
+ * HTTP status as the code (a proxy's or a crashed hub's page has no catalog code).
+ */
+export function answerError(status: number, parsed: unknown, statusText = ''): ApiError {
+  const err = readErrorBody(parsed);
+  if (err) return new ApiError(err.code, status, err.message);
+  return new ApiError(status, status, statusText || `HTTP ${status}`);
+}
+
+/** The ApiError of a call that got no answer: `late` when our deadline cut it, else the network. */
+export function noAnswerError(e: unknown, timedOut: boolean, late: string): ApiError {
+  if (timedOut) return new ApiError(0, 0, late);
+  return new ApiError(
+    0,
+    0,
+    `cannot reach the hub (${e instanceof Error ? e.message : 'network error'})`,
+  );
+}
