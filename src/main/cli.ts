@@ -20,6 +20,7 @@ import { registerDemoFleetChild } from './cli/demo-fleet';
 import { registerFlasherCommands } from './cli/flasher-cli';
 import { registerFirmwareCommands } from './cli/firmware-cli';
 import { registerOtaCommand } from './cli/ota-cli';
+import { registerRolloutCommands } from './cli/rollout-cli';
 
 const env = process.env;
 const printJson = (v: unknown): void =>
@@ -197,6 +198,7 @@ export function buildProgram(): Command {
   registerFlasherCommands(program);
   registerFirmwareCommands(program);
   registerOtaCommand(program);
+  registerRolloutCommands(program);
   return program;
 }
 

@@ -142,7 +142,8 @@ export async function registerOtaRoutes(app: FastifyInstance, deps: OtaRoutesDep
 
     scope.post(
       '/api/v2/devices/:id/ota',
-      { config: { upload: true } },
+      // The slot covers receiving the body only: the reply may wait for the whole job.
+      { config: { upload: 'body' } },
       async (req, reply): Promise<OtaJob> => {
         const { id } = parseWith(DeviceParams, req.params);
         const q = parseWith(OtaQuery, req.query ?? {});

@@ -3,7 +3,10 @@
  * finishes them would otherwise hold memory, sockets and serial-port plans without bound. Routes
  * opt in with `config: { upload: true }`; past `limits.maxUploadsPerKey` a key gets a coded 429
  * until one of its uploads ends (answered, failed or cut off: the slot is freed when the
- * response closes, whatever the reason).
+ * response closes, whatever the reason). A route that may wait long after its body is in (an OTA
+ * answered when the job ends) opts in with `upload: 'body'`: its slot covers only the body being
+ * received and is freed as soon as the body has been read whole, so the cap still bounds bodies
+ * in flight while a key may wait on any number of such requests.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HubError } from '../../shared/errors';
@@ -11,8 +14,11 @@ import { requestKey } from './auth';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Counts against the per-key upload limit. */
-    upload?: boolean;
+    /**
+     * Counts against the per-key upload limit: `true` until the response closes, `'body'` only
+     * until the request body has been received (or the response closes, if that comes first).
+     */
+    upload?: boolean | 'body';
   }
 }
 
@@ -46,7 +52,8 @@ export class UploadSlots {
 export function installUploadSlots(app: FastifyInstance, maxPerKey: number): UploadSlots {
   const slots = new UploadSlots(maxPerKey);
   app.addHook('onRequest', async (req: FastifyRequest, reply) => {
-    if (req.routeOptions.config?.upload !== true || req.method === 'OPTIONS') return;
+    const mode = req.routeOptions.config?.upload;
+    if ((mode !== true && mode !== 'body') || req.method === 'OPTIONS') return;
     const holder = requestKey(req) ?? `addr:${req.ip}`;
     const release = slots.acquire(holder);
     if (release === null) {
@@ -56,6 +63,12 @@ export function installUploadSlots(app: FastifyInstance, maxPerKey: number): Upl
       );
     }
     reply.raw.once('close', release);
+    // 'end' comes once the body parser (JSON) or the multipart stream has read the last byte;
+    // listening for it does not start the stream flowing.
+    if (mode === 'body') {
+      if (req.raw.readableEnded) release();
+      else req.raw.once('end', release);
+    }
   });
   return slots;
 }

@@ -2,7 +2,8 @@
  * `fleetbench firmware add|ls|rm` (issue 8, interfaces): the firmware library of a data dir,
  * worked on directly like `keys` and `devices` (store-commands.ts), also while a hub runs on it:
  * rows go through SQLite (WAL), files into `<dataDir>/firmware/<sha256>`, so the running hub
- * sees an added firmware at once. Prints JSON.
+ * sees an added firmware at once. Prints JSON. `rm` refuses a firmware that a running or paused
+ * rollout sends (the hub's 409 `conflict`), read from the rollouts stored in the same registry.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import type { Command } from 'commander';
 import { DEFAULT_FIRMWARE } from '../config';
 import { FirmwareLibrary } from '../firmware/firmware-library';
 import { REGISTRY_FILE } from '../store/data-dir';
+import type { StoredRollout } from '../store/rollouts-repo';
 import { openStore } from '../store/store';
 import type { FirmwareObject } from '../../shared/firmware';
 import { CliError } from './cli-errors';
@@ -27,10 +29,22 @@ async function withLibrary<T>(
   }
   const store = openStore(dataDir, 0);
   try {
-    return await fn(new FirmwareLibrary(dataDir, store.firmware, DEFAULT_FIRMWARE));
+    const library = new FirmwareLibrary(dataDir, store.firmware, DEFAULT_FIRMWARE);
+    // Read at the moment of the check: a hub on this data dir may start a rollout meanwhile.
+    library.setInUseCheck((id) => store.rollouts.loadAll().some((s) => rolloutUses(s, id)));
+    return await fn(library);
   } finally {
     store.close();
   }
+}
+
+/**
+ * Whether a stored rollout is active (running or paused) and sends this firmware, as the
+ * rollout's or as one device's own (rollback rollouts send each device its previous one).
+ */
+export function rolloutUses({ rollout, devices }: StoredRollout, firmwareId: string): boolean {
+  if (rollout.state !== 'running' && rollout.state !== 'paused') return false;
+  return rollout.spec.firmware === firmwareId || devices.some((d) => d.firmware === firmwareId);
 }
 
 export function firmwareAdd(
@@ -86,7 +100,7 @@ export function registerFirmwareCommands(program: Command): void {
     .action(async (o: { dataDir: string }) => printJson(await firmwareList(o.dataDir)));
   firmware
     .command('rm <id>')
-    .description('delete a firmware and its files')
+    .description('delete a firmware and its files (refused while an active rollout uses it)')
     .option(...dataDirOpt)
     .action(async (id: string, o: { dataDir: string }) =>
       printJson(await firmwareRemove(o.dataDir, id)),

@@ -13,11 +13,15 @@ import type { Command } from 'commander';
 import Type from 'typebox';
 import { OTA_JOB_STATES, isFinalOtaState, type OtaJob } from '../../shared/ota';
 import { isValid } from '../validate';
-import { readMasterKeyFile } from '../store/data-dir';
-import { DEFAULT_PORT } from '../config';
 import { CliError } from './cli-errors';
-import { defaultDataDir } from './data-dir-option';
 import { progressBar } from './flash-progress';
+import {
+  addHubOptions,
+  hubAt,
+  hubRequest as request,
+  resolveHub,
+  type HubCliOptions,
+} from './hub-client';
 
 export const OTA_EXIT = { done: 0, failed: 1, usage: 2, rolled_back: 3, cancelled: 4 } as const;
 export const OTA_POLL_MS = 250;
@@ -34,39 +38,6 @@ interface Out {
   out(s: string): void;
   err(s: string): void;
   tty: boolean;
-}
-
-interface Hub {
-  base: string;
-  key: string;
-}
-
-async function request(hub: Hub, method: string, path: string, body?: BodyInit, json = false) {
-  let res: Response;
-  try {
-    res = await fetch(new URL(path, hub.base), {
-      method,
-      headers: {
-        authorization: `Bearer ${hub.key}`,
-        ...(json && { 'content-type': 'application/json' }),
-      },
-      ...(body !== undefined && { body }),
-    });
-  } catch (err) {
-    throw new CliError(`cannot reach the hub at ${hub.base}: ${(err as Error).message}`);
-  }
-  const text = await res.text();
-  let value: unknown = text;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    // not JSON
-  }
-  if (!res.ok) {
-    const msg = (value as { error?: { message?: string } }).error?.message ?? text.slice(0, 200);
-    throw new CliError(`hub answered ${res.status}: ${msg}`);
-  }
-  return value;
 }
 
 function asJob(v: unknown): OtaJob {
@@ -93,13 +64,7 @@ export async function runOta(
   io: Out,
   signal?: AbortSignal,
 ): Promise<number> {
-  let base: string;
-  try {
-    base = new URL(o.hub).toString();
-  } catch {
-    throw new CliError(`--hub: '${o.hub}' is not a URL (e.g. http://192.168.1.10:8009)`, 2);
-  }
-  const hub = { base, key: o.key };
+  const hub = hubAt(o.hub, o.key);
   const query = new URLSearchParams({ wait: '0' });
   if (o.force) query.set('force', '1');
   if (o.commit) query.set('commit', '1');
@@ -160,30 +125,22 @@ export async function runOta(
 }
 
 export function registerOtaCommand(program: Command): void {
-  program
-    .command('ota <device> <file-or-firmware-id>')
-    .description(
-      'update one device over the air through a running hub; exit 0 done, 1 failed, 3 rolled back, 4 cancelled',
-    )
-    .option('--hub <url>', 'the hub (env FLEETBENCH_HUB)', process.env['FLEETBENCH_HUB'])
-    .option('--key <key>', 'a master API key (env FLEETBENCH_API_KEY; default: the data dir key)')
-    .option(
-      '--data-dir <dir>',
-      'where to read master.key when --key is not given',
-      defaultDataDir(),
-    )
+  addHubOptions(
+    program
+      .command('ota <device> <file-or-firmware-id>')
+      .description(
+        'update one device over the air through a running hub; exit 0 done, 1 failed, 3 rolled back, 4 cancelled',
+      ),
+  )
     .option('--force', 'send despite a platform mismatch or a file that is no firmware image')
     .option('--commit', 'Mongoose OS: commit the new image once it is verified')
     .action(
       async (
         device: string,
         target: string,
-        o: { hub?: string; key?: string; dataDir: string; force?: boolean; commit?: boolean },
+        o: HubCliOptions & { force?: boolean; commit?: boolean },
       ) => {
-        const key = o.key ?? process.env['FLEETBENCH_API_KEY'] ?? readMasterKeyFile(o.dataDir);
-        if (key === null || key === '') {
-          throw new CliError('give a master API key with --key (or FLEETBENCH_API_KEY)', 2);
-        }
+        const hub = resolveHub(o);
         const abort = new AbortController();
         const onSigint = (): void => abort.abort();
         process.once('SIGINT', onSigint);
@@ -192,8 +149,8 @@ export function registerOtaCommand(program: Command): void {
             device,
             target,
             {
-              hub: o.hub ?? `http://127.0.0.1:${DEFAULT_PORT}`,
-              key,
+              hub: hub.base,
+              key: hub.key,
               ...(o.force && { force: true }),
               ...(o.commit && { commit: true }),
             },

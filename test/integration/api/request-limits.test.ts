@@ -1,11 +1,14 @@
 /**
  * Slow and unfinished requests (issue 7 item 14), with real sockets that send half a request:
  * headers and whole requests have deadlines, a body that goes silent is cut off with a coded
- * 408, and one API key can hold only `limits.maxUploadsPerKey` uploads at a time (429, 4292).
+ * 408, and one API key can hold only `limits.maxUploadsPerKey` uploads at a time (429, 4292);
+ * an OTA request holds its slot only while its body comes in, not while it waits for the job.
  * Timings are shortened through the config so the edges are reached in a second or two.
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OtaJob } from '../../../src/shared/ota';
+import { appImage } from '../ota/ota-rig';
 import {
   RawDevice,
   deviceUrl,
@@ -184,6 +187,78 @@ describe('slow and unfinished requests (issue 7 item 14)', () => {
       expect(r.body).toEqual({ done: true });
     } finally {
       raw.close();
+    }
+  });
+
+  it('OTA requests waiting for their jobs hold no slot; OTA bodies in flight still do', async () => {
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(appImage(1, 4000))]), 'app.bin');
+    const added = await fetch(`${t.http}/api/v2/firmware`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.key}` },
+      body: form,
+    });
+    const fw = (await added.json()) as { id: string };
+    // Devices that never answer the OTA calls: each job (and its request) waits.
+    const ids = Array.from({ length: MAX_UPLOADS + 1 }, (_, i) => `ota-wait-${i}`);
+    const raws: RawDevice[] = [];
+    try {
+      for (const id of ids) {
+        const dev = await t.createDevice({ id });
+        const raw = await RawDevice.connect(deviceUrl(t), {
+          headers: { authorization: `Bearer ${dev.token}` },
+        });
+        raws.push(raw);
+        await raw.answerGetInfo();
+        await waitFor(() => t.hub.services().gateway.isOnline(id));
+      }
+      // One sends its image as a multipart body, the others name the library firmware.
+      const upload = async (
+        id: string,
+      ): Promise<{ status: number; text: string; body: OtaJob }> => {
+        const res = await fetch(`${t.http}/api/v2/devices/${id}/ota?force=1`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${t.key}` },
+          body: form,
+        });
+        const text = await res.text();
+        return { status: res.status, text, body: JSON.parse(text) as OtaJob };
+      };
+      const waiting = ids.map((id, i) =>
+        i === 0
+          ? upload(id)
+          : t.api<OtaJob>('POST', `/api/v2/devices/${id}/ota?force=1`, { firmware: fw.id }),
+      );
+      await waitFor(
+        async () => {
+          const jobs = await t.api<OtaJob[]>('GET', '/api/v2/ota');
+          return ids.every((id) => jobs.body.some((j) => j.device === id && j.state !== 'failed'));
+        },
+        3000,
+        'a job for every waiting request',
+      );
+      // Bodies still coming in count: two half-sent OTA uploads take both slots.
+      const holders = await Promise.all(
+        ids
+          .slice(0, MAX_UPLOADS)
+          .map((id) => openHalf(port, uploadHead(t.key, `/api/v2/devices/${id}/ota`))),
+      );
+      await sleep(150);
+      expect((await t.api('POST', '/api/v2/local/flash', {})).status).toBe(429);
+      holders.forEach((h) => h.socket.destroy());
+      await waitFor(
+        async () => (await t.api('POST', '/api/v2/local/flash', {})).status === 400,
+        TIMINGS.bodyIdleTimeoutMs - 100,
+        'the slots of closed sockets',
+      );
+      // The devices go away: the jobs fail and the waiting requests are answered.
+      raws.forEach((raw) => raw.close());
+      for (const r of await Promise.all(waiting)) {
+        expect(r.status, r.text).toBe(200);
+        expect(r.body.state).toBe('failed');
+      }
+    } finally {
+      raws.forEach((raw) => raw.close());
     }
   });
 });

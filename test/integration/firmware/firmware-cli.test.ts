@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FirmwareObject } from '../../../src/shared/firmware';
+import type { Rollout } from '../../../src/shared/ota';
+import { openStore } from '../../../src/main/store/store';
 import { runCli } from '../../support/cli-runner';
 import { CLI_ENV } from '../../support/cli-fixture';
 import { buildElf32 } from '../../support/elf32-writer';
@@ -96,5 +98,73 @@ describe('fleetbench firmware', () => {
     } finally {
       await t.stop();
     }
+  }, 180_000);
+
+  it("rm refuses a firmware an active rollout sends (409), its own or one device's", async () => {
+    const dataDir = join(dir, 'data-rm');
+    const base = ['--data-dir', dataDir];
+    const add = async (n: number): Promise<FirmwareObject> => {
+      const file = join(dir, `app${n}.bin`);
+      writeFileSync(file, espAppImage({ project: 'rm-app', version: `${n}.0`, fill: n }));
+      const r = await runCli(['firmware', 'add', file, ...base], CLI_ENV, 60_000);
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as FirmwareObject;
+    };
+    const rm = (id: string) => runCli(['firmware', 'rm', id, ...base], CLI_ENV, 60_000);
+    const t = await startTestHub({ dataDir });
+    let perDevice: FirmwareObject;
+    try {
+      const fw = await add(1);
+      perDevice = await add(2);
+      await t.createDevice({ id: 'away' }); // offline: the rollout waits for it and stays active
+      const created = await t.api<Rollout>('POST', '/api/v2/rollouts', {
+        firmware: fw.id,
+        devices: ['away'],
+        offline: 'wait',
+      });
+      expect(created.status, created.text).toBe(201);
+      const refused = await rm(fw.id);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/used by an active rollout.*\(code 409\)/);
+      await t.api('POST', `/api/v2/rollouts/${created.body.id}/pause`);
+      expect((await rm(fw.id)).code).toBe(1);
+      await t.api('POST', `/api/v2/rollouts/${created.body.id}/abort`);
+      const removed = await rm(fw.id);
+      expect(removed.code, removed.stderr).toBe(0);
+    } finally {
+      await t.stop();
+    }
+    // A paused rollback rollout as the hub stores it: one device is sent its own firmware.
+    const store = openStore(dataDir, 0);
+    try {
+      store.rollouts.create(
+        {
+          id: 'ro_back',
+          spec: {
+            firmware: 'fw_other',
+            devices: ['away'],
+            labels: '',
+            waves: ['100%'],
+            max_failures: 1,
+            health_s: 0,
+            concurrency: 1,
+            skip_current: false,
+            offline: 'wait',
+            rollback_of: 'ro_x',
+          },
+          state: 'paused',
+          started: 1,
+          waves: 1,
+          created: 1,
+          ended: null,
+        },
+        [{ id: 'away', wave: 0, state: 'pending', attempts: 0, firmware: perDevice.id }],
+      );
+    } finally {
+      store.close();
+    }
+    const refused = await rm(perDevice.id);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/used by an active rollout.*\(code 409\)/);
   }, 180_000);
 });
