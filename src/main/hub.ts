@@ -281,8 +281,8 @@ export function createHub(
     // Flasher first: running jobs are cancelled and their ports released before the rest stops.
     await stopFlasher(s.flasher);
     await s.crashes.stop();
-    // OTA next: its jobs stop where they are (the next start settles them) before the sockets go.
-    // Rollouts before OTA: no new jobs are started while the jobs stop.
+    // Rollouts, then OTA: no rollout starts a job while the jobs stop where they are (the next
+    // start settles them), and both stop before the device sockets go.
     s.rollouts.stop();
     await s.ota.stop();
     await s.notify.close();
@@ -323,7 +323,6 @@ export function ensureMasterKey(store: Store, dataDir: string): string {
   return created.key;
 }
 
-/** After a crash the registry may still say `online: true`; no device is connected at boot. */
 /**
  * After a crash the registry may still say `online: true`; no device is connected at boot. One
  * device that cannot be written (an unreadable row, a failing disk) is logged and skipped: it must
