@@ -31,6 +31,8 @@ export const P99_RATIO_GOAL = 3;
 
 export interface OtaConcurrentOptions {
   jobs?: number;
+  /** Hub config `ota.maxInflightWrites` (default: the hub's). */
+  otaInflight?: number;
   sizeKb?: number;
   /** Idle devices the probe calls. Default 16. */
   idleDevices?: number;
@@ -117,6 +119,7 @@ export async function runOtaConcurrent(o: OtaConcurrentOptions = {}): Promise<Ot
   try {
     hub = await startOtaHubProcess({
       otaConcurrency: jobs,
+      ...(o.otaInflight !== undefined && { otaInflight: o.otaInflight }),
       memLogMs: 200,
       ...(o.gcBeforeMem === true && { gcBeforeMem: true }),
       ...(o.cpuProfDir !== undefined && { cpuProfDir: o.cpuProfDir }),
@@ -300,12 +303,16 @@ if (isMain(import.meta.url)) {
       'size-kb': { type: 'string' },
       'cpu-prof': { type: 'string' },
       'diag-gc': { type: 'boolean' },
+      'ota-inflight': { type: 'string' },
     },
   });
   runMain(async () => {
     const r = await runOtaConcurrent({
       gcBeforeMem: values['diag-gc'] === true,
       jobs: intFlag(values.jobs, 'jobs', 100, 1),
+      ...(values['ota-inflight'] !== undefined && {
+        otaInflight: intFlag(values['ota-inflight'], 'ota-inflight', 4, 1),
+      }),
       sizeKb: intFlag(values['size-kb'], 'size-kb', 1024, 4),
       ...(values['cpu-prof'] !== undefined && { cpuProfDir: values['cpu-prof'] }),
       log: (l) => console.log(l),

@@ -19,6 +19,8 @@ import { readMemory } from './proc-stats';
 export interface OtaHubOptions {
   /** Transfers the hub runs at once (config `ota.maxConcurrent`). */
   otaConcurrency: number;
+  /** `OTA.Write` calls in flight hub-wide (config `ota.maxInflightWrites`); default: the hub's. */
+  otaInflight?: number;
   cpuProfDir?: string;
   /** Print `process.memoryUsage()` as a `mem ...` line this often (where RSS goes). */
   memLogMs?: number;
@@ -45,6 +47,7 @@ export async function startOtaHubProcess(o: OtaHubOptions): Promise<HubProcess> 
       dataDir,
       '--ota-concurrency',
       String(o.otaConcurrency),
+      ...(o.otaInflight !== undefined ? ['--ota-inflight', String(o.otaInflight)] : []),
       ...(o.memLogMs !== undefined ? ['--mem-log-ms', String(o.memLogMs)] : []),
       ...(o.gcBeforeMem ? ['--gc-before-mem'] : []),
     ],
@@ -87,6 +90,7 @@ if (isMain(import.meta.url)) {
     options: {
       'data-dir': { type: 'string' },
       'ota-concurrency': { type: 'string' },
+      'ota-inflight': { type: 'string' },
       'log-level': { type: 'string' },
       'mem-log-ms': { type: 'string' },
       'gc-before-mem': { type: 'boolean' },
@@ -100,7 +104,12 @@ if (isMain(import.meta.url)) {
     tlsPort: null,
     dataDir,
     logLevel: values['log-level'] ?? 'warn',
-    ota: { maxConcurrent: intFlag(values['ota-concurrency'], 'ota-concurrency', 16, 1) },
+    ota: {
+      maxConcurrent: intFlag(values['ota-concurrency'], 'ota-concurrency', 16, 1),
+      ...(values['ota-inflight'] !== undefined && {
+        maxInflightWrites: intFlag(values['ota-inflight'], 'ota-inflight', 4, 1),
+      }),
+    },
   });
   const urls = await hub.start();
   console.log(`master key: ${hub.masterKey()}`);

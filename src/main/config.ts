@@ -135,6 +135,11 @@ export interface OtaLimits {
   commitTimeoutS: number;
   /** `ota.progress` at most this often when the percent did not change. */
   progressIntervalMs: number;
+  /**
+   * `OTA.Write` calls in flight across all transfers; more wait their turn (ota-write-gate.ts),
+   * so concurrent transfers leave the event loop room for REST calls and other devices.
+   */
+  maxInflightWrites: number;
 }
 
 /** Staged fleet rollouts (issue 8, PROTOCOL.md 9). */
@@ -274,6 +279,7 @@ export const DEFAULT_OTA: OtaLimits = {
   // Long enough for a person to look at the device before choosing Commit or Revert.
   commitTimeoutS: 600,
   progressIntervalMs: 250,
+  maxInflightWrites: 4,
 };
 
 export const DEFAULT_ROLLOUTS: RolloutLimits = {

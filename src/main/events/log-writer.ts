@@ -18,7 +18,7 @@ export function startLogWriter(
   onError: (err: unknown) => void,
 ): LogWriter {
   const unsubscribe = bus.subscribe((p) => {
-    log.append(p.n, Date.now()).catch(onError);
+    log.append(p.n, Date.now(), p.dataJson).catch(onError);
   });
   const sweep = (): number => {
     try {

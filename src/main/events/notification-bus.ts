@@ -4,11 +4,18 @@
  * machine"): a multi-hub deployment can put NATS or Redis behind the same two methods.
  */
 import type { Notification } from '../../shared/types';
+import { attachedJson } from './encoded-json';
 
-/** A published notification with its JSON text computed at most once for all socket subscribers. */
+/**
+ * A published notification with its JSON text (and its data's, for the log) computed at most once
+ * for all subscribers, and not at all when the publisher attached the data's text already
+ * (encoded-json.ts).
+ */
 export interface Published {
   readonly n: Notification;
   readonly text: string;
+  /** `JSON.stringify(n.data ?? null)`. */
+  readonly dataJson: string;
 }
 
 export type Subscriber = (p: Published) => void;
@@ -26,10 +33,19 @@ export class NotificationBus {
   publish(n: Notification): void {
     this.published++;
     let text: string | undefined;
+    let dataJson = attachedJson(n.data);
+    const attached = dataJson !== undefined;
     const p: Published = {
       n,
       get text() {
-        return (text ??= JSON.stringify(n));
+        // Same text as JSON.stringify(n) for a {name, id, data} notification, without encoding
+        // the data again.
+        return (text ??= attached
+          ? `{"name":${JSON.stringify(n.name)},"id":${JSON.stringify(n.id)},"data":${dataJson}}`
+          : JSON.stringify(n));
+      },
+      get dataJson() {
+        return (dataJson ??= JSON.stringify(n.data ?? null));
       },
     };
     for (const s of this.all) this.deliver(s, p);

@@ -13,6 +13,7 @@ import {
   type RpcId,
 } from '../rpc/frame-codec';
 import { encodeCall, encodeError, encodeResult } from '../rpc/frame-encode';
+import { attachedJson } from '../events/encoded-json';
 import {
   PendingCalls,
   PendingCallsFullError,
@@ -179,8 +180,16 @@ export class DeviceSession {
     }
     const { id, promise } = this.pending.start(method, timeoutMs);
     this.awaiting.add(id);
+    // Params whose JSON the caller attached (an OTA chunk) are not encoded again (encoded-json.ts).
+    const paramsJson = attachedJson(params);
+    this.send(
+      paramsJson === undefined
+        ? encodeCall(id, method, params, `$sys/${this.deviceId}`)
+        : `{"id":${id},"method":${JSON.stringify(method)},"params":${paramsJson},"src":${JSON.stringify(`$sys/${this.deviceId}`)}}`,
+    );
+    // Published after the frame left, so the device works on it while subscribers and the log get
+    // theirs (the reply is handled on a later I/O turn, after this notification).
     this.deps.bus.publish({ name: `rpc.in.${method}`, id: this.deviceId, data: params ?? null });
-    this.send(encodeCall(id, method, params, `$sys/${this.deviceId}`));
     return promise.then(
       (v) => {
         this.awaiting.delete(id);

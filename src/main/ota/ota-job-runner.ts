@@ -11,6 +11,8 @@ import { RPC_ERRORS } from '../../shared/errors';
 import { isJsonObject } from '../shadow/json-value';
 import { OtaImageReader, OTA_CHUNK_BYTES } from './ota-image-reader';
 import { decideOutcome } from './ota-outcome';
+import type { OtaWriteGate } from './ota-write-gate';
+import { withJson } from '../events/encoded-json';
 
 /** Waits for the device's next stored Sys.GetInfo; armed before `OTA.End` so none is missed. */
 export interface ComeBack {
@@ -31,6 +33,8 @@ export interface RunnerContext {
   readonly expectedFwId: () => string | undefined;
   readonly rebootWindowMs: number;
   readonly chunkBytes?: number;
+  /** The hub-wide bound on `OTA.Write` calls in flight; none: no bound. */
+  readonly writeGate?: OtaWriteGate;
   /** Aborted by cancel (and by hub stop). */
   readonly signal: AbortSignal;
   call(method: string, params?: Json, timeoutMs?: number): Promise<Json>;
@@ -81,13 +85,12 @@ export async function runOtaJob(ctx: RunnerContext): Promise<void> {
     let bytes = 0;
     while (bytes < total) {
       if (ctx.signal.aborted) throw new Cancelled();
-      const chunk = await reader.chunkAt(bytes);
-      const reply = await ctx.call('OTA.Write', { offset: bytes, data: chunk.data });
+      const { reply, length } = await writeChunk(ctx, reader, bytes);
       if (family === 'unknown') {
         family = familyOfWriteReply(reply);
         ctx.update({ family });
       }
-      bytes += chunk.length;
+      bytes += length;
       ctx.progress(bytes);
     }
     if (ctx.signal.aborted) throw new Cancelled();
@@ -117,6 +120,31 @@ export async function runOtaJob(ctx: RunnerContext): Promise<void> {
     }
     if (cancelled) ctx.update({ state: 'cancelled' });
     else ctx.update({ state: 'failed', error: jobErrorOf(err) });
+  }
+}
+
+/**
+ * One `OTA.Write`, inside the hub-wide gate. The chunk is made only once the gate lets it go, so
+ * transfers waiting their turn hold no chunk (with 100 transfers, what lived across a device round
+ * trip was promoted by the GC and grew the heap). Its params' JSON is built once here (base64
+ * needs no escaping) and reused for the frame, the `rpc.in.OTA.Write` notification and its log
+ * row (events/encoded-json.ts).
+ */
+async function writeChunk(
+  ctx: RunnerContext,
+  reader: OtaImageReader,
+  offset: number,
+): Promise<{ reply: Json; length: number }> {
+  const gate = ctx.writeGate;
+  const wait = gate?.acquire();
+  if (wait) await wait;
+  try {
+    if (ctx.signal.aborted) throw new Cancelled();
+    const { data, length } = await reader.chunkAt(offset);
+    const params = withJson({ offset, data }, `{"offset":${offset},"data":"${data}"}`);
+    return { reply: await ctx.call('OTA.Write', params), length };
+  } finally {
+    gate?.release();
   }
 }
 

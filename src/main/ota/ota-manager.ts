@@ -17,6 +17,7 @@ import type { OtaJobsRepo } from '../store/ota-jobs-repo';
 import { randomId } from '../store/secrets';
 import { isJsonObject } from '../shadow/json-value';
 import type { OtaImageReader } from './ota-image-reader';
+import { OtaWriteGate } from './ota-write-gate';
 import {
   jobErrorOf,
   isMethodNotFound,
@@ -132,8 +133,12 @@ export class OtaManager implements OtaManagerApi {
   private readonly now: () => number;
   private readonly runs = new Set<Promise<void>>();
 
+  /** Bounds the `OTA.Write` calls in flight across all transfers (ota-write-gate.ts). */
+  readonly writeGate: OtaWriteGate;
+
   constructor(private readonly d: OtaManagerDeps) {
     this.now = d.now ?? nowSec;
+    this.writeGate = new OtaWriteGate(Math.max(1, d.limits.maxInflightWrites));
   }
 
   /**
@@ -398,6 +403,7 @@ export class OtaManager implements OtaManagerApi {
         run.job.firmware === '' ? undefined : this.learnedFwId(run.job.firmware),
       rebootWindowMs: this.d.limits.rebootWindowMs,
       signal: run.abort.signal,
+      writeGate: this.writeGate,
       call: (method, params, timeoutMs) =>
         this.d.devices.call(run.job.device, method, params, timeoutMs),
       armComeBack: (ms) => this.comeBack(run.job.device, ms, run.abort.signal),

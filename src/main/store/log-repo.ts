@@ -1,7 +1,9 @@
 /**
  * Stored notifications for `POST /logs` (PROTOCOL.md 7), with retention by count and by age.
  * Appends are group-committed and never awaited by the publisher: the notification stream must
- * not wait on the disk.
+ * not wait on the disk. Rows appended while a commit window is open share ONE queued write (one
+ * closure, one promise, one SAVEPOINT for up to `LOG_BATCH_ROWS` rows, the prepared insert reused):
+ * an OTA transfer adds a row per 2 KB chunk, and a queued write per row cost as much as the insert.
  */
 import type { Db } from './database';
 import type { GroupCommitter } from './group-commit';
@@ -23,7 +25,18 @@ export interface LogQuery {
   name?: string;
 }
 
+/** Rows one queued write inserts at most; the next rows start another. */
+export const LOG_BATCH_ROWS = 512;
+
+interface LogBatch {
+  rows: [number, string, string, string][];
+  /** Set once the committer ran the write: later rows need a new one. */
+  ran: boolean;
+  done: Promise<void>;
+}
+
 export class LogRepo {
+  private open: LogBatch | null = null;
   private readonly insertStmt;
   private readonly countStmt;
   private readonly maxSeqStmt;
@@ -45,9 +58,30 @@ export class LogRepo {
     this.pruneCountStmt = db.prepare<[number]>('DELETE FROM notifications WHERE seq <= ?');
   }
 
-  append(n: Notification, nowMs: number): Promise<void> {
-    const data = JSON.stringify(n.data ?? null);
-    return this.committer.writeStatement(this.insertStmt, nowMs, n.name, n.id, data);
+  /** `dataJson`: the data's JSON text when the caller has it already (notification-bus.ts). */
+  append(n: Notification, nowMs: number, dataJson?: string): Promise<void> {
+    const row: LogBatch['rows'][number] = [
+      nowMs,
+      n.name,
+      n.id,
+      dataJson ?? JSON.stringify(n.data ?? null),
+    ];
+    const open = this.open;
+    if (open && !open.ran && open.rows.length < LOG_BATCH_ROWS) {
+      open.rows.push(row);
+      return open.done;
+    }
+    const batch: LogBatch = { rows: [row], ran: false, done: Promise.resolve() };
+    // The committer may run the write before `write` returns (a full queue flushes at once):
+    // `ran` tells the next append to start another batch.
+    batch.done = this.committer.write(() => {
+      batch.ran = true;
+      for (const r of batch.rows) this.insertStmt.run(...r);
+      // The committer keeps this write until its WAL flush is done; the rows need not wait with it.
+      batch.rows = [];
+    });
+    this.open = batch;
+    return batch.done;
   }
 
   /** Newest last: the `limit` entries just before the `start` newest ones that match. */

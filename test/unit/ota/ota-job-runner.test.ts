@@ -11,10 +11,7 @@ import type { Json, JsonObject } from '../../../src/shared/types';
 import type { OtaJob } from '../../../src/shared/ota';
 import { HubError } from '../../../src/shared/errors';
 import { runOtaJob, type RunnerContext } from '../../../src/main/ota/ota-job-runner';
-import {
-  OtaImageReader,
-  OTA_READ_BLOCK_BYTES,
-} from '../../../src/main/ota/ota-image-reader';
+import { OtaImageReader, OTA_READ_BLOCK_BYTES } from '../../../src/main/ota/ota-image-reader';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -88,7 +85,7 @@ describe('OtaImageReader', () => {
     writeFileSync(path, bytes);
     const r = await OtaImageReader.open(path, 2048, 64 * 1024);
     const parts: Buffer[] = [];
-    for (let off = 0; off < bytes.length; ) {
+    for (let off = 0; off < bytes.length;) {
       const c = await r.chunkAt(off);
       parts.push(Buffer.from(c.data, 'base64'));
       off += c.length;
@@ -126,7 +123,7 @@ describe('runOtaJob transfer', () => {
       expected += n;
     }
     expect(expected).toBe(size);
-    // One read per 64 KB block (not per chunk), through two reused buffers: the image is never
+    // One read per 32 KB block (not per chunk), through two reused buffers: the image is never
     // held whole and the disk is not asked 512 times.
     expect(h.reader()?.reads).toBe(Math.ceil(size / OTA_READ_BLOCK_BYTES));
     expect(h.calls[0]).toEqual({ method: 'OTA.Begin', params: { size, commit_timeout: 60 } });

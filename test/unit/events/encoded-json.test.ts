@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { NotificationBus, type Published } from '../../../src/main/events/notification-bus';
+import { jsonOf, withJson } from '../../../src/main/events/encoded-json';
+
+describe('attached JSON text', () => {
+  it('is reused by the bus for the text and the log data, identical to JSON.stringify', () => {
+    const params = { offset: 2048, data: 'QUJD+/==' };
+    const json = `{"offset":2048,"data":"QUJD+/=="}`;
+    withJson(params, json);
+    expect(jsonOf(params)).toBe(json);
+    expect(JSON.parse(json)).toEqual(params);
+    const bus = new NotificationBus();
+    const got: Published[] = [];
+    bus.subscribe((p) => got.push(p));
+    const n = { name: 'rpc.in.OTA.Write', id: 'dev"1', data: params };
+    bus.publish(n);
+    expect(got[0]?.text).toBe(JSON.stringify(n));
+    expect(got[0]?.dataJson).toBe(json);
+    expect(got[0]?.n.data).toBe(params);
+  });
+
+  it('falls back to JSON.stringify for values without attached text', () => {
+    expect(jsonOf({ a: 1 })).toBe('{"a":1}');
+    expect(jsonOf(undefined)).toBe('null');
+    const bus = new NotificationBus();
+    let p: Published | undefined;
+    bus.subscribe((x) => (p = x));
+    bus.publish({ name: 'x', id: 'd', data: [1, 'two'] });
+    expect(p?.text).toBe('{"name":"x","id":"d","data":[1,"two"]}');
+    expect(p?.dataJson).toBe('[1,"two"]');
+  });
+});
