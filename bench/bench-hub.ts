@@ -70,6 +70,18 @@ export async function startHubProcess(opts: HubProcessOptions = {}): Promise<Hub
     if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
     unguardDir();
   };
+  return attachHub(child, dataDir, cleanup);
+}
+
+/**
+ * Waits for the hub's "master key:" and "REST API:" lines (printed by `serve` and by
+ * bench/ota-hub.ts alike) and builds the handle; on failure the child is cleaned up.
+ */
+export async function attachHub(
+  child: BenchChild,
+  dataDir: string,
+  cleanup: () => Promise<void>,
+): Promise<HubProcess> {
   try {
     const keyLine = await child.waitForLine(/master key: (\S+)/, START_TIMEOUT_MS);
     const apiLine = await child.waitForLine(/REST API:\s+(http:\/\/[\d.]+:\d+)/, START_TIMEOUT_MS);

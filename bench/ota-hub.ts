@@ -11,10 +11,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createHub } from '../src/main/hub';
 import { BenchChild } from './bench-child';
-import type { HubProcess } from './bench-hub';
+import { attachHub, type HubProcess } from './bench-hub';
 import { guardOnExit } from './exit-guard';
 import { intFlag, isMain } from './bench-main';
-import { readMemory } from './proc-stats';
 
 export interface OtaHubOptions {
   /** Transfers the hub runs at once (config `ota.maxConcurrent`). */
@@ -31,8 +30,6 @@ export interface OtaHubOptions {
   gcBeforeMem?: boolean;
   onLine?: (line: string) => void;
 }
-
-const START_TIMEOUT_MS = 60_000;
 
 export async function startOtaHubProcess(o: OtaHubOptions): Promise<HubProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fb-bench-ota-hub-'));
@@ -58,31 +55,7 @@ export async function startOtaHubProcess(o: OtaHubOptions): Promise<HubProcess> 
     rmSync(dataDir, { recursive: true, force: true });
     unguardDir();
   };
-  try {
-    const key = (await child.waitForLine(/master key: (\S+)/, START_TIMEOUT_MS))[1];
-    const http = (
-      await child.waitForLine(/REST API:\s+(http:\/\/[\d.]+:\d+)/, START_TIMEOUT_MS)
-    )[1];
-    if (key === undefined || http === undefined) throw new Error('hub printed no key or URL');
-    const ws = http.replace(/^http/, 'ws');
-    return {
-      child,
-      pid: child.pid,
-      http,
-      ws,
-      deviceUrl: `${ws}/api/v2/rpc`,
-      key,
-      dataDir,
-      memory: () => readMemory(child.pid),
-      stop: cleanup,
-      async kill() {
-        await child.kill();
-      },
-    };
-  } catch (e) {
-    await cleanup();
-    throw e;
-  }
+  return attachHub(child, dataDir, cleanup);
 }
 
 if (isMain(import.meta.url)) {
