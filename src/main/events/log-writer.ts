@@ -5,6 +5,7 @@
 import type { NotificationBus } from './notification-bus';
 import type { LogRepo } from '../store/log-repo';
 import type { LogRetention } from '../config';
+import { storedLogData } from './stored-log-data';
 
 export interface LogWriter {
   sweep(): number;
@@ -18,7 +19,7 @@ export function startLogWriter(
   onError: (err: unknown) => void,
 ): LogWriter {
   const unsubscribe = bus.subscribe((p) => {
-    log.append(p.n, Date.now(), p.dataJson).catch(onError);
+    log.append(p.n, Date.now(), storedLogData(p.n, () => p.dataJson)).catch(onError);
   });
   const sweep = (): number => {
     try {

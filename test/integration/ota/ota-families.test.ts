@@ -60,6 +60,19 @@ describe('single-device OTA, both families', () => {
       notify.ws.close();
       const logs = await rig.t.api<{ name: string }[]>('POST', '/api/v2/logs', {});
       expect(JSON.stringify(logs.body)).toContain('ota.state');
+      // The chunks went out live with their bytes; the stored log keeps them without (their length).
+      const live = notify.events.find((n) => n.name === 'rpc.in.OTA.Write');
+      expect(typeof (live?.data as { data?: unknown }).data).toBe('string');
+      const chunks = await rig.t.api<{ name: string; data: Record<string, unknown> }[]>(
+        'POST',
+        '/api/v2/logs',
+        { name: 'rpc.in.OTA.Write', device: 'd1', limit: 1000 },
+      );
+      expect(chunks.body.length).toBeGreaterThan(0);
+      for (const c of chunks.body) {
+        expect(c.data['data']).toBeUndefined();
+        expect(c.data['data_len']).toBeGreaterThan(0);
+      }
 
       // GET /ota lists it, newest first, and per device.
       const list = await rig.t.api<OtaJob[]>('GET', '/api/v2/ota?device=d1');

@@ -36,7 +36,10 @@ async function waitRollout(
     },
     timeoutMs,
     `rollout ${id}`,
-  );
+  ).catch((err: unknown) => {
+    // Say where it stood: a timeout alone tells nothing about which device got stuck.
+    throw new Error(`${(err as Error).message}; last seen: ${JSON.stringify(last)}`);
+  });
   if (!last) throw new Error('unreachable');
   return last;
 }

@@ -1,0 +1,28 @@
+/**
+ * What the stored log (`POST /logs`) keeps of a notification's data. Everything is stored as
+ * published except the image and file bytes the hub itself sends (`rpc.in.OTA.Write`,
+ * `rpc.in.FS.Put`): their base64 `data` is replaced by its length, `data_len`.
+ *
+ * Why: one 1 MB OTA is 512 `rpc.in.OTA.Write` notifications carrying 1.37 MB of base64. Stored as
+ * is, a 100-device rollout wrote 137 MB into the log, evicted the rest of the history from the
+ * count-bounded log after a few hundred devices, and kept every chunk's strings alive until its
+ * batch committed, which was most of the hub's memory growth during 100 concurrent transfers
+ * (bench/RESULTS.md). The live `/notify` stream still carries the full params; the firmware is in
+ * the library and the file on the device, so the log loses nothing worth reading.
+ */
+import type { Json, Notification } from '../../shared/types';
+
+/** Notifications whose `data` string field is bulk bytes the hub sent. */
+const BULK = new Set(['rpc.in.OTA.Write', 'rpc.in.FS.Put']);
+
+/** The stored form of `n.data` as JSON text; `json` computes the full text when it is kept. */
+export function storedLogData(n: Notification, json: () => string): string {
+  const d = n.data;
+  if (!BULK.has(n.name) || d === null || typeof d !== 'object' || Array.isArray(d)) return json();
+  const bytes = d['data'];
+  if (typeof bytes !== 'string') return json();
+  const kept: Record<string, Json> = {};
+  for (const [k, v] of Object.entries(d)) if (k !== 'data' && v !== undefined) kept[k] = v;
+  kept['data_len'] = bytes.length;
+  return JSON.stringify(kept);
+}

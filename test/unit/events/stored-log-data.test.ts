@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { storedLogData } from '../../../src/main/events/stored-log-data';
+
+const full = (data: unknown) => () => JSON.stringify(data);
+
+describe('stored log data', () => {
+  it('keeps OTA.Write and FS.Put params without their base64 bytes, with their length', () => {
+    const ota = { offset: 4096, data: 'QUJD'.repeat(683) };
+    expect(
+      JSON.parse(storedLogData({ name: 'rpc.in.OTA.Write', id: 'd', data: ota }, full(ota))),
+    ).toEqual({
+      offset: 4096,
+      data_len: 2732,
+    });
+    const put = { filename: 'a.txt', data: 'aGk=', append: true };
+    expect(
+      JSON.parse(storedLogData({ name: 'rpc.in.FS.Put', id: 'd', data: put }, full(put))),
+    ).toEqual({
+      filename: 'a.txt',
+      append: true,
+      data_len: 4,
+    });
+  });
+
+  it('stores everything else exactly as published', () => {
+    for (const [name, data] of [
+      ['rpc.out.OTA.Write', { offset: 1, data: 'QQ==' }],
+      ['rpc.in.OTA.Write', { offset: 1 }],
+      ['rpc.in.OTA.Write', ['not', 'an', 'object']],
+      ['rpc.in.FS.Put', null],
+      ['ota.progress', { job: 'j', percent: 5 }],
+    ] as const) {
+      const n = { name, id: 'd', data: data as never };
+      expect(storedLogData(n, full(data))).toBe(JSON.stringify(data));
+    }
+  });
+});
