@@ -305,7 +305,7 @@ export class OtaManager implements OtaManagerApi {
   async revert(device: string): Promise<OtaBootState> {
     await this.uncommittedBootState(device);
     // Mongoose OS reboots into the previous slot; the boot state is asked once it is back.
-    const back = this.comeBack(device, this.d.limits.rebootWindowMs);
+    const back = this.comeBack(device, this.d.limits.rebootWindowMs, undefined, true);
     try {
       await this.d.devices.call(device, 'OTA.Revert');
     } catch (err) {
@@ -406,7 +406,7 @@ export class OtaManager implements OtaManagerApi {
       writeGate: this.writeGate,
       call: (method, params, timeoutMs) =>
         this.d.devices.call(run.job.device, method, params, timeoutMs),
-      armComeBack: (ms) => this.comeBack(run.job.device, ms, run.abort.signal),
+      armComeBack: (ms) => this.comeBack(run.job.device, ms, run.abort.signal, true),
       update: (patch) => {
         if (run.finished) return;
         if (this.stopped && patch.state !== undefined && isFinalOtaState(patch.state)) return;
@@ -502,13 +502,30 @@ export class OtaManager implements OtaManagerApi {
 
   /**
    * Resolves with the device's next stored Sys.GetInfo (it came back), or null after `windowMs`
-   * or when `signal` aborts (hub stop).
+   * or when `signal` aborts (hub stop). With `afterReboot`, only a Sys.GetInfo of a session that
+   * began after the device went offline counts: the one of the session the update ran in may be
+   * stored late (its step 3 commits while the transfer already runs, after a hub restart say),
+   * and it reports the old firmware, which read as a rollback.
    */
-  private comeBack(device: string, windowMs: number, signal?: AbortSignal): ComeBack {
+  private comeBack(
+    device: string,
+    windowMs: number,
+    signal?: AbortSignal,
+    afterReboot = false,
+  ): ComeBack {
     let cancel = (): void => undefined;
     const info = new Promise<JsonObject | null>((resolve) => {
+      let wentOffline = !afterReboot;
+      const offBus = afterReboot
+        ? this.d.bus.subscribe(
+            (p) => {
+              if (p.n.name === 'offline') wentOffline = true;
+            },
+            { deviceId: device },
+          )
+        : () => undefined;
       const off = this.d.devices.onInfoStored((id, value) => {
-        if (id !== device) return;
+        if (id !== device || !wentOffline) return;
         done(value);
       });
       const timer = setTimeout(() => done(null), windowMs);
@@ -516,6 +533,7 @@ export class OtaManager implements OtaManagerApi {
       signal?.addEventListener('abort', onAbort, { once: true });
       const done = (v: JsonObject | null): void => {
         off();
+        offBus();
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         resolve(v);

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Rollout } from '../../../src/shared/ota';
-import type { Notification } from '../../../src/shared/types';
+import type { LogEntry, Notification } from '../../../src/shared/types';
 import { openNotify, startTestHub, waitFor } from '../../support/hub-harness';
 import { mosZip, otaRig, type OtaRig } from './ota-rig';
 
@@ -36,9 +36,20 @@ async function waitRollout(
     },
     timeoutMs,
     `rollout ${id}`,
-  ).catch((err: unknown) => {
-    // Say where it stood: a timeout alone tells nothing about which device got stuck.
-    throw new Error(`${(err as Error).message}; last seen: ${JSON.stringify(last)}`);
+  ).catch(async (err: unknown) => {
+    // Say where it stood: a timeout alone tells nothing about which device got stuck, so add the
+    // stored events of every device that did not end done.
+    const stuck = (last?.devices ?? []).filter((d) => d.state !== 'done').map((d) => d.id);
+    const trails = await Promise.all(
+      stuck.map(async (device) => {
+        const res = await r.t.api<LogEntry[]>('POST', '/api/v2/logs', { device, limit: 60 });
+        const names = res.body.map((e) => `${e.timestamp} ${e.name}`);
+        return `${device}: ${names.join(', ')}`;
+      }),
+    );
+    throw new Error(
+      `${(err as Error).message}; last seen: ${JSON.stringify(last)}\n${trails.join('\n')}`,
+    );
   });
   if (!last) throw new Error('unreachable');
   return last;
