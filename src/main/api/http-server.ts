@@ -16,6 +16,7 @@ import { installAuth, type RouteRecord } from './auth';
 import { installUploadSlots, type UploadSlots } from './upload-slots';
 import { installBodyIdleTimeout } from './body-timeouts';
 import { HubError } from '../../shared/errors';
+import { requestLogFields } from './log-redact';
 
 export interface HttpServer {
   app: FastifyInstance;
@@ -42,7 +43,7 @@ export function serverTimeoutOptions(
 export async function createHttpServer(config: HubConfig, keys: KeysRepo): Promise<HttpServer> {
   const { requestTimeoutMs, bodyIdleTimeoutMs } = config.timings;
   const app = Fastify({
-    logger: { level: config.logLevel },
+    logger: { level: config.logLevel, serializers: { req: requestLogFields } },
     bodyLimit: config.limits.maxBodyBytes,
     // No idle limit on the socket itself: an RPC call waits on its device (up to
     // timings.maxRpcTimeoutMs) with nothing on the wire. Slow requests are bounded below.
