@@ -2,8 +2,9 @@ import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
 
-// Main bundles three entries: the Electron entry, the headless CLI (also used when the Electron
-// binary is missing) and the flashing worker, which must be its own file to run off the hub's loop.
+// Main bundles four entries: the Electron entry, the headless CLI (also used when the Electron
+// binary is missing), the flashing worker and the SQL worker, which must be files of their own to
+// run off the hub's loop.
 export default defineConfig({
   main: {
     build: {
@@ -13,6 +14,8 @@ export default defineConfig({
           index: resolve('src/main/index.ts'),
           cli: resolve('src/main/cli.ts'),
           'flash-worker': resolve('src/main/flasher/flash-worker.ts'),
+          // The SQL API runs statements in processes of their own (src/main/data/sql-executor.ts).
+          'sql-worker': resolve('src/main/data/sql-worker.ts'),
         },
       },
     },

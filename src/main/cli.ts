@@ -21,6 +21,7 @@ import { registerFlasherCommands } from './cli/flasher-cli';
 import { registerFirmwareCommands } from './cli/firmware-cli';
 import { registerOtaCommand } from './cli/ota-cli';
 import { registerRolloutCommands } from './cli/rollout-cli';
+import { registerSqlCommands } from './cli/sql-cli';
 
 const env = process.env;
 const printJson = (v: unknown): void =>
@@ -199,6 +200,7 @@ export function buildProgram(): Command {
   registerFirmwareCommands(program);
   registerOtaCommand(program);
   registerRolloutCommands(program);
+  registerSqlCommands(program);
   return program;
 }
 

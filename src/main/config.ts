@@ -105,8 +105,80 @@ export interface NotifyLimits {
 export interface DataLimits {
   /** Per-device rows in the account database's `data` table (PROTOCOL.md 5 quota). */
   maxRowsPerDevice: number;
-  /** Outbound HTTP.Request response size cap (PROTOCOL.md 2). */
+  /**
+   * Outbound HTTP.Request response size cap (PROTOCOL.md 2): a bigger body (announced or read)
+   * fails the request with code 5024 instead of being cut, so a device never parses half a JSON.
+   */
   maxHttpResponseBytes: number;
+  /** Switch for HTTP.Request: false on offline sites; the device then gets code 4037. */
+  httpEnabled: boolean;
+  /** Whole HTTP.Request (DNS, connect, redirects, body) deadline (PROTOCOL.md 2: 30 s). */
+  httpTimeoutMs: number;
+  /** Request body (a string, or JSON sent as text) and header values a device may send. */
+  maxHttpRequestBodyBytes: number;
+  /** Redirects followed, each hop checked like the first URL; 0 returns the 3xx as is. */
+  httpMaxRedirects: number;
+  /** Per-device token bucket: requests per minute refilled, and the burst it may spend at once. */
+  httpRequestsPerMinute: number;
+  httpBurst: number;
+  /** Outbound requests in flight on the whole hub; more are refused with code 4298. */
+  httpMaxInFlight: number;
+  /**
+   * The result notification (and so the stored log) keeps at most this many characters of the
+   * body, with `"truncated":true`; the device's reply always has all of it. Without it every
+   * request could put up to maxHttpResponseBytes into the notification log.
+   */
+  maxHttpNotifyBodyChars: number;
+  /**
+   * Destinations a device may reach (http-request-guard.ts). Loopback and link-local (cloud
+   * metadata 169.254.169.254) are refused by default: they are the hub machine itself and its
+   * cloud control plane, never a device's business. Private LAN ranges are allowed by default:
+   * a workshop's own services (a local webhook, Home Assistant) are the point of the feature on
+   * an offline site; set false to confine devices to the public internet. The hub's own ports
+   * are always refused.
+   */
+  httpAllowLoopback: boolean;
+  httpAllowLinkLocal: boolean;
+  httpAllowPrivate: boolean;
+  /**
+   * Size cap of the account database file (`PRAGMA max_page_count` on the hub's connection): a
+   * write past it fails with code 5072 and nothing of it is stored. 0 = no cap.
+   */
+  maxAccountDbBytes: number;
+  /** `FS.Get` chunk the spool drain asks for (PROTOCOL.md 2 and 5: at most 4 KB). */
+  drainChunkBytes: number;
+  /** A spool file larger than this is left on the device, unread (real ones stay near 32 KB). */
+  maxSpoolFileBytes: number;
+  /**
+   * Prepared `data_write` statements kept per query text (LRU). `DEVICE_ID` is substituted, so a
+   * fleet needs one per device and query: too small, and every row pays a prepare.
+   */
+  statementCacheSize: number;
+  /** `data` rows older than this are deleted by a periodic sweep; 0 (default) = keep forever. */
+  retentionMaxAgeMs: number;
+  /** How often the retention sweep runs. */
+  retentionSweepIntervalMs: number;
+  /** Rows one sweep step deletes, so a big backlog never holds the write lock for long. */
+  retentionBatchRows: number;
+}
+
+/**
+ * The SQL API (`/sql/exec`, `/sql/db`, `/devices/:id/data/:name`; PROTOCOL.md 4, 5): statements
+ * run in child processes (data/sql-executor.ts), never on the hub's event loop.
+ */
+export interface SqlLimits {
+  /** A statement still running after this is stopped (its process killed): `sql_timeout`. */
+  timeoutMs: number;
+  /** Rows one result may hold; more are cut and the answer says `truncated`. */
+  maxRows: number;
+  /** Bytes (as JSON) one result may hold; more are cut and the answer says `truncated`. */
+  maxBytes: number;
+  /** Processes running statements at once. */
+  workers: number;
+  /** Statements waiting for a process; more are refused with `sql_busy` (429). */
+  maxQueued: number;
+  /** `GET /sql/db`: the snapshot copy must be made within this. */
+  snapshotTimeoutMs: number;
 }
 
 /** Firmware images: the library (issue 8) and the archives both the flasher and OTA unpack. */
@@ -183,6 +255,7 @@ export interface HubConfig {
   retention: LogRetention;
   notify: NotifyLimits;
   data: DataLimits;
+  sql: SqlLimits;
   firmware: FirmwareLimits;
   ota: OtaLimits;
   rollouts: RolloutLimits;
@@ -261,6 +334,33 @@ export const DEFAULT_NOTIFY: NotifyLimits = { maxBufferedBytes: 4 * 1024 * 1024 
 export const DEFAULT_DATA: DataLimits = {
   maxRowsPerDevice: 1_000_000,
   maxHttpResponseBytes: 1024 * 1024,
+  httpEnabled: true,
+  httpTimeoutMs: 30_000,
+  maxHttpRequestBodyBytes: 8 * 1024,
+  httpMaxRedirects: 5,
+  httpRequestsPerMinute: 60,
+  httpBurst: 10,
+  httpMaxInFlight: 32,
+  maxHttpNotifyBodyChars: 16 * 1024,
+  httpAllowLoopback: false,
+  httpAllowLinkLocal: false,
+  httpAllowPrivate: true,
+  maxAccountDbBytes: 10 * 1024 * 1024 * 1024,
+  drainChunkBytes: 4096,
+  maxSpoolFileBytes: 1024 * 1024,
+  statementCacheSize: 4096,
+  retentionMaxAgeMs: 0,
+  retentionSweepIntervalMs: 60_000,
+  retentionBatchRows: 5000,
+};
+
+export const DEFAULT_SQL: SqlLimits = {
+  timeoutMs: 10_000,
+  maxRows: 100_000,
+  maxBytes: 16 * 1024 * 1024,
+  workers: 2,
+  maxQueued: 32,
+  snapshotTimeoutMs: 10 * 60_000,
 };
 
 export const DEFAULT_FIRMWARE: FirmwareLimits = {
@@ -308,6 +408,7 @@ export type HubOptions = Partial<
     | 'retention'
     | 'notify'
     | 'data'
+    | 'sql'
     | 'firmware'
     | 'ota'
     | 'crashes'
@@ -320,6 +421,7 @@ export type HubOptions = Partial<
   retention?: Partial<LogRetention>;
   notify?: Partial<NotifyLimits>;
   data?: Partial<DataLimits>;
+  sql?: Partial<SqlLimits>;
   firmware?: Partial<FirmwareLimits>;
   ota?: Partial<OtaLimits>;
   rollouts?: Partial<RolloutLimits>;
@@ -342,6 +444,7 @@ export function resolveConfig(options: HubOptions): HubConfig {
     retention: { ...DEFAULT_RETENTION, ...options.retention },
     notify: { ...DEFAULT_NOTIFY, ...options.notify },
     data: { ...DEFAULT_DATA, ...options.data },
+    sql: { ...DEFAULT_SQL, ...options.sql },
     firmware: { ...DEFAULT_FIRMWARE, ...options.firmware },
     ota: { ...DEFAULT_OTA, ...options.ota },
     rollouts: { ...DEFAULT_ROLLOUTS, ...options.rollouts },

@@ -32,6 +32,11 @@ import { OtaManager } from './ota/ota-manager';
 import { registerOtaRoutes } from './api/ota-routes';
 import { RolloutManager } from './ota/rollout-manager';
 import { registerRolloutRoutes } from './api/rollout-routes';
+import { SqlExecutor } from './data/sql-executor';
+import { registerSqlRoutes } from './api/sql-routes';
+import { registerDeviceDataRoutes } from './api/device-data-routes';
+import { ACCOUNT_FILE } from './store/data-dir';
+import { join } from 'node:path';
 import { hubUrls, lanAddress, type HubUrls } from './hub-urls';
 import { startTlsListener, type TlsListener } from './tls/tls-listener';
 import { hostname } from 'node:os';
@@ -59,6 +64,8 @@ export interface HubServices {
   crashes: CrashDecoder;
   ota: OtaManager;
   rollouts: RolloutManager;
+  /** The SQL API's executor (child processes on the account database). */
+  sql: SqlExecutor;
 }
 
 export interface Hub {
@@ -139,7 +146,15 @@ export function createHub(
     await markAllOffline(store, devices, (err, id) =>
       log.error({ err, device: id }, 'could not mark device offline at startup'),
     );
-    const gateway = new DeviceGateway({ config, devices, bus, account: store.account, log });
+    const gateway = new DeviceGateway({
+      config,
+      devices,
+      bus,
+      account: store.account,
+      log,
+      // Read at request time: both listeners are up by then (port 0 in tests).
+      ownPorts: () => [port(), ...(services?.tls ? [services.tls.port] : [])],
+    });
     undo.push(() => gateway.close());
     devices.setLink(gateway);
     const notify = new NotifyEndpoint(bus, store.keys, config.notify.maxBufferedBytes);
@@ -153,6 +168,14 @@ export function createHub(
       maxMessageBytes: config.limits.maxMessageBytes,
     });
     registerKeysRoutes(http.app, store.keys);
+    const sql = new SqlExecutor({
+      file: join(config.dataDir, ACCOUNT_FILE),
+      dataDir: config.dataDir,
+      limits: config.sql,
+    });
+    undo.push(() => sql.close());
+    registerSqlRoutes(http.app, sql);
+    registerDeviceDataRoutes(http.app, { devices, sql });
     registerLogsRoutes(http.app, store.log);
     const startedAt = Date.now();
     registerHubRoutes(http.app, () => ({
@@ -162,6 +185,7 @@ export function createHub(
       devices: store.devices.count(),
       online: gateway.onlineCount,
       frames: gateway.stats.snapshot(),
+      data: gateway.data.stats.snapshot(),
       notifications: { published: bus.published, subscribers: bus.subscriberCount },
       store: store.health(),
     }));
@@ -257,6 +281,7 @@ export function createHub(
       crashes,
       ota,
       rollouts,
+      sql,
     };
     // Not awaited: the first listing may take a moment (udevadm) and must not delay the hub.
     flasher.watcher?.start().catch(() => {});
@@ -289,6 +314,7 @@ export function createHub(
     await s.gateway.close();
     await s.tls?.close();
     await s.app.close();
+    s.sql.close();
     s.logWriter.stop();
     s.store.close();
   }

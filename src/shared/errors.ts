@@ -12,6 +12,23 @@ export const ERRORS = {
   validation_failed: { code: 4002, status: 400, message: 'input does not match the schema' },
   multipart_invalid: { code: 4004, status: 400, message: 'multipart body is malformed' },
   json_too_deep: { code: 4005, status: 400, message: 'JSON nests deeper than allowed' },
+  sql_error: { code: 4008, status: 400, message: 'the SQL statement failed' },
+  sql_refused: {
+    code: 4038,
+    status: 403,
+    message: 'this statement may not run through the SQL API',
+  },
+  data_query_not_found: {
+    code: 4048,
+    status: 404,
+    message: 'the device ACL has no data_read query by this name',
+  },
+  sql_busy: { code: 4299, status: 429, message: 'too many SQL queries waiting; retry later' },
+  sql_timeout: {
+    code: 5048,
+    status: 504,
+    message: 'the query ran past its deadline and was stopped',
+  },
   unauthorized: { code: 401, status: 401, message: 'missing or invalid API key' },
   forbidden: { code: 403, status: 403, message: 'not allowed' },
   reserved_key: { code: 4031, status: 403, message: 'this shadow key is owned by the hub' },
@@ -48,6 +65,22 @@ export const ERRORS = {
   zip_bomb: { code: 4133, status: 413, message: 'archive inflates beyond its limit' },
   library_full: { code: 4134, status: 413, message: 'firmware library quota exceeded' },
   quota_exceeded: { code: 4291, status: 429, message: 'storage quota exceeded' },
+  data_rows_quota: {
+    code: 4295,
+    status: 429,
+    message: 'the device reached its rows quota in the account database',
+  },
+  data_query_unknown: {
+    code: 4049,
+    status: 404,
+    message: 'the device ACL has no data_write query of that name',
+  },
+  data_write_failed: { code: 4009, status: 400, message: 'the data_write query failed' },
+  account_db_full: {
+    code: 5072,
+    status: 507,
+    message: 'the account database reached its size cap: nothing was stored',
+  },
   too_many_uploads: { code: 4292, status: 429, message: 'too many uploads in flight for a key' },
   too_many_calls: { code: 4293, status: 429, message: 'too many calls waiting on this device' },
   duplicate_session: {
@@ -84,6 +117,26 @@ export const ERRORS = {
     message: 'the hub stopped while the update ran',
   },
   device_timeout: { code: 504, status: 504, message: 'device did not answer in time' },
+  // HTTP.Request, the outbound request a device asks the hub to make (PROTOCOL.md 2).
+  http_destination_forbidden: {
+    code: 4036,
+    status: 403,
+    message: 'HTTP.Request: this destination is not allowed',
+  },
+  http_disabled: { code: 4037, status: 403, message: 'HTTP.Request is disabled on this hub' },
+  http_rate_limited: {
+    code: 4297,
+    status: 429,
+    message: 'HTTP.Request: this device is over its request rate',
+  },
+  http_busy: { code: 4298, status: 429, message: 'HTTP.Request: too many requests in flight' },
+  http_response_too_large: {
+    code: 5027,
+    status: 502,
+    message: 'HTTP.Request: the response is larger than allowed',
+  },
+  http_upstream_failed: { code: 5028, status: 502, message: 'HTTP.Request: the request failed' },
+  http_timeout: { code: 5047, status: 504, message: 'HTTP.Request: no complete answer in time' },
   ota_timeout: {
     code: 5041,
     status: 504,

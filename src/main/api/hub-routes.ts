@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { StorageHealth } from '../store/group-commit';
+import type { DataStats } from '../data/data-stats';
 
 export interface HubStatus {
   version: string;
@@ -13,6 +14,8 @@ export interface HubStatus {
   online: number;
   frames: { framesIn: number; framesOut: number; dropped: Record<string, number> };
   notifications: { published: number; subscribers: number };
+  /** Device data counters: rows stored, id-less writes dropped by reason, drains (data-stats.ts). */
+  data?: ReturnType<DataStats['snapshot']>;
   /** Whether each database takes writes, and its last storage failure (issue 7 items 5, 13). */
   store: { registry: StorageHealth; account: StorageHealth };
 }

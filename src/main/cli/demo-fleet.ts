@@ -16,6 +16,11 @@ import type { Hub } from '../hub';
 import { isValid } from '../validate';
 import { runSimCommand, type SimRun } from '../sim/sim-command';
 import { ensureDemoChildFds } from './fd-limit';
+import { aclQueryText } from '../data/acl-query';
+import { SIM_DATA_QUERY, SIM_DATA_WRITE } from '../sim/sim-sensors';
+
+/** Each demo device stores a reading (temperature, humidity, counter) this often. */
+export const DEMO_DATA_INTERVAL_MS = 10_000;
 
 /** The hidden CLI command the hub forks to run its demo devices. */
 export const DEMO_CHILD_COMMAND = 'demo-fleet-child';
@@ -57,11 +62,23 @@ export async function startDemoFleet(
 ): Promise<DemoFleet> {
   const { devices } = hub.services();
   const passwords: string[] = [];
+  const aclWrites: Promise<void>[] = [];
   for (let i = 1; i <= count; i++) {
     const id = `demo-${i}`;
     const dev = devices.find(id) ?? devices.create({ id, name: `Demo device ${i}` });
+    // Their readings need a data_write query of that name (PROTOCOL.md 5); one set by hand stays.
+    if (aclQueryText(dev.acl, 'data_write', SIM_DATA_QUERY) === null) {
+      // Not awaited one by one: queued together they share group commits (10,000 at first start).
+      aclWrites.push(
+        devices.setAcl(id, {
+          ...dev.acl,
+          data_write: { ...dev.acl.data_write, [SIM_DATA_QUERY]: SIM_DATA_WRITE },
+        }),
+      );
+    }
     passwords.push(dev.token);
   }
+  await Promise.all(aclWrites);
   const url = hub.urls().http.replace(/^http/, 'ws') + '/api/v2/rpc';
   const script = opts.cliScript ?? process.argv[1];
   if (script === undefined) throw new Error('cannot find the fleetbench CLI to run the demo');
@@ -148,6 +165,7 @@ async function runDemoChild(): Promise<void> {
         passwords: start.passwords,
         shadowIntervalMs: 10_000,
         logIntervalMs: 15_000,
+        dataIntervalMs: DEMO_DATA_INTERVAL_MS,
         rampPerSecond: 200,
         progressIntervalMs: 0,
       },

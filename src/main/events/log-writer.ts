@@ -19,7 +19,13 @@ export function startLogWriter(
   onError: (err: unknown) => void,
 ): LogWriter {
   const unsubscribe = bus.subscribe((p) => {
-    log.append(p.n, Date.now(), storedLogData(p.n, () => p.dataJson)).catch(onError);
+    log
+      .append(
+        p.n,
+        Date.now(),
+        storedLogData(p.n, () => p.dataJson),
+      )
+      .catch(onError);
   });
   const sweep = (): number => {
     try {

@@ -19,6 +19,7 @@ import { createDeviceMethods, type DeviceMethodTable } from './device-methods';
 import { runSessionSteps } from './session-steps';
 import { pickSubprotocol, requestSecret } from './upgrade-auth';
 import { DuplicateDamper } from './duplicate-damper';
+import { DeviceData } from '../data/device-data';
 
 export interface GatewayLogger {
   info(obj: object, msg: string): void;
@@ -32,6 +33,8 @@ export interface GatewayDeps {
   bus: NotificationBus;
   account: AccountDb;
   log: GatewayLogger;
+  /** Ports the hub listens on (HTTP, TLS): HTTP.Request never goes there (PROTOCOL.md 2). */
+  ownPorts?: () => number[];
 }
 
 /** Close code sent to a session replaced by a newer login of the same device. */
@@ -43,10 +46,24 @@ export class DeviceGateway implements DeviceLink {
   private readonly sessions = new Map<string, DeviceSession>();
   private readonly damper: DuplicateDamper;
   drainSpool: ((s: DeviceSession) => Promise<void>) | undefined;
+  /** DB.Store, DB.Save, the spool drain and their counters (PROTOCOL.md 5). */
+  readonly data: DeviceData;
 
   constructor(private readonly deps: GatewayDeps) {
     this.stats = new FrameStats(deps.log);
     this.damper = new DuplicateDamper(deps.config.timings);
+    this.data = new DeviceData({
+      account: deps.account,
+      limits: deps.config.data,
+      acl: (id) => deps.devices.get(id).acl,
+      onDeviceChange: (changed) =>
+        deps.bus.subscribe(({ n }) => {
+          if (n.name === 'updated' || n.name === 'created' || n.name === 'deleted') changed(n.id);
+        }),
+      publish: (name, id, data) => deps.bus.publish({ name, id, data }),
+      log: deps.log,
+    });
+    this.drainSpool = (s) => this.data.drain(s);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: deps.config.limits.maxFrameHardBytes,
@@ -231,12 +248,20 @@ export class DeviceGateway implements DeviceLink {
     return (this.methodTable ??= createDeviceMethods({
       devices: this.deps.devices,
       account: this.deps.account,
+      data: this.data,
+      http: {
+        limits: this.deps.config.data,
+        bus: this.deps.bus,
+        ownPorts: this.deps.ownPorts ?? (() => [this.deps.config.port]),
+        log: this.deps.log,
+      },
     }));
   }
   private methodTable: DeviceMethodTable | undefined;
 
   /** Closes every session, recording each device offline before the store goes away. */
   async close(): Promise<void> {
+    await this.data.close();
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.allSettled([

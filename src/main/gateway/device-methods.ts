@@ -9,6 +9,8 @@ import type { DeviceSession } from './device-session';
 import type { DeviceService } from '../devices/device-service';
 import type { AccountDb } from '../store/account-db';
 import { reservedKeyWritten } from '../shadow/reserved-keys';
+import type { DeviceData } from '../data/device-data';
+import { createHttpRequestMethod, type HttpRequestMethodDeps } from '../data/http-request-method';
 
 /** Returned by a handler that must not be answered even when the frame had an id. */
 export const NO_REPLY = Symbol('no-reply');
@@ -24,6 +26,10 @@ export type DeviceMethodTable = Map<string, DeviceMethod>;
 export interface DeviceMethodDeps {
   devices: DeviceService;
   account: AccountDb;
+  /** DB.Store / DB.Save quotas / DB.NewData (PROTOCOL.md 5); without it DB.Store answers 501. */
+  data?: DeviceData;
+  /** HTTP.Request (PROTOCOL.md 2); without it the method answers 501. */
+  http?: HttpRequestMethodDeps;
 }
 
 export function createDeviceMethods(deps: DeviceMethodDeps): DeviceMethodTable {
@@ -54,7 +60,8 @@ export function createDeviceMethods(deps: DeviceMethodDeps): DeviceMethodTable {
   // The console line itself travels as the rpc.out.Log notification.
   table.set('Log', async () => true);
 
-  table.set('DB.Save', async (s, params) => {
+  table.set('DB.Save', async (s, params, hasId) => {
+    if (deps.data) return deps.data.save(s.deviceId, params, hasId);
     await account.insertData(s.deviceId, 'data', JSON.stringify(params ?? null));
     return true;
   });
@@ -64,6 +71,26 @@ export function createDeviceMethods(deps: DeviceMethodDeps): DeviceMethodTable {
     table.set(m, async () => {
       throw new HubError('not_implemented', `${m} is not yet supported by this hub`);
     });
+  }
+
+  // The device side of data storage (src/main/data/device-data.ts) replaces the 501 placeholders.
+  const data = deps.data;
+  if (data) {
+    table.set('DB.Store', (s, params, hasId) => data.store(s.deviceId, params, hasId));
+    // Answered at once (`true`); the drain runs on, one at a time per device (PROTOCOL.md 5).
+    table.set('DB.NewData', async (s) => {
+      void data.drain(s);
+      return true;
+    });
+  }
+
+  // Replaces the 501 placeholder above when the hub wires it (http-request-method.ts).
+  if (deps.http) {
+    const httpRequest = createHttpRequestMethod(deps.http);
+    table.set(
+      'HTTP.Request',
+      async (s, params) => (await httpRequest(s, params)) as unknown as Json,
+    );
   }
 
   // OTA progress of the Arduino library, `{"ota":{"percent":n|null}}` (PROTOCOL.md 6): the OTA

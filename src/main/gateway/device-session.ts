@@ -377,6 +377,21 @@ function rpcCodeFor(e: HubError): number {
       return RPC_ERRORS.too_large;
     case 'not_implemented':
       return RPC_ERRORS.not_supported;
+    // DB.Store / DB.Save / HTTP.Request outcomes keep their catalog code so firmware can tell
+    // them apart.
+    case 'data_query_unknown':
+    case 'data_write_failed':
+    case 'data_rows_quota':
+    case 'account_db_full':
+    case 'storage_full':
+    case 'http_destination_forbidden':
+    case 'http_disabled':
+    case 'http_rate_limited':
+    case 'http_busy':
+    case 'http_response_too_large':
+    case 'http_upstream_failed':
+    case 'http_timeout':
+      return e.code;
     default:
       return RPC_ERRORS.internal;
   }

@@ -26,6 +26,8 @@ export const SimCommandSchema = Type.Object({
   rampPerSecond: Type.Optional(Type.Number({ minimum: 0 })),
   shadowIntervalMs: Type.Optional(Ms(0)),
   logIntervalMs: Type.Optional(Ms(0)),
+  /** A sensor reading stored (spooled, then drained by the hub) every this many ms; 0 = off. */
+  dataIntervalMs: Type.Optional(Ms(0)),
   authMode: Type.Optional(Type.Union([Type.Literal('bearer'), Type.Literal('query')])),
   seed: Type.Optional(
     Type.Integer({ minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER }),
@@ -110,6 +112,7 @@ export async function runSimCommand(
     ...(opts.rampPerSecond !== undefined ? { rampPerSecond: opts.rampPerSecond } : {}),
     ...(opts.shadowIntervalMs !== undefined ? { shadowIntervalMs: opts.shadowIntervalMs } : {}),
     ...(opts.logIntervalMs !== undefined ? { logIntervalMs: opts.logIntervalMs } : {}),
+    ...(opts.dataIntervalMs !== undefined ? { dataIntervalMs: opts.dataIntervalMs } : {}),
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     ...(opts.family !== undefined ? { family: opts.family } : {}),
     ...(opts.arch !== undefined ? { arch: opts.arch } : {}),

@@ -42,6 +42,7 @@ import {
 } from './sim-frames';
 import type { SimFs } from './sim-fs';
 import { SimTicker, type TickHandle, type Tickable } from './sim-ticker';
+import { SIM_DATA_QUERY, SimSensors, readingParams } from './sim-sensors';
 
 export interface SimFaults extends SimOtaFaults {
   /** Close the socket abruptly (no close frame) this long after each session opens. */
@@ -82,6 +83,11 @@ export interface SimDeviceOptions {
   shadowIntervalMs?: number;
   /** Periodic Log notification every this many ms; 0 (default) = off. */
   logIntervalMs?: number;
+  /**
+   * A sensor reading (sim-sensors.ts) stored every this many ms with `store()`, online or not:
+   * spooled like mDashStore, collected by the hub's drain; 0 (default) = off.
+   */
+  dataIntervalMs?: number;
   /** Back-off between connection attempts; false = do not reconnect. Default 1 s .. 60 s. */
   reconnect?: BackoffOptions | false;
   faults?: SimFaults;
@@ -148,6 +154,7 @@ export class SimCallError extends Error {
 
 const TICK_SHADOW = 0;
 const TICK_LOG = 1;
+const TICK_DATA = 2;
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 /** stop() waits this long for the close handshake before cutting the socket. */
 const CLOSE_GRACE_MS = 1000;
@@ -201,6 +208,10 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> implements Tickable
   private readonly pending = new Map<number, PendingCall>();
   private nextCallId = 1;
   private ticks: TickHandle[] = [];
+  /** The data tick runs from start() to stop(), across sessions: offline readings are spooled. */
+  private dataTick: TickHandle | null = null;
+  private sensors: SimSensors | null = null;
+  private readonly sensorSeed: number;
 
   constructor(private readonly opts: SimDeviceOptions) {
     super();
@@ -211,6 +222,7 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> implements Tickable
     this.refused = new Set(this.faults.refuseMethods ?? []);
     // Separate streams so that turning one feature on does not reshuffle the others.
     this.faultPrng = createPrng(seed ^ 0x5eed_fa17);
+    this.sensorSeed = seed ^ 0x5e45_04a7;
     const reconnect = opts.reconnect ?? DEFAULT_BACKOFF;
     this.backoff = reconnect === false ? null : new Backoff(reconnect, createPrng(seed ^ 0xbac0ff));
     this.callTimeoutMs = opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
@@ -291,6 +303,7 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> implements Tickable
     this.startedAt = performance.now();
     this.timeToReadyMs = null;
     this.armCommitTimer(this.core.boot('power-on').commitTimeoutMs);
+    this.startDataTick();
     this.connect();
   }
 
@@ -306,6 +319,8 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> implements Tickable
     for (const t of this.replyTimers) clearTimeout(t);
     this.replyTimers.clear();
     this.cancelTicks();
+    if (this.dataTick !== null) this.ticker?.cancel(this.dataTick);
+    this.dataTick = null;
     if (this.ownsTicker) this.ticker?.stop();
     this.failPending('offline', 'device stopped');
     const ws = this.ws;
@@ -358,6 +373,12 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> implements Tickable
 
   /** Periodic work from the shared ticker. */
   onTick(kind: number): void {
+    if (kind === TICK_DATA) {
+      const now = Date.now();
+      this.sensors ??= new SimSensors(createPrng(this.sensorSeed));
+      this.store(SIM_DATA_QUERY, readingParams(now, this.sensors.read(now)));
+      return;
+    }
     if (!this.sessionOpen) return;
     if (kind === TICK_SHADOW) this.sendNotification('Dash.Shadow.Update', this.core.shadowReport());
     else if (kind === TICK_LOG) this.sendNotification('Log', this.core.logRecord());
@@ -630,15 +651,28 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> implements Tickable
     }, ms);
   }
 
+  private startDataTick(): void {
+    const ms = this.opts.dataIntervalMs ?? 0;
+    if (ms <= 0 || this.dataTick !== null) return;
+    const ticker = this.ensureTicker(ms);
+    this.dataTick = ticker.every(
+      ms,
+      this,
+      TICK_DATA,
+      ticker.resolutionMs + this.faultPrng.next() * ms,
+    );
+  }
+
+  private ensureTicker(smallestMs: number): SimTicker {
+    this.ticker ??= new SimTicker({ resolutionMs: Math.max(1, Math.min(100, smallestMs)) });
+    return this.ticker;
+  }
+
   private scheduleTicks(): void {
     const shadow = this.opts.shadowIntervalMs ?? 0;
     const log = this.opts.logIntervalMs ?? 0;
     if (shadow <= 0 && log <= 0) return; // no timers at all when periodic work is off
-    if (this.ticker === null) {
-      const smallest = Math.min(...[shadow, log].filter((v) => v > 0));
-      this.ticker = new SimTicker({ resolutionMs: Math.max(1, Math.min(100, smallest)) });
-    }
-    const ticker = this.ticker;
+    const ticker = this.ensureTicker(Math.min(...[shadow, log].filter((v) => v > 0)));
     // A random phase spreads a fleet's reports over the period.
     const phase = (ms: number): number => ticker.resolutionMs + this.faultPrng.next() * ms;
     if (shadow > 0) this.ticks.push(ticker.every(shadow, this, TICK_SHADOW, phase(shadow)));

@@ -4,7 +4,7 @@
  * for now it is created with the default schema and records online/offline events.
  */
 import type { Db } from './database';
-import type { GroupCommitter } from './group-commit';
+import type { GroupCommitter, RunnableStatement } from './group-commit';
 
 export class AccountDb {
   private readonly insertStmt;
@@ -21,5 +21,15 @@ export class AccountDb {
   /** Inserts one row of the `data` table; resolves once committed. */
   insertData(deviceId: string, topic: string, message: string): Promise<void> {
     return this.committer.writeStatement(this.insertStmt, deviceId, topic, message);
+  }
+
+  /** One statement-sized write (atomic by itself) through the group committer; resolves once durable. */
+  writeStatement(stmt: RunnableStatement<[]>): Promise<void> {
+    return this.committer.writeStatement(stmt);
+  }
+
+  /** A write of several statements in its own SAVEPOINT of the group commit; resolves once durable. */
+  write<T>(fn: () => T): Promise<T> {
+    return this.committer.write(fn);
   }
 }

@@ -65,6 +65,13 @@ function settle(b: Batch, err: Error | null): void {
 export interface GroupCommitStats {
   batches: number;
   writes: number;
+  /** Batches put back because another connection held the write lock (`busyRetryMs`). */
+  busyRetries?: number;
+}
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }
 
 /** `fs.fdatasync`'s shape: the flush of the WAL file, injectable so tests can count or fail it. */
@@ -85,6 +92,14 @@ export interface GroupCommitOptions {
   fdatasync?: FlushFn;
   /** Told of every storage failure; `fatal` when it stopped the committer. */
   onStorageError?: (err: HubError, fatal: boolean) => void;
+  /**
+   * For a database another connection also writes (the account database, written by the SQL
+   * processes of data/sql-executor.ts): batches start with BEGIN IMMEDIATE, and when the other
+   * writer holds the lock (SQLITE_BUSY, nothing of the batch ran) the batch goes back to the head
+   * of the queue and is tried again after this many ms. The connection's busy_timeout should then
+   * be 0: SQLite's busy handler sleeps on the event loop, this retry does not.
+   */
+  busyRetryMs?: number;
 }
 
 export class GroupCommitter {
@@ -106,6 +121,7 @@ export class GroupCommitter {
    */
   private readonly runAlone: (fn: () => unknown) => unknown;
   private readonly runBatch: (jobs: Job[], outcomes: Outcome[]) => void;
+  private readonly busyRetryMs: number | null;
   private readonly syncNormal: { run(): unknown };
   private readonly syncFull: { run(): unknown };
   /** The WAL file flushed after each batch; null once batches commit with FULL in place. */
@@ -141,6 +157,11 @@ export class GroupCommitter {
         }
       }
     });
+    this.busyRetryMs = opts.busyRetryMs ?? null;
+    if (this.busyRetryMs !== null) {
+      const batch = this.runBatch as unknown as { immediate: GroupCommitter['runBatch'] };
+      this.runBatch = batch.immediate;
+    }
     this.syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
     this.syncFull = db.prepare('PRAGMA synchronous = FULL');
     this.wal = openWal(db);
@@ -223,6 +244,13 @@ export class GroupCommitter {
         if (fd !== null) this.syncFull.run();
       }
     } catch (err) {
+      if (this.busyRetryMs !== null && !nested && !this.closing && isBusy(err)) {
+        // Another connection holds the write lock; BEGIN IMMEDIATE failed before any job ran.
+        this.queue = jobs.concat(this.queue);
+        this.stats.busyRetries = (this.stats.busyRetries ?? 0) + 1;
+        this.timer ??= setTimeout(() => this.flush(), this.busyRetryMs);
+        return;
+      }
       const mapped = this.noted(err);
       for (const job of jobs) job.reject(mapped);
       // A FULL commit whose own fsync failed: the same as a failed WAL flush.

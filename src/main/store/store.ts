@@ -44,10 +44,17 @@ export interface Store {
   close(): void;
 }
 
+/** How long the account committer waits before retrying a batch another writer locked out. */
+export const ACCOUNT_BUSY_RETRY_MS = 5;
+
 export function openStore(dataDir: string, commitWindowMs = 2, opts: StoreOptions = {}): Store {
   ensureDataDir(dataDir);
   const registry = openDatabase(join(dataDir, REGISTRY_FILE), REGISTRY_MIGRATIONS);
   const accountDb = openDatabase(join(dataDir, ACCOUNT_FILE), ACCOUNT_MIGRATIONS);
+  // The SQL API writes this file from its own processes (data/sql-executor.ts). SQLite's busy
+  // handler would sleep on the event loop while one of them holds the write lock: the hub's
+  // connection never waits there, its group commit retries the batch instead (busyRetryMs).
+  accountDb.pragma('busy_timeout = 0');
   const listeners = new Set<StorageErrorListener>();
   const report =
     (db: 'registry' | 'account') =>
@@ -59,6 +66,7 @@ export function openStore(dataDir: string, commitWindowMs = 2, opts: StoreOption
     onStorageError: report('registry'),
   });
   const accountCommitter = new GroupCommitter(accountDb, commitWindowMs, {
+    busyRetryMs: ACCOUNT_BUSY_RETRY_MS,
     ...(opts.fdatasync && { fdatasync: opts.fdatasync }),
     onStorageError: report('account'),
   });

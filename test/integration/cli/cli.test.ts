@@ -216,6 +216,12 @@ describe('fleetbench CLI', () => {
         15_000,
         'three demo devices online',
       );
+      // Their readings have a data_write query to land in (issue 9, sim-sensors.ts).
+      const res = await fetch(`${http}/api/v2/devices/demo-1`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      const dev = (await res.json()) as { acl: { data_write?: Record<string, string> } };
+      expect(dev.acl.data_write?.['telemetry']).toMatch(/^INSERT INTO data/);
     } finally {
       await stopChild(child);
     }
