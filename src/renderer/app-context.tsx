@@ -3,6 +3,8 @@ import { createContext, useContext, type ReactNode } from 'react';
 import { useStore } from 'zustand';
 import type { App } from './app-controller';
 import type { ConnectionState } from './stores/connection-store';
+import type { DataState } from './stores/data-store';
+import type { DeviceDataState } from './stores/device-data-store';
 import type { DeviceDetailState } from './stores/device-detail-store';
 import type { DevicesState } from './stores/devices-store';
 import type { FirmwareState } from './stores/firmware-store';
@@ -41,3 +43,6 @@ export const useFirmware = <T,>(selector: (s: FirmwareState) => T): T =>
 export const useOta = <T,>(selector: (s: OtaState) => T): T => useStore(useApp().ota, selector);
 export const useRollouts = <T,>(selector: (s: RolloutsState) => T): T =>
   useStore(useApp().rollouts, selector);
+export const useData = <T,>(selector: (s: DataState) => T): T => useStore(useApp().data, selector);
+export const useDeviceData = <T,>(selector: (s: DeviceDataState) => T): T =>
+  useStore(useApp().deviceData, selector);

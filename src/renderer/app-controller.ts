@@ -10,10 +10,14 @@ import type { AddressBar, KeyStorage } from './api/browser';
 import type { DesktopClient } from './api/desktop';
 import { createApiClient, type ApiClient, type FetchLike } from './api/http-client';
 import { openNotifyStream, type NotifyStream, type SocketFactory } from './api/notify-stream';
+import { createDataApi, type DataApi } from './api/data-api';
 import { createOtaApi, type OtaApi, type UploadTransport } from './api/ota-api';
+import type { HistoryStorage } from './lib/query-history';
 import { parseKeyFragment } from './lib/key-fragment';
 import { parseRoute, routeHash } from './lib/routes';
 import { createConnectionStore, type ConnectionStore } from './stores/connection-store';
+import { createDataStore, type DataStore } from './stores/data-store';
+import { createDeviceDataStore, type DeviceDataStore } from './stores/device-data-store';
 import { createDeviceDetailStore, type DeviceDetailStore } from './stores/device-detail-store';
 import { createDevicesStore, type DevicesStore } from './stores/devices-store';
 import { createFirmwareStore, type FirmwareStore } from './stores/firmware-store';
@@ -46,6 +50,8 @@ export interface AppEnvironment {
   saveFile?(blob: Blob, name: string): void;
   /** How long rollout live updates coalesce before the page re-reads (ms). */
   rolloutResyncMs?: number;
+  /** Where the SQL console keeps its history (localStorage in the browser). */
+  historyStorage?: HistoryStorage | null;
 }
 
 export interface App {
@@ -55,6 +61,8 @@ export interface App {
   firmware: FirmwareStore;
   ota: OtaStore;
   rollouts: RolloutsStore;
+  data: DataStore;
+  deviceData: DeviceDataStore;
   connection: ConnectionStore;
   toasts: ToastStore;
   route: RouteStore;
@@ -133,6 +141,32 @@ export function createApp(env: AppEnvironment): App {
     ...(env.rolloutResyncMs !== undefined ? { resyncMs: env.rolloutResyncMs } : {}),
   });
 
+  // One data client per session client, like the OTA one.
+  let dataFor: { client: ApiClient; data: DataApi } | null = null;
+  const dataApi = (): DataApi | null => {
+    const client = api();
+    if (!client) return null;
+    if (dataFor?.client !== client) {
+      dataFor = {
+        client,
+        data: createDataApi({
+          baseUrl: client.baseUrl,
+          key: client.key(),
+          ...(env.fetch ? { fetch: env.fetch } : {}),
+        }),
+      };
+    }
+    return dataFor.data;
+  };
+  const data = createDataStore({
+    api: dataApi,
+    storage: env.historyStorage ?? null,
+    saveFile: (blob, name) => env.saveFile?.(blob, name),
+    onUnauthorized,
+    now,
+  });
+  const deviceData = createDeviceDataStore({ api: dataApi, onUnauthorized });
+
   /** Loads what the current route shows beyond the device list (on connect and on navigation). */
   const openRoute = (r: ReturnType<typeof route.getState>['route']): void => {
     if (r.name === 'device') {
@@ -142,6 +176,7 @@ export function createApp(env: AppEnvironment): App {
     } else {
       detail.getState().close();
       ota.getState().close();
+      deviceData.getState().close();
     }
     if (r.name === 'firmware') void firmware.getState().refresh();
     if (r.name === 'rollouts' || r.name === 'rollout') {
@@ -259,6 +294,7 @@ export function createApp(env: AppEnvironment): App {
       devices.getState().clear();
       detail.getState().close();
       ota.getState().close();
+      deviceData.getState().close();
     },
   });
 
@@ -288,6 +324,8 @@ export function createApp(env: AppEnvironment): App {
     firmware,
     ota,
     rollouts,
+    data,
+    deviceData,
     connection,
     toasts,
     route,

@@ -5,6 +5,7 @@ import { OfflineBanner } from './components/offline-banner';
 import { ToastList } from './components/toast-list';
 import { ConnectScreen, Splash } from './features/connect/connect-screen';
 import { DeviceDetailScreen } from './features/device-detail/device-detail-screen';
+import { DataScreen } from './features/data/data-screen';
 import { DevicesScreen } from './features/devices/devices-screen';
 import { FirmwareScreen } from './features/firmware/firmware-screen';
 import { FlasherScreen } from './features/flasher/flasher-screen';
@@ -39,6 +40,8 @@ export function App({ origin }: { origin: string }): ReactNode {
             <FlasherScreen />
           ) : route.name === 'firmware' ? (
             <FirmwareScreen />
+          ) : route.name === 'data' ? (
+            <DataScreen />
           ) : route.name === 'rollouts' || route.name === 'rollout' ? (
             <RolloutsScreen openId={route.name === 'rollout' ? route.id : null} />
           ) : (

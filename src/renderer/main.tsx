@@ -17,6 +17,14 @@ function safeSessionStorage(): Storage | null {
   }
 }
 
+function safeLocalStorage(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
 const app = createApp({
   origin: window.location.origin,
   addressBar: browserAddressBar(window),
@@ -29,6 +37,7 @@ const app = createApp({
   },
   copyText,
   saveFile: saveBlob,
+  historyStorage: safeLocalStorage(),
 });
 
 const rootEl = document.getElementById('root');

@@ -4,6 +4,7 @@ export type Route =
   | { name: 'device'; id: string }
   | { name: 'flasher' }
   | { name: 'firmware' }
+  | { name: 'data' }
   | { name: 'rollouts' }
   | { name: 'rollout'; id: string };
 
@@ -21,6 +22,7 @@ function decoded(raw: string | undefined): string | null {
 export function parseRoute(hash: string): Route {
   if (hash === '#/flasher') return { name: 'flasher' };
   if (hash === '#/firmware') return { name: 'firmware' };
+  if (hash === '#/data') return { name: 'data' };
   if (hash === '#/rollouts') return { name: 'rollouts' };
   const rollout = decoded(/^#\/rollouts\/(.+)$/.exec(hash)?.[1]);
   if (rollout !== null) return { name: 'rollout', id: rollout };
@@ -35,6 +37,8 @@ export function routeHash(route: Route): string {
       return '#/flasher';
     case 'firmware':
       return '#/firmware';
+    case 'data':
+      return '#/data';
     case 'rollouts':
       return '#/rollouts';
     case 'rollout':

@@ -8,6 +8,11 @@ describe('routes', () => {
     }
   });
 
+  it('has a Data page', () => {
+    expect(routeHash({ name: 'data' })).toBe('#/data');
+    expect(parseRoute('#/data')).toEqual({ name: 'data' });
+  });
+
   it('falls back to the device list for anything else', () => {
     expect(parseRoute('')).toEqual({ name: 'devices' });
     expect(parseRoute('#/devices/')).toEqual({ name: 'devices' });

@@ -1,5 +1,5 @@
 /** One device: header facts, its password on demand, shadow, RPC, console and events. */
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { useApp, useConnection, useDetail, useOta, useRoute, useSession } from '../../app-context';
 import { SecretField } from '../../components/secret-field';
 import { StatusDot } from '../../components/status-dot';
@@ -9,6 +9,7 @@ import { reportedFwId } from '../../lib/ota-format';
 import { absoluteTime, relativeTime } from '../../lib/relative-time';
 import { isStale } from '../../stores/connection-store';
 import { ConsolePanel } from './console-panel';
+import { DataTab } from './data-tab';
 import { EventsPanel } from './events-panel';
 import { OtaPanel } from './ota-panel';
 import { RpcPanel } from './rpc-panel';
@@ -38,6 +39,7 @@ export function DeviceDetailScreen({ id }: { id: string }): ReactNode {
   const stale = useConnection(isStale);
   const deviceUrl = useSession((s) => s.deviceUrl);
   const ota = useOta((s) => s);
+  const [tab, setTab] = useState<'overview' | 'data'>('overview');
 
   const back = (
     <a
@@ -139,7 +141,28 @@ export function DeviceDetailScreen({ id }: { id: string }): ReactNode {
           This device was deleted on the hub.
         </div>
       )}
-      <div className="detail-grid">
+      <div className="tabs" role="tablist" aria-label="Device sections">
+        {(
+          [
+            ['overview', 'Overview'],
+            ['data', 'Data'],
+          ] as const
+        ).map(([name, label]) => (
+          <button
+            key={name}
+            type="button"
+            role="tab"
+            className="tab"
+            aria-selected={tab === name}
+            onClick={() => setTab(name)}
+            data-testid={`device-tab-${name}`}
+          >
+            {label}
+          </button>
+        ))}
+      </div>
+      {tab === 'data' && <DataTab device={device} />}
+      <div className="detail-grid" hidden={tab !== 'overview'}>
         <ShadowPanel
           device={device}
           now={now}

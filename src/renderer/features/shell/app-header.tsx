@@ -81,6 +81,18 @@ export function AppHeader(): ReactNode {
         >
           Rollouts
         </a>
+        <a
+          href="#/data"
+          className={`nav-link ${route.name === 'data' ? 'active' : ''}`}
+          aria-current={route.name === 'data' ? 'page' : undefined}
+          onClick={(e) => {
+            e.preventDefault();
+            navigate({ name: 'data' });
+          }}
+          data-testid="nav-data"
+        >
+          Data
+        </a>
       </nav>
       <div className="topbar-spacer" />
       <ConnectionIndicator status={status} now={now} onRetry={retryNow} />

@@ -1,0 +1,98 @@
+/**
+ * The dashboard's client for the account database (PROTOCOL.md 4 `/sql/exec`, `/sql/db`,
+ * `/devices/:id/data/:name`) and for saving a device's ACL. Like the other api/ modules it is the
+ * only place the Data pages do I/O; answers are checked (lib/sql-result.ts) and failures are
+ * ApiErrors with the hub's catalog code, shown inline where the query was run.
+ */
+import type { DeviceAcl, DeviceObject, Json } from '../../shared/types';
+import { readSqlResult, type SqlResult } from '../lib/sql-result';
+import { ApiError } from './api-error';
+import type { FetchLike } from './http-client';
+import { answerError, noAnswerError, parseAnswerBody } from './hub-answer';
+import { readDevice } from './schemas';
+
+/** Longer than the hub's own SQL deadline, so the hub's coded timeout is what the user sees. */
+export const SQL_TIMEOUT_MS = 120_000;
+
+export interface DataApi {
+  exec(query: string, params?: Json[]): Promise<SqlResult>;
+  /** Runs the device ACL's `data_read[name]` (master key). */
+  dataRead(device: string, name: string, params: Json[]): Promise<SqlResult>;
+  /** `POST /devices/:id {"acl"}`: the whole ACL object, other fields kept by the caller. */
+  saveAcl(device: string, acl: DeviceAcl): Promise<DeviceObject>;
+  /**
+   * The snapshot download as a plain link (key as `access_token`, PROTOCOL.md 4): the browser
+   * streams the file to disk itself, so a large database never sits in the page's memory.
+   */
+  dbUrl(): string;
+}
+
+export interface DataApiOptions {
+  baseUrl: string;
+  key: string;
+  fetch?: FetchLike;
+  timeoutMs?: number;
+}
+
+export function createDataApi(o: DataApiOptions): DataApi {
+  const base = o.baseUrl.replace(/\/+$/, '');
+  const doFetch: FetchLike = o.fetch ?? ((input, init) => fetch(input, init));
+  const enc = encodeURIComponent;
+
+  async function request(method: string, path: string, body: Json): Promise<unknown> {
+    const controller = new AbortController();
+    const timeout = o.timeoutMs ?? SQL_TIMEOUT_MS;
+    const timer = setTimeout(() => controller.abort(), timeout);
+    let res: Response;
+    let text: string;
+    try {
+      res = await doFetch(`${base}/api/v2${path}`, {
+        method,
+        headers: {
+          Authorization: `Bearer ${o.key}`,
+          Accept: 'application/json',
+          'Content-Type': 'application/json',
+        },
+        body: JSON.stringify(body),
+        signal: controller.signal,
+      });
+      text = await res.text();
+    } catch (e) {
+      throw noAnswerError(
+        e,
+        controller.signal.aborted,
+        `the hub did not answer within ${Math.round(timeout / 1000)} s`,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+    const parsed = parseAnswerBody(text);
+    if (!res.ok) throw answerError(res.status, parsed, res.statusText);
+    return parsed;
+  }
+
+  const result = (value: unknown): SqlResult => {
+    const r = readSqlResult(value);
+    if (!r) throw new ApiError(0, 200, 'the hub sent an unexpected query result');
+    return r;
+  };
+
+  return {
+    async exec(query, params) {
+      return result(
+        await request('POST', '/sql/exec', params === undefined ? { query } : { query, params }),
+      );
+    },
+    async dataRead(device, name, params) {
+      return result(await request('POST', `/devices/${enc(device)}/data/${enc(name)}`, { params }));
+    },
+    async saveAcl(device, acl) {
+      const d = readDevice(
+        await request('POST', `/devices/${enc(device)}`, { acl: acl as unknown as Json }),
+      );
+      if (!d) throw new ApiError(0, 200, 'the hub sent an unexpected device object');
+      return d;
+    },
+    dbUrl: () => `${base}/api/v2/sql/db?access_token=${enc(o.key)}`,
+  };
+}
