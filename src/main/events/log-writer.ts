@@ -1,5 +1,6 @@
 /**
- * Stores every notification for `POST /logs` and applies retention by count and age on a timer
+ * Stores every notification for `POST /logs` (as stored-log-data.ts says: bulk bytes summarized,
+ * data rows left to the account database) and applies retention by count and age on a timer
  * (PROTOCOL.md 7).
  */
 import type { NotificationBus } from './notification-bus';
@@ -19,13 +20,8 @@ export function startLogWriter(
   onError: (err: unknown) => void,
 ): LogWriter {
   const unsubscribe = bus.subscribe((p) => {
-    log
-      .append(
-        p.n,
-        Date.now(),
-        storedLogData(p.n, () => p.dataJson),
-      )
-      .catch(onError);
+    const data = storedLogData(p.n, () => p.dataJson);
+    if (data !== null) log.append(p.n, Date.now(), data).catch(onError);
   });
   const sweep = (): number => {
     try {

@@ -1,9 +1,15 @@
 /**
  * What the stored log (`POST /logs`) keeps of a notification's data. Everything is stored as
- * published except the image and file bytes the hub itself sends (`rpc.in.OTA.Write`,
- * `rpc.in.FS.Put`): their base64 `data` is replaced by its length, `data_len`.
+ * published except:
+ * - the image and file bytes the hub itself sends (`rpc.in.OTA.Write`, `rpc.in.FS.Put`): their
+ *   base64 `data` is replaced by its length, `data_len`;
+ * - the data rows devices store (`rpc.out.DB.Store`, `rpc.out.DB.Save`): not stored at all. They
+ *   are stored already, in the account database, which is where people query them; a copy in the
+ *   log doubled the disk writes of ingest (a third of the hub's time at 13k rows/s,
+ *   bench/RESULTS.md) and a device storing a reading a second pushed everything else out of the
+ *   count-bounded log within hours.
  *
- * Why: one 1 MB OTA is 512 `rpc.in.OTA.Write` notifications carrying 1.37 MB of base64. Stored as
+ * Why the bytes go: one 1 MB OTA is 512 `rpc.in.OTA.Write` notifications carrying 1.37 MB of base64. Stored as
  * is, a 100-device rollout wrote 137 MB into the log, evicted the rest of the history from the
  * count-bounded log after a few hundred devices, and kept every chunk's strings alive until its
  * batch committed, which was most of the hub's memory growth during 100 concurrent transfers
@@ -15,8 +21,15 @@ import type { Json, Notification } from '../../shared/types';
 /** Notifications whose `data` string field is bulk bytes the hub sent. */
 const BULK = new Set(['rpc.in.OTA.Write', 'rpc.in.FS.Put']);
 
-/** The stored form of `n.data` as JSON text; `json` computes the full text when it is kept. */
-export function storedLogData(n: Notification, json: () => string): string {
+/** Notifications whose data is stored elsewhere (the account database), not in the log. */
+const DATA_ROWS = new Set(['rpc.out.DB.Store', 'rpc.out.DB.Save']);
+
+/**
+ * The stored form of `n.data` as JSON text, or null when the notification is not stored; `json`
+ * computes the full text when it is kept.
+ */
+export function storedLogData(n: Notification, json: () => string): string | null {
+  if (DATA_ROWS.has(n.name)) return null;
   const d = n.data;
   if (!BULK.has(n.name) || d === null || typeof d !== 'object' || Array.isArray(d)) return json();
   const bytes = d['data'];

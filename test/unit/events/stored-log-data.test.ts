@@ -22,6 +22,12 @@ describe('stored log data', () => {
     });
   });
 
+  it('leaves data rows to the account database', () => {
+    for (const name of ['rpc.out.DB.Store', 'rpc.out.DB.Save']) {
+      expect(storedLogData({ name, id: 'd', data: ['q', 1] }, full(['q', 1]))).toBeNull();
+    }
+  });
+
   it('stores everything else exactly as published', () => {
     for (const [name, data] of [
       ['rpc.out.OTA.Write', { offset: 1, data: 'QQ==' }],
@@ -29,6 +35,8 @@ describe('stored log data', () => {
       ['rpc.in.OTA.Write', ['not', 'an', 'object']],
       ['rpc.in.FS.Put', null],
       ['ota.progress', { job: 'j', percent: 5 }],
+      ['rpc.in.DB.Store', ['q', 1]],
+      ['rpc.out.DB.NewData', true],
     ] as const) {
       const n = { name, id: 'd', data: data as never };
       expect(storedLogData(n, full(data))).toBe(JSON.stringify(data));
