@@ -8,7 +8,13 @@ import { HubError } from '../../shared/errors';
 import type { KeysRepo } from '../store/keys-repo';
 import { extractBearer } from '../gateway/upgrade-auth';
 
-export type AuthMode = 'master' | 'none';
+/**
+ * Who may call a route: `master` (a master API key), `customer` (a customer key or HTTP Basic
+ * email:password, PROTOCOL.md 4), `device` (a device ACL `public_key`), `none` (public). For
+ * `customer` and `device` the route's own handler resolves the caller (which customer, which
+ * device); the hook only lets them through.
+ */
+export type AuthMode = 'master' | 'customer' | 'device' | 'none';
 
 export interface RouteRecord {
   method: string;
@@ -47,7 +53,7 @@ export function installAuth(app: FastifyInstance, keys: KeysRepo, routes: RouteR
     const cfg = req.routeOptions.config;
     const url = req.routeOptions.url ?? '';
     const auth: AuthMode = cfg?.auth ?? (url.startsWith('/api/') ? 'master' : 'none');
-    if (req.method === 'OPTIONS' || auth === 'none') return;
+    if (req.method === 'OPTIONS' || auth !== 'master') return;
     verifyMasterKey(keys, requestKey(req));
   });
 }
