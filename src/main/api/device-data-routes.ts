@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { HubError } from '../../shared/errors';
 import type { DeviceAcl } from '../../shared/types';
-import { resolveAclQuery } from '../data/acl-query';
+import { resolveAclQuery } from '../../shared/acl-query';
 import type { SqlExecutor, SqlParam } from '../data/sql-executor';
 import type { SqlResult } from '../data/sql-protocol';
 import type { DeviceService } from '../devices/device-service';

@@ -16,7 +16,7 @@ import type { Hub } from '../hub';
 import { isValid } from '../validate';
 import { runSimCommand, type SimRun } from '../sim/sim-command';
 import { ensureDemoChildFds } from './fd-limit';
-import { aclQueryText } from '../data/acl-query';
+import { aclQueryText } from '../../shared/acl-query';
 import { SIM_DATA_QUERY, SIM_DATA_WRITE } from '../sim/sim-sensors';
 
 /** Each demo device stores a reading (temperature, humidity, counter) this often. */

@@ -20,7 +20,8 @@ import type { DeviceAcl, Json } from '../../shared/types';
 import { HubError } from '../../shared/errors';
 import type { Db } from '../store/database';
 import type { AccountDb } from '../store/account-db';
-import { resolveAclQuery } from './acl-query';
+import { resolveAclQuery } from '../../shared/acl-query';
+import { checkSql } from './sql-guard';
 import { bindParams } from './bind-params';
 import { RowQuota } from './row-quota';
 import { StatementCache } from './statement-cache';
@@ -57,7 +58,12 @@ export class DataWriter {
   ) {
     this.db = account.db;
     const db = this.db;
-    this.statements = new StatementCache(opts.statementCacheSize, (sql) => db.prepare(sql));
+    // ACL queries run on the hub's own connection: the SQL API's guard applies to them too (an
+    // ATTACH in a data_write would otherwise reach the registry next to the account database).
+    this.statements = new StatementCache(opts.statementCacheSize, (sql) => {
+      checkSql(sql);
+      return db.prepare(sql);
+    });
     this.quota = new RowQuota(db, opts.maxRowsPerDevice);
     this.saveStmt = db.prepare('INSERT INTO data (device_id, topic, message) VALUES (?, ?, ?)');
     this.pageSize = Number(db.pragma('page_size', { simple: true }));

@@ -4,10 +4,11 @@
  * kept, a query's text after the hub's `DEVICE_ID` / `CUSTOMER_ID` replacement, and how many `?`
  * it binds (so an `EXPLAIN` check can pass that many nulls).
  *
- * The replacement mirrors src/main/data/acl-query.ts (textual, every occurrence); the renderer
- * may not import main/, and the rule is one line.
+ * The replacement is the hub's own (src/shared/acl-query.ts), so the preview shows exactly what
+ * the hub will run.
  */
 import type { DeviceAcl } from '../../shared/types';
+import { substituteIds as substitute } from '../../shared/acl-query';
 
 export type AclKind = 'data_read' | 'data_write';
 
@@ -49,7 +50,7 @@ export function aclWithData(
 }
 
 export function substituteIds(query: string, deviceId: string, customerId = ''): string {
-  return query.replaceAll('DEVICE_ID', deviceId).replaceAll('CUSTOMER_ID', customerId);
+  return substitute(query, { deviceId, customerId });
 }
 
 /** Positional `?` parameters outside quoted text and comments. */

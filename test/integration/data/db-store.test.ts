@@ -59,6 +59,8 @@ describe('DB.Store (PROTOCOL.md 5)', () => {
       data_write: {
         q: "INSERT INTO data VALUES (?, 'DEVICE_ID', ?, ?)",
         bad: 'INSERT INTO nope VALUES (?)',
+        attach: "ATTACH DATABASE 'registry.db' AS r",
+        pragma: 'PRAGMA synchronous = OFF',
       },
     });
     const d = await fileDevice(t, dev);
@@ -67,6 +69,14 @@ describe('DB.Store (PROTOCOL.md 5)', () => {
     const sql = await d.rpc('DB.Store', ['bad', 1]);
     expect(sql['error']).toMatchObject({ code: ERRORS.data_write_failed.code });
     expect(String((sql['error'] as { message: string }).message)).toMatch(/no such table/);
+    // The SQL API's guard applies to ACL queries: they run on the hub's own connection.
+    for (const name of ['attach', 'pragma']) {
+      const refused = await d.rpc('DB.Store', [name]);
+      expect(refused['error']).toMatchObject({ code: ERRORS.data_write_failed.code });
+      expect(String((refused['error'] as { message: string }).message)).toMatch(
+        /not allowed|refused/i,
+      );
+    }
     const count = await d.rpc('DB.Store', ['q', 1]); // too few parameters
     expect(count['error']).toMatchObject({ code: ERRORS.data_write_failed.code });
     const shape = await d.rpc('DB.Store', { name: 'q' });

@@ -4,7 +4,7 @@ import {
   resolveAclQuery,
   substituteIds,
   UnsafeIdError,
-} from '../../../src/main/data/acl-query';
+} from '../../../src/shared/acl-query';
 
 describe('ACL named queries', () => {
   const acl = {

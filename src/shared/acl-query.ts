@@ -8,7 +8,7 @@
  * `[A-Za-z0-9_.-]`, so a replacement can never leave its quotes; an id outside that set is refused
  * here rather than spliced. `?` parameters are bound by the executor, never spliced.
  */
-import type { DeviceAcl } from '../../shared/types';
+import type { DeviceAcl } from './types';
 
 export type AclQueryKind = 'data_read' | 'data_write';
 
