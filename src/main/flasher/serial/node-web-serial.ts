@@ -184,7 +184,14 @@ export class NodeWebSerialPort {
         const p = this.port;
         // serialport queues writes on a closed stream until it reopens, i.e. forever: fail instead.
         if (this.lostError) throw this.lostError;
-        if (!p || !p.isOpen) throw new Error(`${this.path} is not open`);
+        if (!p) throw new Error(`${this.path} is not open`);
+        if (!p.isOpen) {
+          // Closed underneath us (the pty or USB device went away) before its 'close' event ran:
+          // that is a lost port too, so `lost` says so whichever of the two came first.
+          const err = new Error(`${this.path} is not open (the device went away)`);
+          this.onLost(err);
+          throw err;
+        }
         try {
           await call((cb) => p.write(Buffer.from(chunk), cb));
           await call((cb) => p.drain(cb));
