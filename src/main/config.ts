@@ -246,6 +246,36 @@ export interface CrashDecodeLimits {
   lineIdleMs: number;
 }
 
+/**
+ * Customers (PROTOCOL.md 4 customer API, issue 10). `/newcustomer` and `/invite` answer without a
+ * key, so they are abuse targets: a per-address token bucket and a cap on customers. HTTP Basic
+ * sign-ins cost a slow hash each, so they have a per-address bucket too.
+ */
+export interface CustomerLimits {
+  /** Customers the hub holds at most; creating one more is refused (403, code 4039). */
+  maxCustomers: number;
+  /** `/newcustomer` + `/invite` calls per client address: refill per minute and burst (429 4296). */
+  signupsPerMinute: number;
+  signupBurst: number;
+  /** HTTP Basic `email:password` attempts per client address: refill per minute and burst. */
+  basicAuthPerMinute: number;
+  basicAuthBurst: number;
+  /** Client addresses whose buckets are remembered; the oldest are forgotten past this. */
+  maxTrackedAddresses: number;
+}
+
+/** Customer web apps (issue 10, PROTOCOL.md 4): zips uploaded by `POST /api/v2/m`, served at `/a/<id>/`. */
+export interface AppLimits {
+  /** Largest zip `POST /api/v2/m` accepts (streamed to disk, cut off past it: 413). */
+  maxZipBytes: number;
+  /** Bytes one app may unpack to, counted while it inflates (a zip bomb is refused: 413 4133). */
+  maxUnpackedBytes: number;
+  /** Files one app zip may hold (entries in its directory). */
+  maxFiles: number;
+  /** Uploaded apps the hub keeps at most (the built-in app does not count); one more: 413. */
+  maxApps: number;
+}
+
 export interface HubConfig {
   host: string;
   port: number;
@@ -260,6 +290,8 @@ export interface HubConfig {
   ota: OtaLimits;
   rollouts: RolloutLimits;
   crashes: CrashDecodeLimits;
+  customers: CustomerLimits;
+  apps: AppLimits;
   /** Where the built dashboard lives; null serves a built-in placeholder page. */
   rendererDir: string | null;
   /** pino level: 'silent' | 'error' | 'warn' | 'info' | 'debug'. */
@@ -400,6 +432,24 @@ export const DEFAULT_CRASHES: CrashDecodeLimits = {
   lineIdleMs: 500,
 };
 
+export const DEFAULT_CUSTOMERS: CustomerLimits = {
+  maxCustomers: 100_000,
+  // A person signs up once; an app's sign-up page retried by hand stays far below this.
+  signupsPerMinute: 10,
+  signupBurst: 5,
+  basicAuthPerMinute: 60,
+  basicAuthBurst: 20,
+  maxTrackedAddresses: 10_000,
+};
+
+export const DEFAULT_APPS: AppLimits = {
+  // A PWA with its icons and a framework bundle is a few MB; photos and videos belong elsewhere.
+  maxZipBytes: 32 * 1024 * 1024,
+  maxUnpackedBytes: 64 * 1024 * 1024,
+  maxFiles: 2000,
+  maxApps: 100,
+};
+
 export type HubOptions = Partial<
   Omit<
     HubConfig,
@@ -413,6 +463,8 @@ export type HubOptions = Partial<
     | 'ota'
     | 'crashes'
     | 'rollouts'
+    | 'customers'
+    | 'apps'
   >
 > & {
   dataDir: string;
@@ -426,6 +478,8 @@ export type HubOptions = Partial<
   ota?: Partial<OtaLimits>;
   rollouts?: Partial<RolloutLimits>;
   crashes?: Partial<CrashDecodeLimits>;
+  customers?: Partial<CustomerLimits>;
+  apps?: Partial<AppLimits>;
 };
 
 /** Fills every unspecified option with its documented default. */
@@ -449,5 +503,7 @@ export function resolveConfig(options: HubOptions): HubConfig {
     ota: { ...DEFAULT_OTA, ...options.ota },
     rollouts: { ...DEFAULT_ROLLOUTS, ...options.rollouts },
     crashes: { ...DEFAULT_CRASHES, ...options.crashes },
+    customers: { ...DEFAULT_CUSTOMERS, ...options.customers },
+    apps: { ...DEFAULT_APPS, ...options.apps },
   };
 }

@@ -35,6 +35,13 @@ import { registerRolloutRoutes } from './api/rollout-routes';
 import { SqlExecutor } from './data/sql-executor';
 import { registerSqlRoutes } from './api/sql-routes';
 import { registerDeviceDataRoutes } from './api/device-data-routes';
+import { registerCustomerRoutes } from './api/customer-routes';
+import { CustomerService } from './customers/customer-service';
+import { registerAppsRoutes } from './api/apps-routes';
+import { AppStore, findBuiltInAppDir } from './customers/app-store';
+import { registerDevicePublicRoutes } from './api/device-public-routes';
+import { PublicKeyIndex } from './devices/public-key-index';
+import { DeviceNotifyEndpoint } from './events/device-notify-endpoint';
 import { ACCOUNT_FILE } from './store/data-dir';
 import { join } from 'node:path';
 import { hubUrls, lanAddress, type HubUrls } from './hub-urls';
@@ -66,6 +73,10 @@ export interface HubServices {
   rollouts: RolloutManager;
   /** The SQL API's executor (child processes on the account database). */
   sql: SqlExecutor;
+  /** Devices by ACL `public_key`, for the device public API. */
+  publicKeys: PublicKeyIndex;
+  /** `/api/v2/m/device/notify`. */
+  deviceNotify: DeviceNotifyEndpoint;
 }
 
 export interface Hub {
@@ -176,7 +187,37 @@ export function createHub(
     undo.push(() => sql.close());
     registerSqlRoutes(http.app, sql);
     registerDeviceDataRoutes(http.app, { devices, sql });
+    // Built from the registry once; the ACL events keep it in step (no scan per request).
+    const publicKeys = new PublicKeyIndex(store.devices.list());
+    const deviceNotify = new DeviceNotifyEndpoint(bus, publicKeys, config.notify.maxBufferedBytes);
+    undo.push(() => deviceNotify.close());
+    devices.onAclChanged((id, acl) => {
+      publicKeys.set(id, acl);
+      deviceNotify.recheck(id);
+    });
+    registerDevicePublicRoutes(http.app, {
+      devices,
+      gateway,
+      rpcTimeoutMs: config.timings.rpcTimeoutMs,
+      maxRpcTimeoutMs: config.timings.maxRpcTimeoutMs,
+      maxMessageBytes: config.limits.maxMessageBytes,
+      keys: publicKeys,
+      sql,
+    });
     registerLogsRoutes(http.app, store.log);
+    registerCustomerRoutes(http.app, {
+      customers: new CustomerService(store.customers, {
+        limits: config.customers,
+        maxMetaBytes: config.limits.maxCustomerMetaBytes,
+      }),
+      limits: config.customers,
+      // Where phones on the LAN reach this hub: the device URL's host, over http.
+      lanOrigin: () =>
+        new URL(hubUrls(config.host, port(), options.publicHost).device).origin.replace(
+          /^ws/,
+          'http',
+        ),
+    });
     const startedAt = Date.now();
     registerHubRoutes(http.app, () => ({
       version: APP_VERSION,
@@ -234,6 +275,11 @@ export function createHub(
     undo.push(() => rollouts.stop());
     registerRolloutRoutes(http.app, rollouts);
 
+    const builtInApp = findBuiltInAppDir();
+    if (builtInApp === null) log.warn('built-in customer app not found: /a/default/ is a 404');
+    const apps = new AppStore(config.dataDir, config.apps, builtInApp);
+    await registerAppsRoutes(http.app, { store: apps, limits: config.apps });
+
     await registerDashboard(http.app, config.rendererDir);
     routes.push(...http.routes);
 
@@ -241,6 +287,7 @@ export function createHub(
       const path = pathnameOf(req.url);
       if (path === '/api/v2/rpc') gateway.handleUpgrade(req, socket, head);
       else if (path === '/api/v2/notify') notify.handleUpgrade(req, socket, head);
+      else if (path === '/api/v2/m/device/notify') deviceNotify.handleUpgrade(req, socket, head);
       else if (path === '/api/v2/local/monitor') flasher.monitor.handleUpgrade(req, socket, head);
       else rejectUpgrade(socket, new HubError('not_found', 'Not Found'));
     };
@@ -282,6 +329,8 @@ export function createHub(
       ota,
       rollouts,
       sql,
+      publicKeys,
+      deviceNotify,
     };
     // Not awaited: the first listing may take a moment (udevadm) and must not delay the hub.
     flasher.watcher?.start().catch(() => {});
@@ -311,6 +360,7 @@ export function createHub(
     s.rollouts.stop();
     await s.ota.stop();
     await s.notify.close();
+    await s.deviceNotify.close();
     await s.gateway.close();
     await s.tls?.close();
     await s.app.close();

@@ -17,9 +17,11 @@ export interface ShadowDoc {
 /** The device ACL (PROTOCOL.md 4, 5); its rules are enforced by later issues. */
 export interface DeviceAcl {
   public_key?: string;
-  shadow_read?: string[];
-  shadow_write?: string[];
-  rpc?: string[];
+  /** Regex or regexes, any match (PROTOCOL.md 8); stored as sent. */
+  shadow_read?: string | string[];
+  shadow_write?: string | string[];
+  /** Comma-separated globs, or an array of globs. */
+  rpc?: string | string[];
   data_read?: Record<string, string>;
   data_write?: Record<string, string>;
   [key: string]: Json | undefined;

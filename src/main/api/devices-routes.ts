@@ -11,6 +11,7 @@ import type { DeviceService } from '../devices/device-service';
 import type { DeviceGateway } from '../gateway/device-gateway';
 import { DeviceListQuery } from '../../shared/device-list';
 import { deviceListPage } from './device-list-page';
+import { checkAclOnSave } from './acl-validate';
 import {
   CreateDeviceBody,
   DeviceIdParams,
@@ -31,7 +32,7 @@ export interface DevicesRouteDeps {
 }
 
 export function registerDevicesRoutes(app: FastifyInstance, deps: DevicesRouteDeps): void {
-  const { devices, gateway } = deps;
+  const { devices } = deps;
 
   // A plain GET is the whole array (PROTOCOL.md 4, as mDash clients expect); `fields` and
   // `limit`/`after` are opt-in (README "Device list").
@@ -55,6 +56,7 @@ export function registerDevicesRoutes(app: FastifyInstance, deps: DevicesRouteDe
     const { id } = parseWith(DeviceIdParams, req.params);
     const body = parseWith(UpdateDeviceBody, req.body ?? {});
     refuseReservedKeys(body.shadow);
+    if (body.acl !== undefined) checkAclOnSave(body.acl);
     return devices.update(id, body);
   });
 
@@ -82,17 +84,9 @@ export function registerDevicesRoutes(app: FastifyInstance, deps: DevicesRouteDe
     return devices.updateShadow(id, req.body);
   });
 
-  // The RPC bridge: the device's `result` is the raw body (PROTOCOL.md 4).
-  const rpc = async (params: unknown, query: unknown, body: unknown): Promise<{ text: string }> => {
+  const rpc = (params: unknown, query: unknown, body: unknown): Promise<{ text: string }> => {
     const { id, method } = parseWith(RpcParams, params);
-    const q = parseWith(RpcQuery, query ?? {});
-    devices.get(id);
-    const timeoutMs = rpcTimeout(q.timeout, deps);
-    checkCallFrameSize(id, method, body, deps.maxMessageBytes);
-    // Past limits.maxPendingCallsPerDevice waiting calls the session itself refuses with 429
-    // too_many_calls (issue 7 item 15), whoever the caller; offline is a 503.
-    const result = await gateway.call(id, method, body as Json | undefined, timeoutMs);
-    return { text: JSON.stringify(result ?? null) };
+    return callDeviceRpc(deps, id, method, query, body);
   };
 
   app.get('/api/v2/devices/:id/rpc/:method', async (req, reply) => {
@@ -106,8 +100,29 @@ export function registerDevicesRoutes(app: FastifyInstance, deps: DevicesRouteDe
   });
 }
 
+/**
+ * The RPC bridge: the device's `result` is the raw body (PROTOCOL.md 4). Shared by the management
+ * route and the device public API (`/api/v2/m/device/rpc/:method`) once its ACL allowed the call.
+ */
+export async function callDeviceRpc(
+  deps: DevicesRouteDeps,
+  id: string,
+  method: string,
+  query: unknown,
+  body: unknown,
+): Promise<{ text: string }> {
+  const q = parseWith(RpcQuery, query ?? {});
+  deps.devices.get(id);
+  const timeoutMs = rpcTimeout(q.timeout, deps);
+  checkCallFrameSize(id, method, body, deps.maxMessageBytes);
+  // Past limits.maxPendingCallsPerDevice waiting calls the session itself refuses with 429
+  // too_many_calls (issue 7 item 15), whoever the caller; offline is a 503.
+  const result = await deps.gateway.call(id, method, body as Json | undefined, timeoutMs);
+  return { text: JSON.stringify(result ?? null) };
+}
+
 /** `reported.online` and `reported.ota` are the hub's (PROTOCOL.md 3): no client writes them. */
-function refuseReservedKeys(update: unknown): void {
+export function refuseReservedKeys(update: unknown): void {
   const path = reservedKeyWritten(update, HUB_OWNED_REPORTED_KEYS);
   if (path !== null) {
     throw new HubError('reserved_key', `${path} is owned by the hub and cannot be written`);
@@ -149,7 +164,7 @@ function checkCallFrameSize(id: string, method: string, params: unknown, maxByte
 }
 
 /** `access_token` is authentication, not an RPC option. */
-function stripToken(query: unknown): unknown {
+export function stripToken(query: unknown): unknown {
   if (typeof query !== 'object' || query === null) return query;
   const { access_token: _ignored, ...rest } = query as Record<string, unknown>;
   return rest;

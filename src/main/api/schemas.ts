@@ -15,12 +15,21 @@ export const CreateDeviceBody = Type.Object({
   id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' })),
 });
 
+const AclRegex = Type.String({ maxLength: 1024 });
+const RegexField = Type.Union([AclRegex, Type.Array(AclRegex, { maxItems: 64 })]);
+const RpcGlob = Type.String({ maxLength: 256 });
+const RpcField = Type.Union([
+  Type.String({ maxLength: 4096 }),
+  Type.Array(RpcGlob, { maxItems: 64 }),
+]);
+
 export const AclSchema = Type.Object(
   {
     public_key: Type.Optional(Type.String({ maxLength: 1024 })),
-    shadow_read: Type.Optional(Type.Array(Type.String())),
-    shadow_write: Type.Optional(Type.Array(Type.String())),
-    rpc: Type.Optional(Type.Array(Type.String())),
+    // PROTOCOL.md 8: a string (what real clients send) or an array; stored and echoed as sent.
+    shadow_read: Type.Optional(RegexField),
+    shadow_write: Type.Optional(RegexField),
+    rpc: Type.Optional(RpcField),
     data_read: Type.Optional(Type.Record(Type.String(), Type.String())),
     data_write: Type.Optional(Type.Record(Type.String(), Type.String())),
   },

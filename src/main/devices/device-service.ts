@@ -45,6 +45,7 @@ export class DeviceService {
   private readonly shadows = new ShadowCache();
   private readonly lastSeenWritten = new Map<string, number>();
   private readonly infoListeners = new Set<(id: string, info: JsonObject) => void>();
+  private readonly aclListeners = new Set<(id: string, acl: DeviceAcl | null) => void>();
 
   constructor(
     private readonly store: Store,
@@ -148,6 +149,7 @@ export class DeviceService {
     } else if (meta.name !== undefined || meta.acl !== undefined) {
       await this.store.devices.update(id, meta);
     }
+    if (meta.acl !== undefined) this.aclChanged(id, meta.acl);
     if (shadowResult?.ok && shadowResult.changed && shadowResult.desiredTouched) {
       this.pushDelta(id, shadowResult.doc);
     }
@@ -160,6 +162,7 @@ export class DeviceService {
     if (!this.store.devices.remove(id)) throw new HubError('device_not_found', `no device '${id}'`);
     this.shadows.forget(id);
     this.lastSeenWritten.delete(id);
+    this.aclChanged(id, null);
     this.link?.disconnect(id, 'device deleted');
     this.bus.publish({ name: 'deleted', id, data: { id } });
   }
@@ -257,6 +260,20 @@ export class DeviceService {
 
   async setAcl(id: string, acl: DeviceAcl): Promise<void> {
     await this.store.devices.setAcl(id, acl);
+    this.aclChanged(id, acl);
+  }
+
+  /**
+   * Told each time a device's ACL is stored (null: the device was deleted): the device public
+   * API keeps its in-memory index of public keys in step (devices/public-key-index.ts).
+   */
+  onAclChanged(listener: (id: string, acl: DeviceAcl | null) => void): () => void {
+    this.aclListeners.add(listener);
+    return () => void this.aclListeners.delete(listener);
+  }
+
+  private aclChanged(id: string, acl: DeviceAcl | null): void {
+    for (const l of this.aclListeners) l(id, acl);
   }
 
   /**

@@ -123,6 +123,10 @@ export class DeviceGateway implements DeviceLink {
   }
 
   private accept(deviceId: string, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.closing) {
+      rejectUpgrade(socket, new HubError('hub_stopping', 'the hub is stopping'));
+      return;
+    }
     const remote = remoteOf(req);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.open(deviceId, ws, remote));
   }
@@ -173,6 +177,10 @@ export class DeviceGateway implements DeviceLink {
   }
 
   private open(deviceId: string, ws: WebSocket, remote: string): void {
+    if (this.closing) {
+      ws.terminate();
+      return;
+    }
     const { devices, log } = this.deps;
     const previous = this.sessions.get(deviceId);
     const session = new DeviceSession(deviceId, ws, remote, this.sessionDeps);
@@ -259,8 +267,16 @@ export class DeviceGateway implements DeviceLink {
   }
   private methodTable: DeviceMethodTable | undefined;
 
-  /** Closes every session, recording each device offline before the store goes away. */
+  /** Set by close(): upgrades that finish after it are refused (accept) or cut (open). */
+  private closing = false;
+
+  /**
+   * Closes every session, recording each device offline before the store goes away. A device
+   * that reconnects while the hub stops gets no session: `wss.close` calls back only once every
+   * socket it tracks is gone, and one left open made the stop wait for that device forever.
+   */
   async close(): Promise<void> {
+    this.closing = true;
     await this.data.close();
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
@@ -273,6 +289,7 @@ export class DeviceGateway implements DeviceLink {
         return this.deps.devices.setOnline(s.deviceId, false);
       }),
     ]);
+    for (const ws of this.wss.clients) ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 }

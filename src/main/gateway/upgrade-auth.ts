@@ -18,8 +18,35 @@ export function extractBearer(
     const m = /^\s*Bearer\s+(\S+)\s*$/i.exec(rawHeaders[i + 1] ?? '');
     if (m?.[1]) return m[1];
   }
-  const query = new URL(url ?? '/', 'http://x').searchParams.get('access_token');
+  const query = queryParam(url, 'access_token');
   return query !== null && query !== '' ? query : null;
+}
+
+/**
+ * The first value of `name` in the URL's query string, percent-decoded but NOT form-decoded: keys
+ * are base64-like, and a raw `+` in one is a plus, never a space (PROTOCOL.md 4; URLSearchParams
+ * would turn it into a space). A malformed escape is kept as written.
+ */
+export function queryParam(url: string | undefined, name: string): string | null {
+  if (url === undefined) return null;
+  const start = url.indexOf('?');
+  if (start < 0) return null;
+  const end = url.indexOf('#', start);
+  const query = url.slice(start + 1, end < 0 ? undefined : end);
+  for (const part of query.split('&')) {
+    const eq = part.indexOf('=');
+    if (percentDecode(eq < 0 ? part : part.slice(0, eq)) !== name) continue;
+    return eq < 0 ? '' : percentDecode(part.slice(eq + 1));
+  }
+  return null;
+}
+
+function percentDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
 export function requestSecret(req: IncomingMessage): string | null {

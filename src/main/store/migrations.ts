@@ -95,6 +95,21 @@ export const REGISTRY_MIGRATIONS: readonly string[] = [
      device TEXT NOT NULL,
      PRIMARY KEY (rollout_id, device_id)
    );`,
+  // 5: customers (issue 10; PROTOCOL.md 4 customer API). The token is shown again (GET /customer
+  // echoes it) so it is stored as is, looked up by its SHA-256 hash; the Basic-auth password only
+  // as a salted scrypt hash (customers/password-hash.ts). pubkeys and cconfig are JSON text.
+  `CREATE TABLE customers (
+     id TEXT PRIMARY KEY,
+     email TEXT NOT NULL UNIQUE,
+     app_id TEXT NOT NULL DEFAULT '',
+     token TEXT NOT NULL,
+     token_hash BLOB NOT NULL UNIQUE,
+     password_hash TEXT,
+     pubkeys TEXT NOT NULL DEFAULT '{}',
+     cconfig TEXT NOT NULL DEFAULT '{}',
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );`,
 ];
 
 /** The account database's default schema (PROTOCOL.md 5). */

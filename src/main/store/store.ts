@@ -14,6 +14,7 @@ import { AccountDb } from './account-db';
 import { FirmwareRepo } from './firmware-repo';
 import { OtaJobsRepo } from './ota-jobs-repo';
 import { RolloutsRepo } from './rollouts-repo';
+import { CustomersRepo } from './customers-repo';
 
 /** Told of every storage failure: which database, the catalog error, and whether writes stopped. */
 export type StorageErrorListener = (
@@ -37,6 +38,7 @@ export interface Store {
   readonly firmware: FirmwareRepo;
   readonly otaJobs: OtaJobsRepo;
   readonly rollouts: RolloutsRepo;
+  readonly customers: CustomersRepo;
   /** Whether each database still takes writes, and its last storage failure (hub status). */
   health(): { registry: StorageHealth; account: StorageHealth };
   /** Subscribes to storage failures (the hub logs them); returns the unsubscribe. */
@@ -80,6 +82,7 @@ export function openStore(dataDir: string, commitWindowMs = 2, opts: StoreOption
     firmware: new FirmwareRepo(registry),
     otaJobs: new OtaJobsRepo(registry),
     rollouts: new RolloutsRepo(registry),
+    customers: new CustomersRepo(registry, committer),
     health: () => ({ registry: committer.health(), account: accountCommitter.health() }),
     onStorageError(listener) {
       listeners.add(listener);

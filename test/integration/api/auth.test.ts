@@ -9,9 +9,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../../support/hub-harness';
 import type { RouteRecord } from '../../../src/main/api/auth';
+import { ROUTE_ACCESS } from '../../../src/main/api/route-access';
 
-/** Routes that may be called without a key: the dashboard page and its static files. */
-const PUBLIC_URLS = new Set(['/', '/*']);
+/**
+ * Routes that may be called without a key: those the access table lists as public (the dashboard,
+ * customer web apps, customer sign-up; test/integration/api/route-access.test.ts pins the list).
+ */
+const PUBLIC_URLS = new Set(ROUTE_ACCESS.filter((a) => a.auth === 'none').map((a) => a.url));
 
 /** A concrete path for a route pattern: `:param` -> `sample`, `*` -> a static file name. */
 function concretePath(url: string, sample: string): string {
@@ -77,7 +81,7 @@ describe('management routes need a master key (PROTOCOL.md 4)', () => {
     }
   });
 
-  it('only the dashboard is public; everything under /api/ needs a key', () => {
+  it('only the listed public routes are public; everything under /api/ needs a key', () => {
     const publicRoutes = t.hub.routes.filter((r) => r.auth === 'none');
     for (const r of publicRoutes) {
       expect(PUBLIC_URLS.has(r.url), `${r.method} ${r.url} is public`).toBe(true);
@@ -124,9 +128,10 @@ describe('management routes need a master key (PROTOCOL.md 4)', () => {
     expect(headRpc.status).toBe(404);
   });
 
-  it('every protected route accepts the master key as ?access_token=', async () => {
+  it('every master route accepts the master key as ?access_token=', async () => {
     // Unknown ids keep the calls harmless: the answer is 404 (or 200 for list/create), never 401.
-    for (const r of protectedRoutes) {
+    // Customer and device routes take their own keys, not the master key (route-access.test.ts).
+    for (const r of protectedRoutes.filter((x) => x.auth === 'master')) {
       const res = await call(t, r, { query: `?access_token=${encodeURIComponent(t.key)}` });
       expect(res.status, `${r.method} ${r.url}`).not.toBe(401);
       expect(res.status, `${r.method} ${r.url}`).toBeLessThan(500);
@@ -187,7 +192,7 @@ describe('with a built dashboard, static files are public and the API is not', (
     rmSync(rendererDir, { recursive: true, force: true });
   });
 
-  it('records only dashboard routes as public', () => {
+  it('records only the listed public routes as public', () => {
     const publicRoutes = t.hub.routes.filter((r) => r.auth === 'none');
     expect(publicRoutes.length).toBeGreaterThan(0);
     for (const r of publicRoutes) {

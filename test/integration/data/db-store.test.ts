@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ERRORS } from '../../../src/shared/errors';
+import type { DeviceObject } from '../../../src/shared/types';
 import { startTestHub, waitFor, type TestHub } from '../../support/hub-harness';
 import { accountRows, dataDevice, fileDevice } from './data-rig';
 
@@ -56,6 +57,16 @@ describe('DB.Store (PROTOCOL.md 5)', () => {
   it('answers an unknown name, an SQL error and bad params with coded errors', async () => {
     t = await startTestHub();
     const dev = await dataDevice(t, {
+      data_write: {
+        q: "INSERT INTO data VALUES (?, 'DEVICE_ID', ?, ?)",
+        bad: 'INSERT INTO nope VALUES (?)',
+      },
+    });
+    // Refused when an ACL is saved over REST; one stored before that check (an older hub)
+    // is refused again when it runs.
+    const stored = t.hub.services().devices;
+    await stored.setAcl(dev.id, {
+      ...(await t.api<DeviceObject>('GET', `/api/v2/devices/${dev.id}`)).body.acl,
       data_write: {
         q: "INSERT INTO data VALUES (?, 'DEVICE_ID', ?, ?)",
         bad: 'INSERT INTO nope VALUES (?)',

@@ -285,10 +285,15 @@ describe('/api/v2/devices/:id/data/:name', () => {
         latest:
           "SELECT topic, message FROM data WHERE device_id='DEVICE_ID' AND topic = ? ORDER BY rowid",
         bad: 'SELECT nope FROM nowhere',
-        evil: "ATTACH 'x.db' AS x",
       },
     };
     expect((await h.api('POST', '/api/v2/devices/dr1', { acl })).status).toBe(200);
+    // A query the SQL guard refuses is refused when the ACL is saved (issue 10)...
+    const evilAcl = { data_read: { ...acl.data_read, evil: "ATTACH 'x.db' AS x" } };
+    const saved = await h.api<ErrorBody>('POST', '/api/v2/devices/dr1', { acl: evilAcl });
+    expect([saved.status, saved.body.error.code]).toEqual([403, 4038]);
+    // ...and still when it runs, for an ACL stored before that check existed.
+    await h.hub.services().devices.setAcl('dr1', evilAcl);
     await exec(
       h,
       "INSERT INTO data (device_id, topic, message) VALUES ('dr1','t','a'),('dr2','t','b'),('dr1','u','c')",
