@@ -2,8 +2,11 @@
 import { createContext, useContext, type ReactNode } from 'react';
 import { useStore } from 'zustand';
 import type { App } from './app-controller';
+import type { AppsState } from './stores/apps-store';
 import type { ConnectionState } from './stores/connection-store';
+import type { CustomersState } from './stores/customers-store';
 import type { DataState } from './stores/data-store';
+import type { DeviceAclState } from './stores/device-acl-store';
 import type { DeviceDataState } from './stores/device-data-store';
 import type { DeviceDetailState } from './stores/device-detail-store';
 import type { DevicesState } from './stores/devices-store';
@@ -46,3 +49,8 @@ export const useRollouts = <T,>(selector: (s: RolloutsState) => T): T =>
 export const useData = <T,>(selector: (s: DataState) => T): T => useStore(useApp().data, selector);
 export const useDeviceData = <T,>(selector: (s: DeviceDataState) => T): T =>
   useStore(useApp().deviceData, selector);
+export const useDeviceAcl = <T,>(selector: (s: DeviceAclState) => T): T =>
+  useStore(useApp().deviceAcl, selector);
+export const useCustomers = <T,>(selector: (s: CustomersState) => T): T =>
+  useStore(useApp().customers, selector);
+export const useApps = <T,>(selector: (s: AppsState) => T): T => useStore(useApp().apps, selector);

@@ -10,13 +10,17 @@ import type { AddressBar, KeyStorage } from './api/browser';
 import type { DesktopClient } from './api/desktop';
 import { createApiClient, type ApiClient, type FetchLike } from './api/http-client';
 import { openNotifyStream, type NotifyStream, type SocketFactory } from './api/notify-stream';
+import { createCustomersApi, type CustomersApi } from './api/customers-api';
 import { createDataApi, type DataApi } from './api/data-api';
 import { createOtaApi, type OtaApi, type UploadTransport } from './api/ota-api';
 import type { HistoryStorage } from './lib/query-history';
 import { parseKeyFragment } from './lib/key-fragment';
 import { parseRoute, routeHash } from './lib/routes';
+import { createAppsStore, type AppsStore } from './stores/apps-store';
 import { createConnectionStore, type ConnectionStore } from './stores/connection-store';
+import { createCustomersStore, type CustomersStore } from './stores/customers-store';
 import { createDataStore, type DataStore } from './stores/data-store';
+import { createDeviceAclStore, type DeviceAclStore } from './stores/device-acl-store';
 import { createDeviceDataStore, type DeviceDataStore } from './stores/device-data-store';
 import { createDeviceDetailStore, type DeviceDetailStore } from './stores/device-detail-store';
 import { createDevicesStore, type DevicesStore } from './stores/devices-store';
@@ -63,6 +67,9 @@ export interface App {
   rollouts: RolloutsStore;
   data: DataStore;
   deviceData: DeviceDataStore;
+  deviceAcl: DeviceAclStore;
+  customers: CustomersStore;
+  apps: AppsStore;
   connection: ConnectionStore;
   toasts: ToastStore;
   route: RouteStore;
@@ -166,6 +173,28 @@ export function createApp(env: AppEnvironment): App {
     now,
   });
   const deviceData = createDeviceDataStore({ api: dataApi, onUnauthorized });
+  const deviceAcl = createDeviceAclStore({ api: dataApi, onUnauthorized });
+
+  // One customers/apps client per session client, like the others.
+  let customersFor: { client: ApiClient; customers: CustomersApi } | null = null;
+  const customersApi = (): CustomersApi | null => {
+    const client = api();
+    if (!client) return null;
+    if (customersFor?.client !== client) {
+      customersFor = {
+        client,
+        customers: createCustomersApi({
+          baseUrl: client.baseUrl,
+          key: client.key(),
+          ...(env.fetch ? { fetch: env.fetch } : {}),
+          ...(env.upload ? { upload: env.upload } : {}),
+        }),
+      };
+    }
+    return customersFor.customers;
+  };
+  const customers = createCustomersStore({ api: customersApi, devices: api, onUnauthorized });
+  const apps = createAppsStore({ api: customersApi, onUnauthorized });
 
   /** Loads what the current route shows beyond the device list (on connect and on navigation). */
   const openRoute = (r: ReturnType<typeof route.getState>['route']): void => {
@@ -177,7 +206,13 @@ export function createApp(env: AppEnvironment): App {
       detail.getState().close();
       ota.getState().close();
       deviceData.getState().close();
+      deviceAcl.getState().close();
     }
+    if (r.name === 'customers') {
+      void customers.getState().refresh();
+      void apps.getState().refresh();
+    }
+    if (r.name === 'apps') void apps.getState().refresh();
     if (r.name === 'firmware') void firmware.getState().refresh();
     if (r.name === 'rollouts' || r.name === 'rollout') {
       void rollouts.getState().refresh();
@@ -295,6 +330,7 @@ export function createApp(env: AppEnvironment): App {
       detail.getState().close();
       ota.getState().close();
       deviceData.getState().close();
+      deviceAcl.getState().close();
     },
   });
 
@@ -326,6 +362,9 @@ export function createApp(env: AppEnvironment): App {
     rollouts,
     data,
     deviceData,
+    deviceAcl,
+    customers,
+    apps,
     connection,
     toasts,
     route,

@@ -5,6 +5,8 @@ import { OfflineBanner } from './components/offline-banner';
 import { ToastList } from './components/toast-list';
 import { ConnectScreen, Splash } from './features/connect/connect-screen';
 import { DeviceDetailScreen } from './features/device-detail/device-detail-screen';
+import { AppsScreen } from './features/apps/apps-screen';
+import { CustomersScreen } from './features/customers/customers-screen';
 import { DataScreen } from './features/data/data-screen';
 import { DevicesScreen } from './features/devices/devices-screen';
 import { FirmwareScreen } from './features/firmware/firmware-screen';
@@ -42,6 +44,10 @@ export function App({ origin }: { origin: string }): ReactNode {
             <FirmwareScreen />
           ) : route.name === 'data' ? (
             <DataScreen />
+          ) : route.name === 'customers' ? (
+            <CustomersScreen origin={origin} />
+          ) : route.name === 'apps' ? (
+            <AppsScreen origin={origin} />
           ) : route.name === 'rollouts' || route.name === 'rollout' ? (
             <RolloutsScreen openId={route.name === 'rollout' ? route.id : null} />
           ) : (

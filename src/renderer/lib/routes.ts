@@ -6,6 +6,8 @@ export type Route =
   | { name: 'firmware' }
   | { name: 'data' }
   | { name: 'rollouts' }
+  | { name: 'customers' }
+  | { name: 'apps' }
   | { name: 'rollout'; id: string };
 
 function decoded(raw: string | undefined): string | null {
@@ -24,6 +26,8 @@ export function parseRoute(hash: string): Route {
   if (hash === '#/firmware') return { name: 'firmware' };
   if (hash === '#/data') return { name: 'data' };
   if (hash === '#/rollouts') return { name: 'rollouts' };
+  if (hash === '#/customers') return { name: 'customers' };
+  if (hash === '#/apps') return { name: 'apps' };
   const rollout = decoded(/^#\/rollouts\/(.+)$/.exec(hash)?.[1]);
   if (rollout !== null) return { name: 'rollout', id: rollout };
   const device = decoded(/^#\/devices\/(.+)$/.exec(hash)?.[1]);
@@ -41,6 +45,10 @@ export function routeHash(route: Route): string {
       return '#/data';
     case 'rollouts':
       return '#/rollouts';
+    case 'customers':
+      return '#/customers';
+    case 'apps':
+      return '#/apps';
     case 'rollout':
       return `#/rollouts/${encodeURIComponent(route.id)}`;
     case 'device':

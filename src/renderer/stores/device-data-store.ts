@@ -110,8 +110,10 @@ export function createDeviceDataStore(deps: DeviceDataDeps): DeviceDataStore {
 
       open(device) {
         if (get().device === device.id) {
-          // The same device again (a refresh): keep unsaved drafts.
+          // The same device again (a refresh): keep unsaved drafts, but take the other ACL
+          // fields as stored now (the ACL tab may have saved them), since they are saved along.
           if (!get().dirty) set(fromAcl(device.acl));
+          else set({ acl: device.acl });
           return;
         }
         set({

@@ -13,6 +13,13 @@ describe('routes', () => {
     expect(parseRoute('#/data')).toEqual({ name: 'data' });
   });
 
+  it('has Customers and Apps pages', () => {
+    for (const name of ['customers', 'apps'] as const) {
+      expect(routeHash({ name })).toBe(`#/${name}`);
+      expect(parseRoute(`#/${name}`)).toEqual({ name });
+    }
+  });
+
   it('falls back to the device list for anything else', () => {
     expect(parseRoute('')).toEqual({ name: 'devices' });
     expect(parseRoute('#/devices/')).toEqual({ name: 'devices' });

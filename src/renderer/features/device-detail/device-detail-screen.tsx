@@ -8,6 +8,7 @@ import { displayName, fwVersion } from '../../lib/device-fields';
 import { reportedFwId } from '../../lib/ota-format';
 import { absoluteTime, relativeTime } from '../../lib/relative-time';
 import { isStale } from '../../stores/connection-store';
+import { AclTab } from './acl-tab';
 import { ConsolePanel } from './console-panel';
 import { DataTab } from './data-tab';
 import { EventsPanel } from './events-panel';
@@ -39,7 +40,7 @@ export function DeviceDetailScreen({ id }: { id: string }): ReactNode {
   const stale = useConnection(isStale);
   const deviceUrl = useSession((s) => s.deviceUrl);
   const ota = useOta((s) => s);
-  const [tab, setTab] = useState<'overview' | 'data'>('overview');
+  const [tab, setTab] = useState<'overview' | 'data' | 'acl'>('overview');
 
   const back = (
     <a
@@ -146,6 +147,7 @@ export function DeviceDetailScreen({ id }: { id: string }): ReactNode {
           [
             ['overview', 'Overview'],
             ['data', 'Data'],
+            ['acl', 'ACL'],
           ] as const
         ).map(([name, label]) => (
           <button
@@ -162,6 +164,7 @@ export function DeviceDetailScreen({ id }: { id: string }): ReactNode {
         ))}
       </div>
       {tab === 'data' && <DataTab device={device} />}
+      {tab === 'acl' && <AclTab device={device} onOpenData={() => setTab('data')} />}
       <div className="detail-grid" hidden={tab !== 'overview'}>
         <ShadowPanel
           device={device}

@@ -93,6 +93,30 @@ export function AppHeader(): ReactNode {
         >
           Data
         </a>
+        <a
+          href="#/customers"
+          className={`nav-link ${route.name === 'customers' ? 'active' : ''}`}
+          aria-current={route.name === 'customers' ? 'page' : undefined}
+          onClick={(e) => {
+            e.preventDefault();
+            navigate({ name: 'customers' });
+          }}
+          data-testid="nav-customers"
+        >
+          Customers
+        </a>
+        <a
+          href="#/apps"
+          className={`nav-link ${route.name === 'apps' ? 'active' : ''}`}
+          aria-current={route.name === 'apps' ? 'page' : undefined}
+          onClick={(e) => {
+            e.preventDefault();
+            navigate({ name: 'apps' });
+          }}
+          data-testid="nav-apps"
+        >
+          Apps
+        </a>
       </nav>
       <div className="topbar-spacer" />
       <ConnectionIndicator status={status} now={now} onRetry={retryNow} />
