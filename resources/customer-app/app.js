@@ -327,9 +327,11 @@ async function write(dev, row, value) {
   if (row.button) row.button.disabled = true;
   try {
     const body = { shadow: { state: { desired: nested(row.path, value) } } };
+    const seen = dev.updates;
     const res = await callJson('POST', '/api/v2/m/device', dev.key, body);
     row.dirty = false;
-    if (res && res.shadow) dev.shadow = res.shadow;
+    // A live update that arrived meanwhile is newer than this answer: keep it.
+    if (res && res.shadow && dev.updates === seen) dev.shadow = res.shadow;
   } catch (err) {
     if (err.status === 403) {
       showRowError(row, 'You may not change this setting.');
@@ -400,7 +402,17 @@ function connect(dev) {
   dev.ws = ws;
   ws.onopen = () => {
     dev.retryMs = 1000;
-    dev.card.dataset.live = 'true';
+    // Changes between the first read and this moment never reach the stream: read once more.
+    callJson('GET', '/api/v2/m/device', dev.key)
+      .then((d) => {
+        dev.updates++;
+        dev.shadow = d.shadow;
+        renderShadow(dev);
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        dev.card.dataset.live = 'true';
+      });
   };
   ws.onmessage = (e) => {
     let n;
@@ -413,6 +425,7 @@ function connect(dev) {
       setOnline(dev, n.name === 'online');
       addEvent(dev, n.name);
     } else if (n.name === 'updated' && n.data && n.data.shadow) {
+      dev.updates++;
       dev.shadow = n.data.shadow;
       renderShadow(dev);
       addEvent(dev, 'shadow updated');
@@ -442,7 +455,16 @@ function showDeviceError(dev, text) {
 
 function openDevice(key, meta) {
   const card = ui.template.content.firstElementChild.cloneNode(true);
-  const dev = { key, card, rows: new Map(), shadow: null, events: 0, retryMs: 1000, closed: false };
+  const dev = {
+    key,
+    card,
+    rows: new Map(),
+    shadow: null,
+    events: 0,
+    updates: 0,
+    retryMs: 1000,
+    closed: false,
+  };
   const label = meta && typeof meta.name === 'string' && meta.name !== '' ? meta.name : '';
   card.querySelector('.name').textContent = label || 'Device';
   card.querySelector('.rpc-form').addEventListener('submit', (e) => {
