@@ -10,11 +10,9 @@
  * thread-safe).
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { findWorkerEntry, workerLaunch } from '../../worker-entry';
 import { FlashError, type FlashState } from '../../../shared/flash-state';
 import type { FlashRequest } from './flash-request';
 import type { FlashOutcome, RunnerTuning } from './flash-runner';
@@ -42,82 +40,16 @@ export interface WorkerRunOptions {
   tuning?: RunnerTuning;
 }
 
-/**
- * Where the worker entry lives: next to the bundle that imported us (out/main/flash-worker.js),
- * one level up when we sit in a shared chunk, or the TypeScript source when run through tsx.
- */
+/** Where the worker entry lives (worker-entry.ts): out/main/flash-worker.js, or the .ts source. */
 export function defaultWorkerFile(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [
-    join(here, 'flash-worker.js'),
-    join(here, '..', 'flash-worker.js'),
-    join(here, '..', 'flash-worker.ts'),
-  ];
-  return candidates.find((c) => existsSync(c)) ?? join(here, '..', 'flash-worker.ts');
-}
-
-/** A TypeScript entry (tests, `tsx` runs) needs tsx's loader, resolved wherever the cwd is. */
-function execArgvFor(file: string): string[] {
-  if (!file.endsWith('.ts')) return [];
-  const loader = createRequire(import.meta.url).resolve('tsx');
-  return ['--import', pathToFileURL(loader).href];
-}
-
-const bundles = new Map<string, string | null>();
-
-/**
- * A source checkout (tests, `fleetbench` without a build) has only the TypeScript entry. Loaded
- * through tsx, every worker spends ~0.7 s of CPU compiling its imports before it can flash; so
- * the entry is bundled once per process with esbuild (a dev dependency, ~10 ms), the same sources
- * a build would bundle, and every worker loads that in ~0.3 s. The bundle lives under
- * node_modules/.cache so its package imports resolve, named by its content hash (concurrent
- * processes write the same bytes; rename makes the write atomic). No esbuild: tsx as before.
- */
-function bundledWorker(tsFile: string): string | null {
-  const known = bundles.get(tsFile);
-  if (known !== undefined) return known;
-  let out: string | null = null;
-  try {
-    const require = createRequire(import.meta.url);
-    const esbuild = require('esbuild') as typeof import('esbuild');
-    const result = esbuild.buildSync({
-      entryPoints: [tsFile],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      write: false,
-      logLevel: 'silent',
-    });
-    const code = result.outputFiles[0]?.contents;
-    if (code) {
-      const dir = join(
-        dirname(require.resolve('esbuild/package.json')),
-        '..',
-        '.cache',
-        'fleetbench',
-      );
-      const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
-      out = join(dir, `flash-worker-${hash}.mjs`);
-      if (!existsSync(out)) {
-        mkdirSync(dir, { recursive: true });
-        const tmp = `${out}.${process.pid}.tmp`;
-        writeFileSync(tmp, code);
-        renameSync(tmp, out);
-      }
-    }
-  } catch {
-    out = null;
-  }
-  bundles.set(tsFile, out);
-  return out;
+  return findWorkerEntry(here, 'flash-worker', join(here, '..', 'flash-worker.ts'));
 }
 
 function startWorker(entry: string): ChildProcess {
-  const file = entry.endsWith('.ts') ? (bundledWorker(entry) ?? entry) : entry;
+  const { file, execArgv } = workerLaunch(entry, 'flash-worker');
   return fork(file, [], {
-    execArgv: execArgvFor(file),
+    execArgv,
     serialization: 'advanced',
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
