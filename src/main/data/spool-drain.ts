@@ -10,6 +10,15 @@
  * as an unknown query and the file removed, losing records that the user may still give a query
  * to. Its spool stays on the device (which rotates it, as firmware does) and no FS.Get is spent.
  *
+ * The live file keeps growing while it is drained (the firmware appends a record whenever it has
+ * one), and a line appended between the last `FS.Get` and the `FS.Remove` would be deleted unread.
+ * So `mdash.unsent` is first moved aside with `FS.Rename` to `mdash.unsent.drain` (the firmware's
+ * next record starts a fresh `mdash.unsent`) and the moved file, which nothing appends to, is
+ * drained; a `mdash.unsent.drain` left by a drain that did not finish is drained first. A device
+ * without `FS.Rename` has its live file drained in place: only complete lines are stored, and
+ * before `FS.Remove` the hub reads on from where it stopped until nothing new came (a small window
+ * of one round trip remains there, which only the rename closes).
+ *
  * Trade-off, as mDash has it: the commit and the `FS.Remove` cannot be one atomic step. If the
  * device goes away between them, its file stays and the next drain stores those lines again
  * (duplicates, never losses). Removing first would lose the rows on a crash instead. A device that
@@ -21,8 +30,13 @@ import { parseSpool } from './spool-lines';
 import type { DataWriter } from './data-writer';
 import type { DataStats } from './data-stats';
 
-/** Files in drain order (PROTOCOL.md 5: the older one first). */
-export const SPOOL_FILES = ['mdash.unsent.old', 'mdash.unsent'] as const;
+/** The file the firmware appends to, and the one it rotates full files into (PROTOCOL.md 5). */
+export const SPOOL_LIVE = 'mdash.unsent';
+export const SPOOL_OLD = 'mdash.unsent.old';
+/** Where the live file is moved before it is drained (nothing appends to it there). */
+export const SPOOL_ASIDE = 'mdash.unsent.drain';
+/** Rounds of reading on before a live file drained in place is removed. */
+const LIVE_CATCH_UP_ROUNDS = 5;
 
 /** What the drain needs of a device session. */
 export interface DrainPeer {
@@ -99,10 +113,16 @@ export class SpoolDrainer {
     if (!hasDataWrite(this.deps.acl(peer.deviceId))) return;
     const files: FileDrain[] = [];
     try {
-      for (const file of SPOOL_FILES) {
+      // Older records first (PROTOCOL.md 5): an unfinished earlier drain, the rotated file, then
+      // the live one, moved aside so that nothing appended meanwhile is removed unread.
+      for (const file of [SPOOL_ASIDE, SPOOL_OLD]) {
         const r = await this.drainFile(peer, file);
         if (r !== null) files.push(r);
       }
+      const live = (await this.moveAside(peer))
+        ? await this.drainFile(peer, SPOOL_ASIDE)
+        : await this.drainLive(peer);
+      if (live !== null) files.push(live);
     } catch (err) {
       if (err instanceof Interrupted || peer.closed) {
         stats.drainsInterrupted++;
@@ -151,24 +171,111 @@ export class SpoolDrainer {
     stats.drainRows += outcome.rows;
     stats.drainSkipped += skipped;
     // Committed: only now may the device forget the file. Lost here = stored again next time.
+    await this.remove(peer, file);
+    return { file, bytes: bytes.length, rows: outcome.rows, skipped };
+  }
+
+  /** `FS.Rename` of the live file aside; false when it failed (no file, or no FS.Rename). */
+  private async moveAside(peer: DrainPeer): Promise<boolean> {
+    if (peer.closed) throw new Interrupted();
+    try {
+      await peer.call('FS.Rename', { src: SPOOL_LIVE, dst: SPOOL_ASIDE });
+      return true;
+    } catch (err) {
+      if (peer.closed || (err instanceof HubError && err.kind === 'device_offline')) {
+        throw new Interrupted();
+      }
+      return false;
+    }
+  }
+
+  /**
+   * The live file drained in place (a device without `FS.Rename`, or none to move): complete
+   * lines only, then reading on from where it stopped until a read brings nothing new, and only
+   * then `FS.Remove`. Still growing after a few rounds: left on the device (stored lines come
+   * again next time, as duplicates, never as losses).
+   */
+  private async drainLive(peer: DrainPeer): Promise<FileDrain | null> {
+    const { writer, stats, log, maxFileBytes } = this.deps;
+    const file = SPOOL_LIVE;
+    let offset = 0;
+    let rows = 0;
+    let skipped = 0;
+    /** Bytes after the last complete line at the previous read; -1 before the first. */
+    let tail = -1;
+    for (let round = 0; ; round++) {
+      const bytes = await this.readFile(peer, file, offset);
+      if (bytes === null) return round === 0 ? null : { file, bytes: offset, rows, skipped };
+      if (bytes === 'too_large') {
+        log.warn(
+          { device: peer.deviceId, file, maxFileBytes },
+          'spool file too large: left on the device',
+        );
+        return { file, bytes: -1, rows, skipped };
+      }
+      const end = bytes.lastIndexOf(0x0a) + 1;
+      if (end === 0) {
+        // Nothing new since the last read: safe to remove.
+        if (bytes.length === 0) break;
+        // The same unfinished line twice: cut off for good (a crash mid-write), malformed.
+        if (bytes.length === tail) {
+          log.warn({ device: peer.deviceId, file }, 'malformed spool line skipped (cut off)');
+          skipped++;
+          stats.drainSkipped++;
+          break;
+        }
+      } else {
+        const { records, bad } = parseSpool(bytes.subarray(0, end).toString('utf8'));
+        for (const b of bad) {
+          log.warn(
+            { device: peer.deviceId, file, line: b.line, reason: b.reason, text: b.text },
+            'malformed spool line skipped',
+          );
+        }
+        const acl = this.deps.acl(peer.deviceId);
+        const outcome = await writer.storeBatch(peer.deviceId, acl, records);
+        rows += outcome.rows;
+        skipped += bad.length + outcome.skipped.length;
+        stats.drainRows += outcome.rows;
+        stats.drainSkipped += bad.length + outcome.skipped.length;
+        offset += end;
+      }
+      tail = bytes.length - end;
+      if (round === LIVE_CATCH_UP_ROUNDS) {
+        log.warn({ device: peer.deviceId, file }, 'spool file still growing: left on the device');
+        return { file, bytes: offset, rows, skipped };
+      }
+    }
+    await this.remove(peer, file);
+    return { file, bytes: offset, rows, skipped };
+  }
+
+  /** `FS.Remove` after a commit; a failure is logged (the lines come again next time). */
+  private async remove(peer: DrainPeer, file: string): Promise<void> {
     if (peer.closed) throw new Interrupted();
     try {
       await peer.call('FS.Remove', { filename: file });
     } catch (err) {
       if (peer.closed) throw new Interrupted();
-      log.warn(
+      this.deps.log.warn(
         { device: peer.deviceId, file, err: messageOf(err) },
         'FS.Remove of a drained spool file failed',
       );
     }
-    return { file, bytes: bytes.length, rows: outcome.rows, skipped };
   }
 
-  /** The whole file via `FS.Get` chunks; null when it is missing, 'too_large' past the limit. */
-  private async readFile(peer: DrainPeer, file: string): Promise<Buffer | null | 'too_large'> {
+  /**
+   * The file from `from` to its end via `FS.Get` chunks; null when it is missing, 'too_large'
+   * past the limit.
+   */
+  private async readFile(
+    peer: DrainPeer,
+    file: string,
+    from = 0,
+  ): Promise<Buffer | null | 'too_large'> {
     const { chunkBytes, maxFileBytes } = this.deps;
     const parts: Buffer[] = [];
-    let offset = 0;
+    let offset = from;
     for (;;) {
       if (peer.closed) throw new Interrupted();
       let reply: Json;
@@ -179,7 +286,7 @@ export class SpoolDrainer {
           throw new Interrupted();
         }
         // A missing file is an error reply (PROTOCOL.md 5): skip it. So is any other refusal.
-        if (err instanceof HubError && err.kind === 'device_error' && offset === 0) return null;
+        if (err instanceof HubError && err.kind === 'device_error' && offset === from) return null;
         throw err;
       }
       const chunk = chunkOf(reply);

@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimDevice } from '../../../src/main/sim/sim-device';
 import { SPOOL_FILE, SPOOL_OLD_FILE } from '../../../src/main/sim/sim-spool';
+import { SPOOL_ASIDE } from '../../../src/main/data/spool-drain';
 import type { Json, Notification } from '../../../src/shared/types';
 import {
   deviceUrl,
@@ -108,6 +109,41 @@ describe('spool drain edges (hand-driven device)', () => {
     expect(stats.drain_skipped).toBe(5);
   });
 
+  it('without FS.Rename, lines appended while the live file is read are stored before it is removed', async () => {
+    t = await startTestHub();
+    const dev = await dataDevice(t);
+    const first = line('q', ['t', 'grow', 'first']);
+    const d = await fileDevice(t, dev, {});
+    let appended = 0;
+    // The firmware appends a record while the hub reads the live file (after each of its reads).
+    d.hold = async () => {
+      const cur = d.files.get(SPOOL_FILE);
+      if (cur !== undefined && appended < 2) {
+        appended++;
+        d.files.set(
+          SPOOL_FILE,
+          Buffer.concat([cur, Buffer.from(line('q', ['t', 'grow', `late-${appended}`]))]),
+        );
+      }
+    };
+    d.files.set(SPOOL_FILE, Buffer.from(first));
+    d.notify('DB.NewData', true);
+    await waitFor(() => !d.files.has(SPOOL_FILE), 10_000, 'the live file removed');
+    expect(rowsOf(t, dev.id, 'grow').map((r) => r.message)).toEqual(['first', 'late-1', 'late-2']);
+  });
+
+  it('moves the live file aside with FS.Rename before reading it: a record stored meanwhile stays', async () => {
+    t = await startTestHub();
+    const dev = await dataDevice(t);
+    const s = sim(t, dev.token, dev.id, {
+      [SPOOL_FILE]: Buffer.from(line('q', ['t', 'aside', 'before'])),
+    });
+    s.start();
+    await waitFor(() => rowsOf(t!, dev.id, 'aside').length === 1, 10_000);
+    expect(s.fs.has(SPOOL_ASIDE)).toBe(false);
+    expect(s.fs.has(SPOOL_FILE)).toBe(false);
+  });
+
   it('leaves the spool of a device whose ACL has no data_write query alone (no FS.Get at all)', async () => {
     t = await startTestHub();
     const dev = await t.createDevice({});
@@ -127,11 +163,25 @@ describe('spool drain edges (hand-driven device)', () => {
     const expected = text.split('\n').length - 1;
     await waitFor(() => rowsOf(t!, dev.id, 'chunks').length === expected, 10_000);
     const gets = d.fsCalls.filter((c) => c.method === 'FS.Get');
-    expect(gets[0]?.params).toMatchObject({ filename: SPOOL_OLD_FILE, offset: 0 });
-    const cur = gets.filter((c) => (c.params as { filename: string }).filename === SPOOL_FILE);
-    expect(cur.map((c) => (c.params as { len: number }).len).every((l) => l <= 4096)).toBe(true);
-    expect(cur.map((c) => (c.params as { offset: number }).offset)).toEqual([0, 4096, 8192]);
+    expect(gets[0]?.params).toMatchObject({ filename: SPOOL_ASIDE, offset: 0 });
+    expect(gets[1]?.params).toMatchObject({ filename: SPOOL_OLD_FILE, offset: 0 });
+    const cur = (): typeof gets =>
+      d.fsCalls.filter(
+        (c) => c.method === 'FS.Get' && (c.params as { filename: string }).filename === SPOOL_FILE,
+      );
+    expect(
+      cur()
+        .map((c) => (c.params as { len: number }).len)
+        .every((l) => l <= 4096),
+    ).toBe(true);
     await waitFor(() => d.fsCalls.some((c) => c.method === 'FS.Remove'));
+    // This device has no FS.Rename: drained in place, then one read on from the end (nothing new).
+    expect(cur().map((c) => (c.params as { offset: number }).offset)).toEqual([
+      0,
+      4096,
+      8192,
+      text.length,
+    ]);
     // Only the file that existed was removed.
     expect(d.fsCalls.filter((c) => c.method === 'FS.Remove').map((c) => c.params)).toEqual([
       { filename: SPOOL_FILE },
