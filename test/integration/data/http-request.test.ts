@@ -14,6 +14,7 @@ import {
   startTestHub,
   type RawDevice,
   type TestHub,
+  waitFor,
 } from '../../support/hub-harness';
 import type { DataLimits } from '../../../src/main/config';
 import type { Json, Notification } from '../../../src/shared/types';
@@ -150,9 +151,15 @@ describe('HTTP.Request with loopback allowed', () => {
       response: { status: 200, body: 'hello device' },
     });
     notify.ws.close();
-    // Stored in the notification log like every notification.
-    const logs = await t.api<Array<{ name: string; data: Json }>>('POST', '/api/v2/logs', {});
-    expect(JSON.stringify(logs.body)).toContain('hello device');
+    // Stored in the notification log like every notification (its batch commits a moment later).
+    await waitFor(
+      async () => {
+        const logs = await t.api<Array<{ name: string; data: Json }>>('POST', '/api/v2/logs', {});
+        return JSON.stringify(logs.body).includes('hello device');
+      },
+      5000,
+      'the result in the stored log',
+    );
   });
 
   it('sends method, body and headers; hop-by-hop and Host from the device are dropped', async () => {
