@@ -37,6 +37,13 @@ export interface HubLimits {
    */
   maxPendingCallsPerDevice: number;
   /**
+   * Listen backlog of the HTTP and TLS listeners (issue 11): connections the kernel holds before
+   * the hub accepts them. Node's default 511 overflows in a connect storm of thousands of devices,
+   * and every refused handshake is retried by TCP only after 1, 3, 7 s: at 10,000 devices that
+   * doubled the storm. The kernel caps it at net.core.somaxconn.
+   */
+  listenBacklog: number;
+  /**
    * Per-device rate limit on frames a device sends (issue 7 item 17: one device must not starve
    * the rest). Token buckets refilled at these rates, holding up to the burst; a frame that finds
    * a bucket empty is dropped and counted (`frames.dropped.rate_limited`), except a reply to a
@@ -306,6 +313,12 @@ export interface HubConfig {
   tlsKeyFile?: string;
 }
 
+/**
+ * V8 heap growing factor of `fleetbench serve`, in percent over the live heap (issue 11: a connect
+ * storm left 32 KiB of RSS per device with V8's default, 15 KiB with 20). 0 keeps V8's default.
+ */
+export const SERVE_HEAP_GROWING_PERCENT = 20;
+
 export const DEFAULT_PORT = 8009;
 export const DEFAULT_TLS_PORT = 8443;
 
@@ -331,6 +344,7 @@ export const DEFAULT_LIMITS: HubLimits = {
   maxJsonDepth: 64,
   maxUploadsPerKey: 4,
   maxPendingCallsPerDevice: 64,
+  listenBacklog: 4096,
   // Chatty real firmware logs a few lines and a shadow update or two per second.
   deviceFramesPerSecond: 100,
   deviceFrameBurst: 200,

@@ -293,7 +293,7 @@ export function createHub(
     };
     http.app.server.on('upgrade', onUpgrade);
     await http.app
-      .listen({ host: config.host, port: config.port })
+      .listen({ host: config.host, port: config.port, backlog: config.limits.listenBacklog })
       .catch((err: unknown) => Promise.reject(listenError(err, 'HTTP', config.host, config.port)));
     const tls =
       config.tlsPort === null
@@ -306,6 +306,7 @@ export function createHub(
               dataDir: config.dataDir,
               names: tlsNames(config.host, options.publicHost),
               timings: config.timings,
+              backlog: config.limits.listenBacklog,
               ...(config.tlsCertFile !== undefined && { certFile: config.tlsCertFile }),
               ...(config.tlsKeyFile !== undefined && { keyFile: config.tlsKeyFile }),
             },

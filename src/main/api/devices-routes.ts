@@ -112,7 +112,7 @@ export async function callDeviceRpc(
   body: unknown,
 ): Promise<{ text: string }> {
   const q = parseWith(RpcQuery, query ?? {});
-  deps.devices.get(id);
+  deps.devices.assertExists(id);
   const timeoutMs = rpcTimeout(q.timeout, deps);
   checkCallFrameSize(id, method, body, deps.maxMessageBytes);
   // Past limits.maxPendingCallsPerDevice waiting calls the session itself refuses with 429

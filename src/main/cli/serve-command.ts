@@ -5,9 +5,10 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHub } from '../hub';
-import { DEFAULT_PORT, DEFAULT_TLS_PORT } from '../config';
+import { DEFAULT_PORT, DEFAULT_TLS_PORT, SERVE_HEAP_GROWING_PERCENT } from '../config';
+import { tuneHeapGrowing } from './heap-tuning';
 import { readMasterKeyFile } from '../store/data-dir';
-import { startDemoFleet, type DemoFleet } from './demo-fleet';
+import type { DemoFleet } from './demo-fleet';
 import { CliError } from './cli-errors';
 import { ensureDemoFds } from './fd-limit';
 
@@ -72,6 +73,7 @@ export async function serve(
     }
   }
   const firstStart = readMasterKeyFile(opts.dataDir) === null;
+  tuneHeapGrowing(SERVE_HEAP_GROWING_PERCENT);
   const hub = createHub({
     host: opts.host,
     port: opts.port,
@@ -101,6 +103,8 @@ export async function serve(
   let demo: DemoFleet | null = null;
   if (opts.demo > 0) {
     try {
+      // The simulator code is loaded only for a demo fleet, never by a plain hub (issue 11).
+      const { startDemoFleet } = await import('./demo-fleet');
       demo = await startDemoFleet(hub, opts.demo, { onExit: (msg) => out(`  ${msg}`) });
     } catch (err) {
       await hub.stop();

@@ -85,6 +85,13 @@ export class DeviceService {
     return this.toObject(rec);
   }
 
+  /** Throws device_not_found unless the device exists; from memory (the REST RPC path, issue 11). */
+  assertExists(id: string): void {
+    if (!this.store.devices.getMeta(id)) {
+      throw new HubError('device_not_found', `no device '${id}'`);
+    }
+  }
+
   find(id: string): DeviceObject | undefined {
     const rec = this.record(id);
     return rec ? this.toObject(rec) : undefined;

@@ -47,6 +47,7 @@ export class DeviceNotifyEndpoint {
       mine.set(ws, stream);
       ws.on('close', () => this.forget(stream.id, ws));
       attachNotifySocket(this.bus, ws, {
+        socket,
         deviceId: stream.id,
         maxBufferedBytes: this.maxBufferedBytes,
         transform: (p) => {

@@ -19,9 +19,16 @@ export function startLogWriter(
   retention: LogRetention,
   onError: (err: unknown) => void,
 ): LogWriter {
+  // Rows of one batch share one promise: one handler per batch, not a promise per row.
+  let watched: Promise<void> | null = null;
   const unsubscribe = bus.subscribe((p) => {
     const data = storedLogData(p.n, () => p.dataJson);
-    if (data !== null) log.append(p.n, Date.now(), data).catch(onError);
+    if (data === null) return;
+    const done = log.append(p.n, Date.now(), data);
+    if (done !== watched) {
+      watched = done;
+      done.catch(onError);
+    }
   });
   const sweep = (): number => {
     try {

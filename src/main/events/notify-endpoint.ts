@@ -44,6 +44,7 @@ export class NotifyEndpoint {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.keyOf.set(ws, key.id);
       attachNotifySocket(this.bus, ws, {
+        socket,
         maxBufferedBytes: this.maxBufferedBytes,
         onDropped: () => this.dropped++,
       });

@@ -13,6 +13,13 @@ export interface NotifySocketOptions extends SubscribeOptions {
   /** Rewrites or filters a notification for this subscriber (ACL filtering); null drops it. */
   transform?: (p: Published) => string | null;
   onDropped?: () => void;
+  /**
+   * The connection under the WebSocket (what `handleUpgrade` was given). When present, every
+   * frame sent to this subscriber in one turn of the event loop leaves in ONE socket write: a
+   * group commit settles hundreds of shadow writes in one callback, and each of them publishes
+   * two notifications, which were two `writev` calls per subscriber each (issue 11).
+   */
+  socket?: { cork(): void; uncork(): void };
 }
 
 export function attachNotifySocket(
@@ -21,9 +28,25 @@ export function attachNotifySocket(
   opts: NotifySocketOptions,
 ): void {
   let dropped = false;
+  let corked = false;
+  /** Bytes sent in this corked turn: not a backlog of the subscriber's, not counted against it. */
+  let turnBytes = 0;
+  const socket = opts.socket;
+  const uncork = (): void => {
+    corked = false;
+    turnBytes = 0;
+    socket?.uncork();
+  };
   const unsubscribe = bus.subscribe((p) => {
     if (dropped || ws.readyState !== ws.OPEN) return;
-    if (ws.bufferedAmount > opts.maxBufferedBytes) {
+    if (socket && !corked) {
+      // ws corks and uncorks around each frame; Node counts corks, so the frames of this turn
+      // stay buffered (and counted in bufferedAmount) until this uncork after the I/O phase.
+      corked = true;
+      socket.cork();
+      setImmediate(uncork);
+    }
+    if (ws.bufferedAmount - turnBytes > opts.maxBufferedBytes) {
       dropped = true;
       unsubscribe();
       opts.onDropped?.();
@@ -32,8 +55,16 @@ export function attachNotifySocket(
       setTimeout(() => ws.terminate(), 1000).unref();
       return;
     }
-    const text = opts.transform ? opts.transform(p) : p.text;
-    if (text !== null) ws.send(text);
+    if (!opts.transform) {
+      // The shared bytes, as a text frame: ws sends a Buffer without copying it.
+      ws.send(p.bytes, { binary: false });
+      if (corked) turnBytes += p.bytes.length;
+      return;
+    }
+    const text = opts.transform(p);
+    if (text === null) return;
+    ws.send(text);
+    if (corked) turnBytes += Buffer.byteLength(text);
   }, opts);
   ws.on('close', unsubscribe);
   ws.on('error', () => ws.terminate());

@@ -17,8 +17,9 @@ import { rejectUpgrade } from './upgrade-reject';
 import { FrameStats } from './frame-stats';
 import { createDeviceMethods, type DeviceMethodTable } from './device-methods';
 import { runSessionSteps } from './session-steps';
-import { pickSubprotocol, requestSecret } from './upgrade-auth';
+import { formatPeer, pickSubprotocol, requestSecret, type PeerAddress } from './upgrade-auth';
 import { DuplicateDamper } from './duplicate-damper';
+import { IntervalQueue } from './interval-queue';
 import { DeviceData } from '../data/device-data';
 
 export interface GatewayLogger {
@@ -127,8 +128,17 @@ export class DeviceGateway implements DeviceLink {
       rejectUpgrade(socket, new HubError('hub_stopping', 'the hub is stopping'));
       return;
     }
-    const remote = remoteOf(req);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.open(deviceId, ws, remote));
+    // The peer's address is read only when a log line needs it (DeviceSession.remote): asking
+    // the kernel for it at every connect was 1.5% of a storm, and its strings stayed per session.
+    const peer = req.socket;
+    // The 101 answer and the first liveness ping leave in one write (issue 11: in a connect storm
+    // the hub's socket writes were a tenth of its time, one syscall per frame).
+    socket.cork();
+    try {
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.open(deviceId, ws, peer));
+    } finally {
+      socket.uncork();
+    }
   }
 
   /**
@@ -176,20 +186,20 @@ export class DeviceGateway implements DeviceLink {
     );
   }
 
-  private open(deviceId: string, ws: WebSocket, remote: string): void {
+  private open(deviceId: string, ws: WebSocket, peer: PeerAddress): void {
     if (this.closing) {
       ws.terminate();
       return;
     }
     const { devices, log } = this.deps;
     const previous = this.sessions.get(deviceId);
-    const session = new DeviceSession(deviceId, ws, remote, this.sessionDeps);
+    const session = new DeviceSession(deviceId, ws, peer, this.sessionDeps);
     this.sessions.set(deviceId, session);
     if (previous) {
       // One live session per device: the older socket goes (PROTOCOL.md 1).
       session.replacedAt = Date.now();
       log.info(
-        { device: deviceId, old: previous.remote, new: remote },
+        { device: deviceId, old: previous.remote, new: session.remote },
         'device logged in again: older session replaced',
       );
       previous.markClosed('replaced by a new session');
@@ -222,8 +232,10 @@ export class DeviceGateway implements DeviceLink {
         bytesPerSecond: limits.deviceBytesPerSecond,
         byteBurst: limits.deviceByteBurst,
         abuseMs: timings.rateLimitDisconnectMs,
+        maxPauseMs: Math.min(1000, timings.pingIntervalMs / 4),
       },
       pingIntervalMs: timings.pingIntervalMs,
+      livenessClock: new IntervalQueue(timings.pingIntervalMs),
       maxMissedPongs: timings.maxMissedPongs,
       log,
     });
@@ -296,9 +308,5 @@ export class DeviceGateway implements DeviceLink {
 
 /** `address:port` of an upgrade request's peer, for logs and the `duplicate` notification. */
 function remoteOf(req: IncomingMessage): string {
-  const { remoteAddress, remotePort } = req.socket;
-  if (remoteAddress === undefined) return 'unknown';
-  return remoteAddress.includes(':')
-    ? `[${remoteAddress}]:${remotePort ?? 0}`
-    : `${remoteAddress}:${remotePort ?? 0}`;
+  return formatPeer(req.socket);
 }

@@ -25,8 +25,10 @@ import type { NotificationBus } from '../events/notification-bus';
 import type { DeviceService } from '../devices/device-service';
 import type { FrameStats } from './frame-stats';
 import { NO_REPLY, type DeviceMethodTable } from './device-methods';
-import { DeviceRateLimiter, type RateLimitOptions } from './rate-limiter';
+import { DeviceRateLimiter, rateLimitEnabled, type RateLimitOptions } from './rate-limiter';
 import { MissedPongs } from './liveness';
+import type { IntervalMember, IntervalQueue } from './interval-queue';
+import { formatPeer, type PeerAddress } from './upgrade-auth';
 
 export interface SessionDeps {
   devices: DeviceService;
@@ -39,8 +41,11 @@ export interface SessionDeps {
   /** Calls waiting at once, whoever starts them (limits.maxPendingCallsPerDevice). */
   maxPendingCalls: number;
   rpcTimeoutMs: number;
+  /** Shared by every session (built once by the gateway, with its maxPauseMs). */
   rateLimit: RateLimitOptions;
   pingIntervalMs: number;
+  /** The one clock of every session's pings, ticking every pingIntervalMs (interval-queue.ts). */
+  livenessClock: IntervalQueue;
   maxMissedPongs: number;
   log: {
     info(obj: object, msg: string): void;
@@ -73,16 +78,28 @@ export function toHubError(err: unknown, deviceId: string, method: string): HubE
   return new HubError('internal', err instanceof Error ? err.message : String(err));
 }
 
-export class DeviceSession {
+/**
+ * Memory per session matters at fleet scale (issue 11: 50,000 devices): what every session needs
+ * is allocated here, what few sessions ever use (probes, calls in flight) only when first used,
+ * and the liveness clock is shared (the session is a member of the gateway's IntervalQueue).
+ */
+export class DeviceSession implements IntervalMember, LargeReplies {
   readonly pending: PendingCalls;
   readonly liveness: MissedPongs;
   closed = false;
   readonly connectedAt = Date.now();
   /** Set when this session replaced a live one of the same device (duplicate damping). */
   replacedAt: number | null = null;
-  private readonly limiter: DeviceRateLimiter;
-  /** Ids of our calls still waiting: their replies pass the rate limit (PROTOCOL.md 2). */
-  private readonly awaiting = new Set<number>();
+  /**
+   * Built at the first frame and dropped again at a liveness tick that finds it idle (full
+   * buckets, no streak: the state a new one starts in), so a quiet device holds none.
+   */
+  private limiter: DeviceRateLimiter | null = null;
+  /**
+   * Ids of our calls still waiting: their replies pass the rate limit (PROTOCOL.md 2). Null until
+   * the first call.
+   */
+  private awaiting: Set<number> | null = null;
   /**
    * Id-less frames the device may send over its rate limit because a call of ours provoked them
    * (OTA: the Arduino library's `State.Set` progress after every `OTA.Write`, PROTOCOL.md 6). Each
@@ -90,29 +107,25 @@ export class DeviceSession {
    * send more of them than the hub makes calls.
    */
   private echoCredits = 0;
-  private livenessTimer: NodeJS.Timeout | undefined;
   private resumeTimer: NodeJS.Timeout | undefined;
-  private probes: ((alive: boolean) => void)[] = [];
+  /** Liveness probes waiting for a sign of life (duplicate damping); null when none. */
+  private probes: ((alive: boolean) => void)[] | null = null;
+  // IntervalMember: this session's place on the shared liveness clock.
+  dueAt = 0;
+  prevDue: IntervalMember | null = null;
+  nextDue: IntervalMember | null = null;
 
   constructor(
     readonly deviceId: string,
     readonly ws: WebSocket,
-    /** `address:port` of the peer, for logs (duplicate devices, rate-limit disconnects). */
-    readonly remote: string,
+    /** The peer's socket; its `address:port` is read only when needed (`remote`). */
+    private readonly peer: PeerAddress,
     private readonly deps: SessionDeps,
   ) {
     this.pending = new PendingCalls({
       timeoutMs: deps.rpcTimeoutMs,
       maxPending: deps.maxPendingCalls,
     });
-    this.largeReplies = {
-      maxReplyBytes: deps.maxReplyBytes,
-      isPending: (id) => typeof id === 'number' && this.awaiting.has(id),
-    };
-    this.limiter = new DeviceRateLimiter(
-      { ...deps.rateLimit, maxPauseMs: Math.min(1000, deps.pingIntervalMs / 4) },
-      performance.now(),
-    );
     this.liveness = new MissedPongs(deps.maxMissedPongs);
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('pong', () => this.heard());
@@ -120,26 +133,44 @@ export class DeviceSession {
   }
 
   /**
-   * Starts the liveness clock (PROTOCOL.md 1): a ping now, then one every interval on this
-   * session's own timer; at the missed-pong limit the socket is terminated.
+   * Starts the liveness clock (PROTOCOL.md 1): a ping now, then one every interval from this
+   * session's own connect (the shared clock keeps each member's phase); at the missed-pong limit
+   * the socket is terminated.
    */
   startLiveness(): void {
-    const tick = (): void => {
-      if (this.closed) return;
-      if (this.liveness.due() === 'drop') {
-        this.deps.stats.disconnect('missed_pongs');
-        this.deps.log.info(
-          { device: this.deviceId, remote: this.remote, missed: this.liveness.missed },
-          'device missed pongs: dropping',
-        );
-        this.ws.terminate();
-        return;
-      }
-      if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
-      this.livenessTimer = setTimeout(tick, this.deps.pingIntervalMs);
-      this.livenessTimer.unref();
-    };
-    tick();
+    this.onDue();
+  }
+
+  /** One liveness step, due every pingIntervalMs (IntervalMember). */
+  onDue(): void {
+    if (this.closed) return;
+    if (this.liveness.due() === 'drop') {
+      this.deps.stats.disconnect('missed_pongs');
+      this.deps.log.info(
+        { device: this.deviceId, remote: this.remote, missed: this.liveness.missed },
+        'device missed pongs: dropping',
+      );
+      this.ws.terminate();
+      return;
+    }
+    if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
+    if (this.limiter?.idleAt(performance.now())) this.limiter = null;
+    this.deps.livenessClock.schedule(this);
+  }
+
+  /** `address:port` of the peer, for logs (duplicate devices, rate-limit disconnects). */
+  get remote(): string {
+    return formatPeer(this.peer);
+  }
+
+  /** LargeReplies: a reply to one of our waiting calls may be this large. */
+  get maxReplyBytes(): number {
+    return this.deps.maxReplyBytes;
+  }
+
+  /** LargeReplies: whether `id` is one of our calls still waiting for its reply. */
+  isPending(id: RpcId): boolean {
+    return typeof id === 'number' && this.awaiting !== null && this.awaiting.has(id);
   }
 
   /**
@@ -152,19 +183,20 @@ export class DeviceSession {
       const timer = setTimeout(() => settle(false), timeoutMs);
       const settle = (alive: boolean): void => {
         clearTimeout(timer);
-        this.probes = this.probes.filter((p) => p !== settle);
+        const left = this.probes?.filter((p) => p !== settle) ?? [];
+        this.probes = left.length === 0 ? null : left;
         resolve(alive);
       };
-      this.probes.push(settle);
+      (this.probes ??= []).push(settle);
       this.ws.ping();
     });
   }
 
   private heard(): void {
     this.liveness.heard();
-    if (this.probes.length === 0) return;
+    if (this.probes === null) return;
     const probes = this.probes;
-    this.probes = [];
+    this.probes = null;
     for (const p of probes) p(true);
   }
 
@@ -179,7 +211,8 @@ export class DeviceSession {
       return Promise.reject(new PendingCallsFullError(method, this.deps.maxPendingCalls));
     }
     const { id, promise } = this.pending.start(method, timeoutMs);
-    this.awaiting.add(id);
+    const awaiting = (this.awaiting ??= new Set());
+    awaiting.add(id);
     // Params whose JSON the caller attached (an OTA chunk) are not encoded again (encoded-json.ts).
     const paramsJson = attachedJson(params);
     this.send(
@@ -192,14 +225,30 @@ export class DeviceSession {
     this.deps.bus.publish({ name: `rpc.in.${method}`, id: this.deviceId, data: params ?? null });
     return promise.then(
       (v) => {
-        this.awaiting.delete(id);
+        this.settled(awaiting, id);
         return v;
       },
       (err: unknown) => {
-        this.awaiting.delete(id);
+        this.settled(awaiting, id);
         throw toHubError(err, this.deviceId, method);
       },
     );
+  }
+
+  /** A call of ours is over: the set of waiting ids is dropped when it empties. */
+  private settled(awaiting: Set<number>, id: number): void {
+    awaiting.delete(id);
+    if (awaiting.size === 0 && this.awaiting === awaiting) this.awaiting = null;
+  }
+
+  /** Whether the session holds its structures for calls now (none while none waits); for tests. */
+  get holdsCallState(): boolean {
+    return this.awaiting !== null || this.pending.allocated;
+  }
+
+  /** Whether the session holds a rate limiter now (none while idle); for tests. */
+  get holdsLimiter(): boolean {
+    return this.limiter !== null;
   }
 
   send(text: string): void {
@@ -212,9 +261,11 @@ export class DeviceSession {
   markClosed(reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.livenessTimer);
+    this.deps.livenessClock.cancel(this);
     clearTimeout(this.resumeTimer);
-    for (const p of this.probes) p(false);
+    const probes = this.probes ?? [];
+    this.probes = null;
+    for (const p of probes) p(false);
     this.pending.failAll(reason);
   }
 
@@ -230,22 +281,22 @@ export class DeviceSession {
         ? Buffer.concat(data)
         : Buffer.from(data);
     let frame: DecodedFrame | undefined;
-    if (this.limiter.enabled) {
+    if (rateLimitEnabled(this.deps.rateLimit)) {
       const now = performance.now();
+      const limiter = (this.limiter ??= new DeviceRateLimiter(this.deps.rateLimit, now));
       let mustPass = false;
-      const expecting = this.awaiting.size > 0 || this.echoCredits > 0;
-      if (expecting && !isBinary && !this.limiter.wouldPass(raw.byteLength, now)) {
+      const expecting = (this.awaiting?.size ?? 0) > 0 || this.echoCredits > 0;
+      if (expecting && !isBinary && !limiter.wouldPass(raw.byteLength, now)) {
         // Over the limit, but this may be an answer the hub is waiting for (an OTA.Write ack,
         // an FS.Get chunk): those are counted and always delivered. Only then is it worth a parse.
         frame = this.decode(raw);
-        mustPass =
-          frame.kind === 'reply' && typeof frame.id === 'number' && this.awaiting.has(frame.id);
+        mustPass = frame.kind === 'reply' && this.isPending(frame.id);
         if (!mustPass && frame.kind === 'notification' && this.echoCredits > 0) {
           this.echoCredits--;
           mustPass = true;
         }
       }
-      const verdict = this.limiter.check(raw.byteLength, now, mustPass);
+      const verdict = limiter.check(raw.byteLength, now, mustPass);
       if (verdict.kind === 'pass_over') stats.limitedReplies++;
       else if (verdict.kind === 'drop') {
         stats.count('rate_limited');
@@ -270,7 +321,7 @@ export class DeviceSession {
     frame ??= this.decode(raw);
     switch (frame.kind) {
       case 'reply':
-        if (typeof frame.id === 'number' && this.awaiting.has(frame.id)) {
+        if (this.isPending(frame.id)) {
           this.echoCredits = Math.min(ECHO_CREDIT_MAX, this.echoCredits + 1);
         }
         // Never answer a reply, known or not: that is how loops start (PROTOCOL.md 2).
@@ -300,10 +351,8 @@ export class DeviceSession {
    * up to maxReplyBytes (PROTOCOL.md 2: an FS.Get chunk, say).
    */
   private decode(raw: Buffer): DecodedFrame {
-    return decodeDeviceFrame(raw, this.deps.maxMessageBytes, this.largeReplies);
+    return decodeDeviceFrame(raw, this.deps.maxMessageBytes, this);
   }
-
-  private readonly largeReplies: LargeReplies;
 
   /**
    * Backpressure: stop reading this socket for a while, so a flooder's frames wait in its own

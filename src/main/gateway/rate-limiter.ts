@@ -74,12 +74,22 @@ export class TokenBucket {
     this.tokens = Math.max(0, this.level(now) - cost);
   }
 
+  /** Whether the bucket is full at `now` (off counts as full). */
+  full(now: number): boolean {
+    return !this.enabled || this.level(now) >= this.burst;
+  }
+
   /** Milliseconds until the bucket holds `want` tokens (0 if it already does). */
   msUntil(want: number, now: number): number {
     if (!this.enabled) return 0;
     const missing = Math.min(want, this.burst) - this.level(now);
     return missing <= 0 ? 0 : Math.ceil((missing * 1000) / this.ratePerSecond);
   }
+}
+
+/** Whether any bucket of these options is on (a limiter would check anything). */
+export function rateLimitEnabled(o: RateLimitOptions): boolean {
+  return o.framesPerSecond > 0 || o.bytesPerSecond > 0;
 }
 
 export class DeviceRateLimiter {
@@ -103,6 +113,16 @@ export class DeviceRateLimiter {
 
   get enabled(): boolean {
     return this.frames.enabled || this.bytes.enabled;
+  }
+
+  /**
+   * Both buckets full and no streak open: the limiter is in the state a new one starts in, so the
+   * session may drop it and build a fresh one at its next frame (issue 11: a fleet at rest holds
+   * no limiter per device).
+   */
+  idleAt(now: number): boolean {
+    const streakOpen = this.streakStartAt !== null && now - this.lastDropAt <= this.quietMs;
+    return !streakOpen && this.frames.full(now) && this.bytes.full(now);
   }
 
   /**

@@ -59,6 +59,21 @@ export function pickSubprotocol(offered: ReadonlySet<string>): string | false {
   return false;
 }
 
+/** Where a device connects from: its socket (Node caches the address once asked). */
+export interface PeerAddress {
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
+}
+
+/** `address:port`, IPv6 in brackets; 'unknown' once the socket can no longer tell. */
+export function formatPeer(peer: PeerAddress): string {
+  const { remoteAddress, remotePort } = peer;
+  if (remoteAddress === undefined) return 'unknown';
+  return remoteAddress.includes(':')
+    ? `[${remoteAddress}]:${remotePort ?? 0}`
+    : `${remoteAddress}:${remotePort ?? 0}`;
+}
+
 export function pathnameOf(url: string | undefined): string {
   return new URL(url ?? '/', 'http://x').pathname;
 }

@@ -85,7 +85,11 @@ export interface PendingCallsOptions {
 export class PendingCalls {
   readonly #timeoutMs: number;
   readonly #maxPending: number;
-  readonly #calls = new Map<number, Pending>();
+  /**
+   * Null while no call waits: most sessions of a big fleet have none (issue 11: memory per
+   * device), so the map exists only while it holds something.
+   */
+  #calls: Map<number, Pending> | null = null;
   #nextId = 1;
   #closed: string | null = null;
 
@@ -99,12 +103,12 @@ export class PendingCalls {
 
   /** Calls still waiting for a reply. */
   get size(): number {
-    return this.#calls.size;
+    return this.#calls?.size ?? 0;
   }
 
   /** True when a new call would be refused; check before building a frame to send. */
   get full(): boolean {
-    return this.#calls.size >= this.#maxPending;
+    return this.size >= this.#maxPending;
   }
 
   /**
@@ -132,14 +136,15 @@ export class PendingCalls {
       promise.catch(() => undefined);
       return { id, promise };
     }
+    const calls = (this.#calls ??= new Map());
     const promise = new Promise<Json>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#calls.delete(id);
+        this.#forget(id);
         reject(new RpcTimeoutError(method, timeoutMs));
       }, timeoutMs);
       // A call waiting on a device must not keep a CLI run or a test process alive.
       timer.unref();
-      this.#calls.set(id, { method, resolve, reject, timer });
+      calls.set(id, { method, resolve, reject, timer });
     });
     promise.catch(() => undefined);
     return { id, promise };
@@ -151,9 +156,9 @@ export class PendingCalls {
    */
   settle(reply: RpcReply): boolean {
     if (typeof reply.id !== 'number') return false; // our ids are numbers
-    const call = this.#calls.get(reply.id);
+    const call = this.#calls?.get(reply.id);
     if (call === undefined) return false;
-    this.#calls.delete(reply.id);
+    this.#forget(reply.id);
     clearTimeout(call.timer);
     if (reply.error !== undefined) {
       const { code, message, data } = reply.error;
@@ -164,11 +169,23 @@ export class PendingCalls {
     return true;
   }
 
+  /** Whether the table holds its map now (null while no call waits); for tests. */
+  get allocated(): boolean {
+    return this.#calls !== null;
+  }
+
+  #forget(id: number): void {
+    const calls = this.#calls;
+    if (calls === null) return;
+    calls.delete(id);
+    if (calls.size === 0) this.#calls = null;
+  }
+
   /** The session closed: reject every waiting call now and stop all timers. */
   failAll(reason: string): void {
     this.#closed = reason;
-    const calls = [...this.#calls.values()];
-    this.#calls.clear();
+    const calls = [...(this.#calls?.values() ?? [])];
+    this.#calls = null;
     for (const call of calls) {
       clearTimeout(call.timer);
       call.reject(new RpcClosedError(call.method, reason));

@@ -1,14 +1,23 @@
 /**
  * Master API keys (PROTOCOL.md 4 `/keys`). Only SHA-256 hashes are stored: a key is shown once,
- * when it is created. `last_used` is written at most once a minute per key so that authenticating
- * a busy client does not turn every request into a write. Key writes run through the committer
- * in order with everything queued (`writeNow`), so a full or failing disk refuses them with a
- * catalog error; the `last_used` touch is best effort and never fails a request.
+ * when it is created. Key writes run through the committer in order with everything queued
+ * (`writeNow`), so a full or failing disk refuses them with a catalog error.
+ *
+ * Every request is authenticated, so verification reads no table (issue 11: a SQLite lookup per
+ * request was 4% of the hub's CPU at 10k devices): the digests of all keys are held in a map,
+ * written through on create and delete (after their durable commit, so memory never claims what
+ * the disk does not hold). A key deleted by another process on the same data dir (`fleetbench
+ * keys delete` while a hub runs) is seen at the next request: `PRAGMA data_version` changes when
+ * another connection committed, and the map is then read again, so revocation is immediate
+ * everywhere. `last_used` is updated in memory and written at most once a minute per key, queued
+ * on the group commit (best effort: it never fails or delays a request).
  */
+import { timingSafeEqual } from 'node:crypto';
 import type { Db } from './database';
 import type { GroupCommitter } from './group-commit';
 import type { KeyObject } from '../../shared/types';
 import { hashSecret, randomId, randomToken } from './secrets';
+import { OutsideWrites } from './outside-writes';
 
 interface Row {
   id: string;
@@ -16,22 +25,29 @@ interface Row {
   last_used: number;
 }
 
+interface CachedKey extends Row {
+  hash: Buffer;
+}
+
 const LAST_USED_RESOLUTION_SEC = 60;
 
 export class KeysRepo {
   private readonly stmts;
-  private readonly lastUsedCache = new Map<string, number>();
+  /** Every key, by the hex of its digest; null until first needed or after an outside change. */
+  private byDigest: Map<string, CachedKey> | null = null;
+  private dataVersion = -1;
 
   constructor(
     db: Db,
     private readonly committer: GroupCommitter,
+    private readonly outside: OutsideWrites = new OutsideWrites(db),
   ) {
     this.stmts = {
       insert: db.prepare<[string, Buffer, number]>(
         'INSERT INTO api_keys (id, key_hash, created) VALUES (?, ?, ?)',
       ),
-      byHash: db.prepare<[Buffer], Row>(
-        'SELECT id, created, last_used FROM api_keys WHERE key_hash = ?',
+      everything: db.prepare<[], CachedKey>(
+        'SELECT id, created, last_used, key_hash AS hash FROM api_keys',
       ),
       all: db.prepare<[], Row>('SELECT id, created, last_used FROM api_keys ORDER BY created, id'),
       get: db.prepare<[string], Row>('SELECT id, created, last_used FROM api_keys WHERE id = ?'),
@@ -43,44 +59,70 @@ export class KeysRepo {
   /** Creates a key and returns it with its secret (the only time the secret is available). */
   create(nowSec: number, secret = randomToken(24)): KeyObject & { key: string } {
     const id = randomId('k', 10);
-    this.committer.writeNow(() => this.stmts.insert.run(id, hashSecret(secret), nowSec));
+    const hash = hashSecret(secret);
+    this.committer.writeNow(() => this.stmts.insert.run(id, hash, nowSec));
+    this.keys().set(hash.toString('hex'), { id, created: nowSec, last_used: 0, hash });
     return { id, key: secret, created: nowSec, last_used: 0 };
   }
 
   /**
-   * Looks a presented key up by its hash. The lookup compares digests inside SQLite's index; an
-   * attacker learns nothing from timing about a secret whose hash it cannot choose.
+   * Looks a presented key up by its digest in memory. The map finds the entry by the digest's
+   * text; the digests are then compared in constant time, so timing tells an attacker nothing
+   * about a stored digest (nor could it: the attacker cannot choose a secret's hash).
    */
   verify(secret: string, nowSec: number): KeyObject | undefined {
-    const row = this.stmts.byHash.get(hashSecret(secret));
-    if (!row) return undefined;
-    const last = this.lastUsedCache.get(row.id) ?? row.last_used;
-    if (nowSec - last >= LAST_USED_RESOLUTION_SEC) {
-      this.lastUsedCache.set(row.id, nowSec);
-      try {
-        this.stmts.touch.run(nowSec, row.id);
-        row.last_used = nowSec;
-      } catch {
-        // A full or failing disk: reads must keep working (issue 7 item 13), and `last_used`
-        // is a hint; the next try is a minute away.
-      }
+    const hash = hashSecret(secret);
+    const key = this.keys().get(hash.toString('hex'));
+    if (!key || !timingSafeEqual(key.hash, hash)) return undefined;
+    if (nowSec - key.last_used >= LAST_USED_RESOLUTION_SEC) {
+      key.last_used = nowSec;
+      // A hint, queued with other writes: a full or failing disk must not fail reads (issue 7
+      // item 13), and the next try is a minute away.
+      this.committer.writeStatement(this.stmts.touch, nowSec, key.id).catch(() => undefined);
     }
-    return row;
+    return { id: key.id, created: key.created, last_used: key.last_used };
   }
 
   list(): KeyObject[] {
-    return this.stmts.all.all();
+    return this.withLastUsed(this.stmts.all.all());
   }
 
   get(id: string): KeyObject | undefined {
-    return this.stmts.get.get(id);
+    const row = this.stmts.get.get(id);
+    return row ? this.withLastUsed([row])[0] : undefined;
   }
 
   remove(id: string): boolean {
-    this.lastUsedCache.delete(id);
     const removed = this.committer.writeNow(() => this.stmts.remove.run(id).changes > 0);
+    // After the durable delete, before anything else runs: the next request with it is refused.
+    const keys = this.keys();
+    for (const [digest, k] of keys) if (k.id === id) keys.delete(digest);
     if (removed) for (const l of this.removedListeners) l(id);
     return removed;
+  }
+
+  /** The key map, read again from the table when another connection committed since. */
+  private keys(): Map<string, CachedKey> {
+    const version = this.outside.current();
+    if (this.byDigest === null || version !== this.dataVersion) {
+      const old = this.byDigest;
+      this.byDigest = new Map();
+      for (const row of this.stmts.everything.all()) {
+        // Keep the newer in-memory `last_used` whose write may still be queued.
+        const seen = old?.get(row.hash.toString('hex'))?.last_used ?? 0;
+        row.last_used = Math.max(row.last_used, seen);
+        this.byDigest.set(row.hash.toString('hex'), row);
+      }
+      this.dataVersion = version;
+    }
+    return this.byDigest;
+  }
+
+  /** Rows with the in-memory `last_used`, which may be ahead of the table by one queued write. */
+  private withLastUsed(rows: Row[]): KeyObject[] {
+    const byId = new Map<string, number>();
+    for (const k of this.keys().values()) byId.set(k.id, k.last_used);
+    return rows.map((r) => ({ ...r, last_used: Math.max(r.last_used, byId.get(r.id) ?? 0) }));
   }
 
   /**

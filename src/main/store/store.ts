@@ -9,7 +9,8 @@ import { ACCOUNT_MIGRATIONS, REGISTRY_MIGRATIONS } from './migrations';
 import { GroupCommitter, type FlushFn, type StorageHealth } from './group-commit';
 import { DevicesRepo } from './devices-repo';
 import { KeysRepo } from './keys-repo';
-import { LogRepo } from './log-repo';
+import { LogRepo, type LogRepoOptions } from './log-repo';
+import { OutsideWrites } from './outside-writes';
 import { AccountDb } from './account-db';
 import { FirmwareRepo } from './firmware-repo';
 import { OtaJobsRepo } from './ota-jobs-repo';
@@ -26,6 +27,8 @@ export type StorageErrorListener = (
 export interface StoreOptions {
   /** Flushes the WAL files; `fs.fdatasync` unless a test injects its own (issue 7 item 22). */
   fdatasync?: FlushFn;
+  /** How the notification log buffers its rows (log-repo.ts); tests shorten or lengthen it. */
+  log?: LogRepoOptions;
 }
 
 export interface Store {
@@ -72,12 +75,14 @@ export function openStore(dataDir: string, commitWindowMs = 2, opts: StoreOption
     ...(opts.fdatasync && { fdatasync: opts.fdatasync }),
     onStorageError: report('account'),
   });
+  const log = new LogRepo(registry, committer, opts.log);
+  const outside = new OutsideWrites(registry);
   return {
     registry,
     committer,
-    devices: new DevicesRepo(registry, committer),
-    keys: new KeysRepo(registry, committer),
-    log: new LogRepo(registry, committer),
+    devices: new DevicesRepo(registry, committer, outside),
+    keys: new KeysRepo(registry, committer, outside),
+    log,
     account: new AccountDb(accountDb, accountCommitter),
     firmware: new FirmwareRepo(registry),
     otaJobs: new OtaJobsRepo(registry),
@@ -89,6 +94,8 @@ export function openStore(dataDir: string, commitWindowMs = 2, opts: StoreOption
       return () => void listeners.delete(listener);
     },
     close() {
+      // The log's buffered rows go into the committer's last batch.
+      log.handOver();
       committer.close();
       accountCommitter.close();
       registry.close();

@@ -29,6 +29,8 @@ export interface TlsListenerOptions {
   keyFile?: string;
   /** The same request deadlines as the HTTP listener (issue 7 item 14). */
   timings: Pick<HubTimings, 'headersTimeoutMs' | 'requestTimeoutMs'>;
+  /** Listen backlog (config `limits.listenBacklog`); Node's 511 when absent. */
+  backlog?: number;
 }
 
 export async function startTlsListener(
@@ -55,7 +57,7 @@ export async function startTlsListener(
   server.on('tlsClientError', () => undefined);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
+    server.listen({ port: opts.port, host: opts.host, backlog: opts.backlog ?? 511 }, () => {
       server.off('error', reject);
       resolve();
     });

@@ -9,7 +9,15 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'n
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import { generate } from 'selfsigned';
+import type { generate as Generate } from 'selfsigned';
+
+/**
+ * selfsigned (and the X.509 code under it) is needed only when a certificate is made, on a first
+ * start or a renewal: loaded then, not at every hub start (issue 11, idle RSS and cold start).
+ */
+async function generate(...args: Parameters<typeof Generate>): ReturnType<typeof Generate> {
+  return (await import('selfsigned')).generate(...args);
+}
 
 export interface TlsMaterial {
   key: string;
@@ -38,9 +46,12 @@ function writePrivate(path: string, text: string): void {
 export function certCovers(certPem: string, names: string[], now = new Date()): boolean {
   const x = new X509Certificate(certPem);
   if (new Date(x.validTo).getTime() - now.getTime() < 30 * 24 * 3600 * 1000) return false;
-  const san = x.subjectAltName ?? '';
+  // checkIP compares addresses, not text: the certificate spells ::1 as 0:0:0:0:0:0:0:1, and a
+  // text match made a new server certificate (and loaded the X.509 code) at every start.
   return names.every((n) =>
-    IP_RE.test(n) ? san.includes(`IP Address:${n}`) : san.includes(`DNS:${n}`),
+    IP_RE.test(n)
+      ? x.checkIP(n) !== undefined
+      : x.checkHost(n, { subject: 'never', wildcards: false }) !== undefined,
   );
 }
 

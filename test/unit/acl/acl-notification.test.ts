@@ -11,6 +11,7 @@ const pub = (n: Notification): Published => ({
   n,
   text: JSON.stringify(n),
   dataJson: JSON.stringify(n.data),
+  bytes: Buffer.from(JSON.stringify(n)),
 });
 const acl = compileAcl({
   shadow_read: '^.state.(reported|delta).on',

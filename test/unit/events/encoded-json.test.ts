@@ -29,4 +29,31 @@ describe('attached JSON text', () => {
     expect(p?.text).toBe('{"name":"x","id":"d","data":[1,"two"]}');
     expect(p?.dataJson).toBe('[1,"two"]');
   });
+
+  it('gives every subscriber the same UTF-8 bytes of the text, made once', () => {
+    const bus = new NotificationBus();
+    const got: Published[] = [];
+    bus.subscribe((p) => got.push(p));
+    bus.subscribe((p) => got.push(p));
+    bus.publish({ name: 'updated', id: 'd', data: { name: 'lämp ✓' } });
+    const [a, b] = got;
+    expect(a?.bytes.toString('utf8')).toBe(a?.text);
+    expect(a?.bytes).toBe(b?.bytes);
+  });
+
+  it('builds the text from the data text, identical to JSON.stringify for any key order', () => {
+    const bus = new NotificationBus();
+    const got: Published[] = [];
+    bus.subscribe((p) => got.push(p));
+    const cases = [
+      { name: 'updated', id: 'd"1', data: { a: [1, 'x'], b: null } },
+      { id: 'd', name: 'odd order', data: 1 },
+      { name: 'no data', id: 'd' },
+    ] as unknown as Parameters<NotificationBus['publish']>[0][];
+    for (const n of cases) bus.publish(n);
+    got.forEach((p, i) => {
+      expect(p.dataJson).toBe(JSON.stringify(cases[i]?.data ?? null));
+      expect(p.text).toBe(JSON.stringify(cases[i]));
+    });
+  });
 });

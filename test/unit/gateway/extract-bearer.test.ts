@@ -3,7 +3,7 @@
  * strings are not form data: a raw `+` in a key is a plus, never a space (issue 10).
  */
 import { describe, expect, it } from 'vitest';
-import { extractBearer } from '../../../src/main/gateway/upgrade-auth';
+import { extractBearer, formatPeer } from '../../../src/main/gateway/upgrade-auth';
 
 describe('extractBearer', () => {
   it('takes the Bearer header first', () => {
@@ -27,5 +27,13 @@ describe('extractBearer', () => {
     expect(extractBearer([], '/x?access_token=')).toBeNull();
     expect(extractBearer([], '/x')).toBeNull();
     expect(extractBearer([], undefined)).toBeNull();
+  });
+});
+
+describe('formatPeer', () => {
+  it('writes address:port, IPv6 in brackets, unknown for a socket that cannot tell', () => {
+    expect(formatPeer({ remoteAddress: '127.0.0.1', remotePort: 5000 })).toBe('127.0.0.1:5000');
+    expect(formatPeer({ remoteAddress: '::1', remotePort: 5000 })).toBe('[::1]:5000');
+    expect(formatPeer({})).toBe('unknown');
   });
 });

@@ -128,3 +128,41 @@ describe('DeviceRateLimiter', () => {
     expect(kinds).toEqual(['drop', 'drop', 'drop', 'disconnect']);
   });
 });
+
+describe('DeviceRateLimiter.idleAt (issue 11: a quiet device holds no limiter)', () => {
+  const o = {
+    framesPerSecond: 10,
+    frameBurst: 5,
+    bytesPerSecond: 1000,
+    byteBurst: 500,
+    abuseMs: 10_000,
+  };
+
+  it('is idle when new, busy after a frame until both buckets are full again', () => {
+    const l = new DeviceRateLimiter(o, 0);
+    expect(l.idleAt(0)).toBe(true);
+    expect(l.check(100, 0).kind).toBe('pass');
+    expect(l.idleAt(0)).toBe(false);
+    expect(l.idleAt(99)).toBe(false); // one frame token back after 100 ms, bytes after 100 ms
+    expect(l.idleAt(100)).toBe(true);
+  });
+
+  it('is not idle while a drop streak is open, even with full buckets', () => {
+    const l = new DeviceRateLimiter({ ...o, quietMs: 5000 }, 0);
+    for (let i = 0; i < 5; i++) l.check(1, 0);
+    expect(l.check(1, 0).kind).toBe('drop');
+    // Buckets are full again after 500 ms, but the streak lasts until quietMs after the drop.
+    expect(l.idleAt(600)).toBe(false);
+    expect(l.idleAt(5001)).toBe(true);
+  });
+
+  it('a fresh limiter decides like the idle one it replaces', () => {
+    const idle = new DeviceRateLimiter(o, 0);
+    for (let i = 0; i < 5; i++) idle.check(50, 0);
+    expect(idle.idleAt(1000)).toBe(true);
+    const fresh = new DeviceRateLimiter(o, 1000);
+    for (let i = 0; i < 8; i++) {
+      expect(fresh.check(80, 1000).kind).toBe(idle.check(80, 1000).kind);
+    }
+  });
+});

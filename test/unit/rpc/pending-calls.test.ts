@@ -272,3 +272,28 @@ describe('PendingCalls (PROTOCOL.md 2: ids unique per session, timeouts)', () =>
     });
   });
 });
+
+describe('PendingCalls memory (issue 11: most sessions of a fleet have no call waiting)', () => {
+  it('holds its map only while a call waits: after replies, timeouts and failAll it is gone', async () => {
+    const p = new PendingCalls({ timeoutMs: 20 });
+    expect(p.allocated).toBe(false);
+    const a = p.start('A');
+    const b = p.start('B');
+    expect(p.allocated).toBe(true);
+    expect(p.settle({ id: a.id, result: 1 })).toBe(true);
+    expect(p.allocated).toBe(true); // B still waits
+    expect(p.settle({ id: b.id, result: 2 })).toBe(true);
+    expect(p.allocated).toBe(false);
+    expect(await a.promise).toBe(1);
+    // A later call gets a fresh map, with ids still unique.
+    const c = p.start('C');
+    expect(c.id).toBe(3);
+    await expect(c.promise).rejects.toBeInstanceOf(RpcTimeoutError);
+    expect(p.allocated).toBe(false);
+    expect(p.settle({ id: c.id, result: 3 })).toBe(false); // late reply: unknown
+    p.start('D');
+    p.failAll('closed');
+    expect(p.allocated).toBe(false);
+    expect(p.size).toBe(0);
+  });
+});

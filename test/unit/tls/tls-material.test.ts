@@ -41,6 +41,17 @@ describe('TLS material', () => {
     expect(certCovers(c.cert, ['10.0.0.6'])).toBe(true);
   });
 
+  it('reuses the certificate of the names a hub asks for, IPv6 loopback included (no new one per start)', async () => {
+    const dir = tmp();
+    const names = ['localhost', '127.0.0.1', '::1', '10.0.0.5'];
+    const a = await ensureTlsMaterial(dir, { names });
+    const b = await ensureTlsMaterial(dir, { names });
+    expect(b.generated).toBe(false);
+    expect(b.cert).toBe(a.cert);
+    expect(certCovers(a.cert, ['::1', '0:0:0:0:0:0:0:1'])).toBe(true);
+    expect(certCovers(a.cert, ['::2'])).toBe(false);
+  });
+
   it('uses a supplied certificate and key, and insists on both', async () => {
     const dir = tmp();
     const made = await ensureTlsMaterial(tmp(), { names: ['localhost'] });

@@ -11,6 +11,7 @@
  */
 import { ESPError, TimeoutError, Transport } from 'esptool-js';
 import type { NodeWebSerialPort } from '../serial/node-web-serial';
+import { PORT_CLOSED_ERROR } from './hints';
 
 /** A write longer than this (plus twice its wire time) means the line is stuck. */
 export const WRITE_TIMEOUT_MS = 3000;
@@ -23,6 +24,8 @@ interface TransportInternals {
 
 /** The port stopped delivering data (closed, unplugged) while a reply was awaited. */
 export class PortClosedError extends ESPError {
+  /** What hints.ts tells it by: the hub classifies errors without loading esptool-js. */
+  override readonly name = PORT_CLOSED_ERROR;
   constructor(readonly reason: Error | null) {
     super(`serial port closed${reason ? `: ${reason.message}` : ''}`);
   }

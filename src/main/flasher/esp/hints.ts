@@ -7,7 +7,13 @@
  * lib/esploader.js, lib/webserial.js; @serialport/bindings-cpp 13 messages on Linux/macOS/Windows).
  */
 import { FlashError, type FlashErrorCode } from '../../../shared/flash-state';
-import { PortClosedError } from './event-transport';
+
+/**
+ * The name of event-transport.ts's PortClosedError. Matched by name, not `instanceof`: the class
+ * extends esptool-js's ESPError, and this file is loaded by the hub, which must not load
+ * esptool-js until something is flashed (issue 11, idle RSS).
+ */
+export const PORT_CLOSED_ERROR = 'PortClosedError';
 
 export const HINTS = {
   no_sync:
@@ -123,7 +129,11 @@ export function toFlashError(err: unknown, ctx: ErrorContext): FlashError {
     if (OPEN_BUSY.test(msg)) return flashError('port_busy', `serial port is busy${where}: ${msg}`);
     return flashError('port_not_found', `could not open the serial port${where}: ${msg}`);
   }
-  if (ctx.portLost || err instanceof PortClosedError || LINK_GONE.test(msg)) {
+  if (
+    ctx.portLost ||
+    (err instanceof Error && err.name === PORT_CLOSED_ERROR) ||
+    LINK_GONE.test(msg)
+  ) {
     const cause = ctx.portLost?.message ?? msg;
     return flashError(
       'port_vanished',

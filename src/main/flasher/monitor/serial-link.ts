@@ -11,7 +11,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { SerialPort, SerialPortMock } from 'serialport';
+import type { SerialPort, SerialPortMock } from 'serialport';
 
 export type CloseReason = 'closed' | 'unplugged' | 'error';
 
@@ -70,6 +70,8 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
 
   /** Opens the port; rejects with the serialport error (see `describeOpenError`). */
   static async open(opts: SerialLinkOptions): Promise<SerialLink> {
+    // serialport (and its native binding) loads with the first monitor, not with the hub.
+    const { SerialPort, SerialPortMock } = await import('serialport');
     const Ctor = opts.mockBinding ? SerialPortMock : SerialPort;
     const port: Port = new Ctor({ path: opts.path, baudRate: opts.baud, autoOpen: false });
     await new Promise<void>((resolve, reject) =>

@@ -10,13 +10,11 @@
  * Failures are thrown as FlashError and never reported here: the job manager owns `failed`. The
  * port is closed (and the exit sequence run) in `finally` whatever happens.
  */
-import Type from 'typebox';
 import { parseWith } from '../../validate';
 import { FlashError, type ChipInfo, type FlashState } from '../../../shared/flash-state';
 import { formatVersion, hex } from './an3155-codec';
 import { FLASH_START, findDevice, formatSize, type Stm32Device } from './device-table';
 import {
-  MAX_SEQUENCE_LENGTH,
   NO_RESET_LINES_WARNING,
   parseEntrySequence,
   runSignalSteps,
@@ -28,45 +26,8 @@ import { planFlash, type FlashPlan } from './flash-plan';
 import { Stm32Client, type Stm32Timeouts } from './stm32-client';
 import { Stm32Link, type LineState } from './stm32-link';
 
-const Uint8ArraySchema = Type.Refine(
-  Type.Unsafe<Uint8Array>({}),
-  (v) => v instanceof Uint8Array,
-  () => 'must be a Uint8Array',
-);
-
-const Address = Type.Integer({ minimum: 0, maximum: 0xffffffff });
-
-/** The request; the schema is the source of the type (DESIGN.md example 4). */
-export const Stm32FlashRequestSchema = Type.Object({
-  /** Serial port, e.g. /dev/ttyUSB0 or COM3. */
-  path: Type.String({ minLength: 1, maxLength: 4096 }),
-  /** Default 115200. The bootloader detects the rate from the 0x7F byte (AN3155 2). */
-  baud: Type.Optional(Type.Integer({ minimum: 1200, maximum: 3_000_000 })),
-  /** Default 'even' (8E1, what the bootloader expects); 'none' for 8N1. */
-  parity: Type.Optional(Type.Union([Type.Literal('even'), Type.Literal('none')])),
-  image: Type.Union([
-    Type.Object({
-      kind: Type.Literal('bin'),
-      data: Uint8ArraySchema,
-      /** Where the first byte goes; default the flash start (0x08000000). */
-      address: Type.Optional(Address),
-    }),
-    Type.Object({ kind: Type.Literal('hex'), text: Type.String() }),
-  ]),
-  /** Read every block back and compare (default true). */
-  verify: Type.Optional(Type.Boolean()),
-  /**
-   * Start the application afterwards with Go (default true). `true` or `0` mean the flash start,
-   * like stm32flash `-g 0x0`; another number is the address to jump to.
-   */
-  go: Type.Optional(Type.Union([Type.Boolean(), Address])),
-  /** 'pages' (default) erases only what the image covers; 'mass' erases everything. */
-  eraseMode: Type.Optional(Type.Union([Type.Literal('pages'), Type.Literal('mass')])),
-  /** stm32flash `-i` syntax, see entry-sequence.ts, e.g. '-dtr,rts,-rts:dtr'. */
-  entrySequence: Type.Optional(Type.String({ maxLength: MAX_SEQUENCE_LENGTH })),
-});
-
-export type Stm32FlashRequest = Type.Static<typeof Stm32FlashRequestSchema>;
+export { Stm32FlashRequestSchema, type Stm32FlashRequest } from './stm32-flash-request';
+import { Stm32FlashRequestSchema, type Stm32FlashRequest } from './stm32-flash-request';
 
 export interface Stm32FlashResult {
   chip: ChipInfo;

@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { heapGrowingFlag } from '../../../src/main/cli/heap-tuning';
+import { SERVE_HEAP_GROWING_PERCENT } from '../../../src/main/config';
+
+describe('heap growing factor of `fleetbench serve` (issue 11: RSS per device)', () => {
+  it('sets the configured percent, by default 20', () => {
+    expect(SERVE_HEAP_GROWING_PERCENT).toBe(20);
+    expect(heapGrowingFlag(SERVE_HEAP_GROWING_PERCENT, [])).toBe('--heap-growing-percent=20');
+    expect(heapGrowingFlag(35, ['--enable-source-maps'])).toBe('--heap-growing-percent=35');
+  });
+
+  it("keeps V8's default for 0 or nonsense, and the user's own flag when the process has one", () => {
+    expect(heapGrowingFlag(0, [])).toBeNull();
+    expect(heapGrowingFlag(-5, [])).toBeNull();
+    expect(heapGrowingFlag(12.5, [])).toBeNull();
+    expect(heapGrowingFlag(20, ['--heap-growing-percent=50'])).toBeNull();
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * The device rows held in memory for the per-call path (issue 11): served without a table read,
+ * never stale after a write through the repo settled, nor after another connection (the CLI on
+ * a running hub's data dir) wrote. Real SQLite files in a temp dir.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '../../../src/main/store/store';
+import type { DeviceRecord } from '../../../src/main/store/devices-repo';
+
+const rec = (id: string): DeviceRecord => ({
+  id,
+  name: id,
+  token: `tok-${id}`,
+  acl: {},
+  shadow: {
+    state: {},
+    version: 0,
+    timestamp: 0,
+    metadata: {},
+  } as unknown as DeviceRecord['shadow'],
+  created: 1,
+  last_seen: 0,
+});
+
+describe('DevicesRepo meta cache', () => {
+  let dir: string;
+  let store: Store;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'fb-devmeta-'));
+    store = openStore(dir, 0);
+    store.devices.insert(rec('d1'));
+  });
+  afterEach(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves a read row from memory, a copy each time', () => {
+    const a = store.devices.getMeta('d1');
+    expect(a?.name).toBe('d1');
+    // Changed behind the repo's back on its own connection: only the cache can still say 'd1'.
+    store.registry.prepare("UPDATE devices SET name = 'x' WHERE id = 'd1'").run();
+    const b = store.devices.getMeta('d1');
+    expect(b?.name).toBe('d1');
+    (b as { acl: Record<string, unknown> }).acl.changed = true;
+    expect(store.devices.getMeta('d1')?.acl).toEqual({});
+  });
+
+  it('shows renames, ACL changes and last_seen once written, and a delete at once', async () => {
+    store.devices.getMeta('d1');
+    await store.devices.rename('d1', 'renamed');
+    expect(store.devices.getMeta('d1')?.name).toBe('renamed');
+    await store.devices.update('d1', { acl: { rpc: 'x' } as never, name: 'n2' });
+    expect(store.devices.getMeta('d1')).toMatchObject({ name: 'n2', acl: { rpc: 'x' } });
+    await store.devices.setLastSeen('d1', 77);
+    expect(store.devices.getMeta('d1')?.last_seen).toBe(77);
+    expect(store.devices.remove('d1')).toBe(true);
+    expect(store.devices.getMeta('d1')).toBeUndefined();
+  });
+
+  it('a read while a write is queued is not kept past that write', async () => {
+    store.devices.getMeta('d1');
+    const w = store.devices.rename('d1', 'later');
+    expect(store.devices.getMeta('d1')?.name).toBe('d1'); // not yet committed
+    await w;
+    expect(store.devices.getMeta('d1')?.name).toBe('later');
+  });
+
+  it('sees another connection delete or rename a device in the next loop turn', async () => {
+    store.devices.insert(rec('d2'));
+    store.devices.getMeta('d1');
+    store.devices.getMeta('d2');
+    const cli = openStore(dir, 0);
+    try {
+      expect(cli.devices.remove('d1')).toBe(true);
+      cli.registry.prepare("UPDATE devices SET name = 'cli' WHERE id = 'd2'").run();
+    } finally {
+      cli.close();
+    }
+    await new Promise((r) => setImmediate(r));
+    expect(store.devices.getMeta('d1')).toBeUndefined();
+    expect(store.devices.getMeta('d2')?.name).toBe('cli');
+  });
+});
