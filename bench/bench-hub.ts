@@ -14,6 +14,10 @@ export interface HubProcessOptions {
   dataDir?: string;
   /** Write a V8 CPU profile of the hub into this directory when it exits (`node --cpu-prof`). */
   cpuProfDir?: string;
+  /** Let SIGUSR2 write a heap snapshot into this directory (bench/heap-snapshot.ts). */
+  heapSnapshotDir?: string;
+  /** More node/V8 flags for the hub process (`--trace-gc`, heap sizes). */
+  nodeFlags?: string[];
   /** Hub log level; default 'warn'. */
   logLevel?: string;
   /** Echo the hub's output lines (warnings, errors) to this function. */
@@ -47,6 +51,10 @@ export async function startHubProcess(opts: HubProcessOptions = {}): Promise<Hub
     ? guardOnExit(() => rmSync(dataDir, { recursive: true, force: true }))
     : () => undefined;
   const flags = opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [];
+  flags.push(...(opts.nodeFlags ?? []));
+  if (opts.heapSnapshotDir !== undefined) {
+    flags.push('--heapsnapshot-signal=SIGUSR2', '--diagnostic-dir', opts.heapSnapshotDir);
+  }
   const child = BenchChild.node(
     BIN,
     [

@@ -5,6 +5,8 @@
  * and RSS per device. Goal (issue): 10,000 devices under 1 GB of hub RSS.
  *
  * Run alone: node --import tsx bench/connection-storm.ts --devices 10000 [--ramp 0] [--cpu-prof DIR]
+ *   [--relay] (the same storm against bench/minimal-relay.ts) [--heap-snapshot DIR]
+ *   [--settle-ms 3000] (rest after the storm before "RSS after" is read) [--hub-node-flags=--trace-gc]
  *
  * Method: the devices are registered through REST on a first hub process; that hub is stopped and
  * a second one boots on the same data dir, so "RSS before" is a hub that knows N devices and has
@@ -23,6 +25,8 @@ import { makeTempDir } from './temp-dir';
 import { monotonicUs, profileOf, type ProfileWindow } from './cpu-profile-summary';
 import { fmtInt, fmtMiB, type BenchReport } from './bench-report';
 import { intFlag, isMain, runMain } from './bench-main';
+import { runRelayStorm, type RelayStormResult } from './relay-storm';
+import { takeHeapSnapshot } from './heap-snapshot';
 
 export interface StormOptions {
   devices: number;
@@ -33,6 +37,12 @@ export interface StormOptions {
   /** Give up waiting for the storm after this long. Default 30 s + 10 ms per device. */
   timeoutMs?: number;
   cpuProfDir?: string;
+  /** Also run the same storm against bench/minimal-relay.ts (issue 11: the hub / relay ratio). */
+  relay?: boolean;
+  /** Write a heap snapshot of the hub at rest after the storm into this directory. */
+  heapSnapshotDir?: string;
+  /** Extra node/V8 flags for the hub under test. */
+  hubNodeFlags?: string[];
   log?: (line: string) => void;
 }
 
@@ -65,6 +75,8 @@ export interface StormResult {
   simCommand: string;
   /** Hot spots of the hub during the storm, with --cpu-prof. */
   profile: string | null;
+  /** The same storm against the minimal relay, with --relay. */
+  relay: RelayStormResult | null;
 }
 
 /** The goal applies to 10,000 devices; smaller runs report their numbers without a verdict. */
@@ -89,6 +101,8 @@ export async function runConnectionStorm(o: StormOptions): Promise<StormResult> 
     const hub = await startHubProcess({
       dataDir,
       ...(o.cpuProfDir !== undefined && { cpuProfDir: o.cpuProfDir }),
+      ...(o.heapSnapshotDir !== undefined && { heapSnapshotDir: o.heapSnapshotDir }),
+      ...(o.hubNodeFlags !== undefined && { nodeFlags: o.hubNodeFlags }),
       onLine: (l) => log(`  [hub] ${l}`),
     });
     const client = new HubClient(hub.http, hub.key, 4);
@@ -136,7 +150,11 @@ export async function runConnectionStorm(o: StormOptions): Promise<StormResult> 
       // 4. At rest: the memory the hub keeps for N live sessions. A device whose first attempt
       // timed out in the listen queue may have been kicked by its own late upgrade (one session
       // per device) and reconnects after its back-off: wait for all N again, bounded.
-      await sleep(o.settleMs ?? 3000);
+      const settleUntil = performance.now() + (o.settleMs ?? 3000);
+      while (performance.now() < settleUntil) {
+        await sleep(Math.min(5000, settleUntil - performance.now()));
+        log(`storm: settling, hub RSS ${fmtMiB(hub.memory().rssKb)}`);
+      }
       const deadline = performance.now() + 90_000;
       let status = await hubStatus(client);
       while (status.online < o.devices && performance.now() < deadline) {
@@ -145,6 +163,11 @@ export async function runConnectionStorm(o: StormOptions): Promise<StormResult> 
       }
       const after = hub.memory();
       const sampledPeak = sampler.stop();
+      if (o.heapSnapshotDir !== undefined) {
+        log(`storm: heap snapshot ${await takeHeapSnapshot(hub.pid, o.heapSnapshotDir)}`);
+        // Writing a snapshot collects all garbage first: the RSS after it is the live heap's.
+        log(`storm: hub RSS after the heap snapshot ${fmtMiB(hub.memory().rssKb)}`);
+      }
       log(`storm: ${o.devices} ready in ${(times.verifiedAt - t0).toFixed(0)} ms`);
       result = {
         devices: o.devices,
@@ -168,6 +191,7 @@ export async function runConnectionStorm(o: StormOptions): Promise<StormResult> 
         dashboardClosed,
         simCommand: sim.command.replace(hub.deviceUrl, 'ws://127.0.0.1:PORT/api/v2/rpc'),
         profile: null,
+        relay: null,
       };
     } finally {
       sampler?.stop();
@@ -178,6 +202,16 @@ export async function runConnectionStorm(o: StormOptions): Promise<StormResult> 
     }
     // The profile is written when the hub exits.
     result.profile = window ? profileOf(o.cpuProfDir, hub.pid, [window]) : null;
+    if (o.relay) {
+      log('storm: the same storm against the minimal relay');
+      result.relay = await runRelayStorm({
+        passwordsFile: tmp.file('passwords.txt'),
+        devices: o.devices,
+        ramp: o.ramp,
+        timeoutMs,
+        log,
+      });
+    }
     return result;
   } finally {
     tmp.remove();
@@ -249,6 +283,7 @@ export function stormReport(
         'Hub says online / frames in / out / dropped',
         `${fmtInt(r.hubOnline)} / ${fmtInt(r.hubFramesIn)} / ${fmtInt(r.hubFramesOut)} / ${fmtInt(r.hubDropped)}`,
       ],
+      ...relayRows(r),
       [
         'Registering the devices (REST, 32 in flight; not part of the storm)',
         `${(r.registerMs / 1000).toFixed(1)} s`,
@@ -274,6 +309,33 @@ export function stormReport(
   };
 }
 
+/** Issue 11: the same storm against the minimal relay, side by side. */
+function relayRows(r: StormResult): [string, string][] {
+  const relay = r.relay;
+  if (relay === null) return [];
+  const hubPerDevice = (r.rssAfterKb - r.rssBeforeKb) / r.devices;
+  const relayPerDevice = (relay.rssAfterKb - relay.rssBeforeKb) / r.devices;
+  return [
+    ['Minimal relay: time to all N sockets open', `${(relay.onlineMs / 1000).toFixed(2)} s`],
+    [
+      'Storm hub / relay (hub: all N Sys.GetInfo replies received; relay: all N sockets open)',
+      `${(r.repliedMs / relay.onlineMs).toFixed(2)}x (goal <= 1.5x)`,
+    ],
+    [
+      'Storm hub / relay (hub: all N sessions open)',
+      `${(r.onlineMs / relay.onlineMs).toFixed(2)}x`,
+    ],
+    [
+      'CPU time per device, hub (until all session steps done) / relay (until all sockets open)',
+      `${((r.hubCpuShare * r.readyMs) / r.devices).toFixed(3)} / ${(relay.cpuMs / r.devices).toFixed(3)} ms = ${((r.hubCpuShare * r.readyMs) / relay.cpuMs).toFixed(2)}x`,
+    ],
+    [
+      'RSS per connected device, hub / relay',
+      `${hubPerDevice.toFixed(1)} / ${relayPerDevice.toFixed(1)} KiB (relay peak ${fmtMiB(relay.peakKb)})`,
+    ],
+  ];
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -284,6 +346,10 @@ if (isMain(import.meta.url)) {
       devices: { type: 'string' },
       ramp: { type: 'string' },
       'cpu-prof': { type: 'string' },
+      relay: { type: 'boolean' },
+      'settle-ms': { type: 'string' },
+      'hub-node-flags': { type: 'string' },
+      'heap-snapshot': { type: 'string' },
     },
   });
   const devices = intFlag(values.devices, 'devices', 1000, 1);
@@ -293,6 +359,12 @@ if (isMain(import.meta.url)) {
         devices,
         ramp: intFlag(values.ramp, 'ramp', 0),
         ...(values['cpu-prof'] !== undefined && { cpuProfDir: values['cpu-prof'] }),
+        ...(values['heap-snapshot'] !== undefined && { heapSnapshotDir: values['heap-snapshot'] }),
+        relay: values.relay === true,
+        settleMs: intFlag(values['settle-ms'], 'settle-ms', 3000),
+        ...(values['hub-node-flags'] !== undefined && {
+          hubNodeFlags: values['hub-node-flags'].split(' ').filter(Boolean),
+        }),
         log: (l) => console.log(l),
       });
       const rep = stormReport(r);

@@ -1,0 +1,213 @@
+/**
+ * Issue 11: REST RPC through the hub side by side with a minimal HTTP-to-WebSocket relay
+ * (relay-server.ts, its own process), with the same load generator: `fleetbench sim` processes
+ * with the same device passwords (one connected to the hub, one to the relay) and 64 closed-loop
+ * keep-alive HTTP callers in this process, each call to the next device in turn
+ * (`GET .../devices/:id/rpc/Sys.GetInfo`). Relay and hub rounds alternate, so drifting
+ * background load hits both alike. Goals: hub >= 0.8x the relay's calls/s, hub p99 <= 20 ms at
+ * 10k devices.
+ *
+ * Run: node --import tsx bench/rpc-vs-relay.ts [--devices 2000,10000] [--seconds 10] [--rounds 2]
+ *      [--cpu-prof DIR]   (profiles the hub; the summary covers the hub rounds only)
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { startHubProcess, type HubProcess } from './bench-hub';
+import { startSimProcess, type SimProcess } from './bench-sim';
+import { createDevices, writePasswords } from './bench-devices';
+import { HubClient } from './http-json';
+import { SessionWatch } from './session-watch';
+import { BenchChild } from './bench-child';
+import { mergeLoops, rate, runClosedLoop, type LoopResult } from './closed-loop';
+import { cpuTimeMs, readMemory } from './proc-stats';
+import { makeTempDir } from './temp-dir';
+import { fmtMs } from './latency';
+import { monotonicUs, profileOf, type ProfileWindow } from './cpu-profile-summary';
+import { fmtInt } from './bench-report';
+import { currentLoad } from './machine-info';
+import { intFlag, isMain, runMain } from './bench-main';
+
+export interface SideResult {
+  rate: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  roundRates: number[];
+  cpuMs: number;
+  rssKiB: number;
+}
+
+export interface RelayRunResult {
+  devices: number;
+  hub: SideResult;
+  relay: SideResult;
+  profile: string | null;
+  load: number;
+}
+
+const CLIENTS = 64;
+
+async function relayConnected(client: HubClient): Promise<number> {
+  const r = await client.send('GET', '/stats');
+  return (JSON.parse(r.text) as { connected: number }).connected;
+}
+
+export async function runRpcVsRelay(
+  devices: number,
+  seconds: number,
+  rounds: number,
+  cpuProfDir: string | undefined,
+  log: (l: string) => void,
+): Promise<RelayRunResult> {
+  const tmp = makeTempDir('fb-bench-relay-');
+  let hub: HubProcess | null = null;
+  let relay: BenchChild | null = null;
+  let hubClient: HubClient | null = null;
+  let relayClient: HubClient | null = null;
+  let simHub: SimProcess | null = null;
+  let simRelay: SimProcess | null = null;
+  const windows: ProfileWindow[] = [];
+  let result: RelayRunResult;
+  try {
+    hub = await startHubProcess({
+      ...(cpuProfDir !== undefined && { cpuProfDir }),
+      onLine: (l) => log(`  [hub] ${l}`),
+    });
+    hubClient = new HubClient(hub.http, hub.key, CLIENTS);
+    const created = await createDevices(hubClient, devices, { concurrency: 32 });
+    const ids = created.devices.map((d) => d.id);
+    log(`${devices} devices created in ${fmtInt(created.ms)} ms`);
+    const passwords = tmp.file('passwords.txt');
+    writePasswords(passwords, created.devices);
+    const idFile = tmp.file('ids.txt');
+    writeFileSync(idFile, created.devices.map((d) => `${d.id} ${d.token}`).join('\n') + '\n');
+
+    relay = BenchChild.node('bench/relay-server.ts', ['--devices', idFile], {
+      label: 'relay',
+      nodeFlags: ['--import', 'tsx'],
+    });
+    const relayUrl = (await relay.waitForLine(/relay listening (http:\S+)/, 30_000))[1] ?? '';
+    relayClient = new HubClient(relayUrl, 'unused', CLIENTS);
+
+    const bound = seconds * rounds * 2 + 600;
+    const watch = await SessionWatch.open(hub.ws, hub.key, ids);
+    simHub = startSimProcess({
+      url: hub.deviceUrl,
+      passwordsFile: passwords,
+      count: devices,
+      ramp: 0,
+      maxSeconds: bound,
+      label: 'sim-hub',
+    });
+    try {
+      await watch.allReady(300_000);
+    } finally {
+      await watch.close();
+    }
+    simRelay = startSimProcess({
+      url: `${relayUrl.replace(/^http/, 'ws')}/api/v2/rpc`,
+      passwordsFile: passwords,
+      count: devices,
+      ramp: 0,
+      maxSeconds: bound,
+      label: 'sim-relay',
+    });
+    const deadline = performance.now() + 300_000;
+    while ((await relayConnected(relayClient)) < devices) {
+      if (performance.now() > deadline) throw new Error('relay: not every device connected');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    log(`${devices} devices on the hub and on the relay; ${CLIENTS} callers`);
+
+    let next = 0;
+    const hc = hubClient;
+    const rc = relayClient;
+    const hubCall = async (): Promise<string | null> => {
+      const id = ids[next++ % devices] ?? '';
+      const r = await hc.send('GET', `/api/v2/devices/${id}/rpc/Sys.GetInfo`);
+      return r.status === 200 ? null : `HTTP ${r.status}`;
+    };
+    const relayCall = async (): Promise<string | null> => {
+      const id = ids[next++ % devices] ?? '';
+      const r = await rc.send('GET', `/devices/${id}/rpc/Sys.GetInfo`);
+      return r.status === 200 ? null : `HTTP ${r.status}`;
+    };
+    const hubRounds: LoopResult[] = [];
+    const relayRounds: LoopResult[] = [];
+    let hubCpu = 0;
+    let relayCpu = 0;
+    for (let r = 0; r < rounds; r++) {
+      const r0 = cpuTimeMs(relay.pid);
+      relayRounds.push(await runClosedLoop(CLIENTS, 1000, seconds * 1000, relayCall));
+      relayCpu += cpuTimeMs(relay.pid) - r0;
+      log(`relay round ${r + 1}: ${fmtInt(rate(relayRounds.at(-1) as LoopResult))} calls/s`);
+      const h0 = cpuTimeMs(hub.pid);
+      const from = monotonicUs();
+      hubRounds.push(await runClosedLoop(CLIENTS, 1000, seconds * 1000, hubCall));
+      windows.push({ fromUs: from + 1_000_000, toUs: monotonicUs() });
+      hubCpu += cpuTimeMs(hub.pid) - h0;
+      log(`hub round ${r + 1}: ${fmtInt(rate(hubRounds.at(-1) as LoopResult))} calls/s`);
+    }
+    result = {
+      devices,
+      hub: side(hubRounds, hubCpu, readMemory(hub.pid).rssKb),
+      relay: side(relayRounds, relayCpu, readMemory(relay.pid).rssKb),
+      profile: null,
+      load: currentLoad(),
+    };
+  } finally {
+    hubClient?.close();
+    relayClient?.close();
+    await simRelay?.stop();
+    await relay?.stop(5000);
+    await simHub?.stop();
+    await hub?.stop();
+    tmp.remove();
+  }
+  if (hub !== null) result.profile = profileOf(cpuProfDir, hub.pid, windows);
+  return result;
+}
+
+function side(rounds: LoopResult[], cpuMs: number, rssKiB: number): SideResult {
+  const all = mergeLoops(rounds);
+  const s = all.latency.summary();
+  return {
+    rate: rate(all),
+    p50: s.p50,
+    p99: s.p99,
+    errors: Object.values(all.errors).reduce((a, b) => a + b, 0),
+    roundRates: rounds.map(rate),
+    cpuMs,
+    rssKiB,
+  };
+}
+
+export function relayLine(r: RelayRunResult): string {
+  const s = (x: SideResult): string =>
+    `${fmtInt(x.rate)} (${x.roundRates.map(fmtInt).join(', ')}) p50 ${fmtMs(x.p50)} p99 ${fmtMs(x.p99)} ms, err ${x.errors}, cpu ${fmtInt(x.cpuMs)} ms, rss ${fmtInt(x.rssKiB / 1024)} MiB`;
+  return (
+    `| ${fmtInt(r.devices)} | hub ${s(r.hub)} | relay ${s(r.relay)} | ` +
+    `${(r.hub.rate / r.relay.rate).toFixed(2)}x | load ${r.load.toFixed(1)} |`
+  );
+}
+
+if (isMain(import.meta.url)) {
+  const { values } = parseArgs({
+    options: {
+      devices: { type: 'string' },
+      seconds: { type: 'string' },
+      rounds: { type: 'string' },
+      'cpu-prof': { type: 'string' },
+    },
+  });
+  const counts = (values.devices ?? '2000,10000').split(',').map((v) => intFlag(v, 'devices', 1));
+  const seconds = intFlag(values.seconds, 'seconds', 10, 1);
+  const rounds = intFlag(values.rounds, 'rounds', 2, 1);
+  runMain(async () => {
+    for (const n of counts) {
+      const r = await runRpcVsRelay(n, seconds, rounds, values['cpu-prof'], (l) => console.log(l));
+      console.log(relayLine(r));
+      if (r.profile) console.log(`\n${r.profile}`);
+    }
+  }, 3_600_000);
+}
