@@ -3,13 +3,14 @@
  * the built-in one first; upload a zip by drag-and-drop or file picker with a progress bar and the
  * hub's coded refusal under the drop zone; open an app in a new tab; delete an uploaded one.
  */
-import { useRef, useState, type ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { appPath } from '../../../shared/customer-app';
 import { useApp, useApps } from '../../app-context';
 import { ActionErrorNotice } from '../../components/action-error';
 import { useNow } from '../../components/use-now';
 import { toUnixSeconds } from '../../lib/customer-devices';
 import { formatBytes } from '../../lib/format-bytes';
+import { UploadDropZone } from '../../components/upload-drop-zone';
 import { absoluteTime, relativeTime } from '../../lib/relative-time';
 import '../customers/customer-pages.css';
 
@@ -23,12 +24,9 @@ export function AppsScreen({ origin }: { origin: string }): ReactNode {
   const uploaded = useApps((s) => s.uploaded);
   const rowErrors = useApps((s) => s.rowErrors);
   const deleting = useApps((s) => s.deleting);
-  const [dragging, setDragging] = useState(false);
   const [confirm, setConfirm] = useState<string | null>(null);
-  const picker = useRef<HTMLInputElement>(null);
   const now = useNow(30_000);
   const base = origin.replace(/\/+$/, '');
-  const pct = upload && upload.total > 0 ? Math.floor((upload.loaded * 100) / upload.total) : 0;
 
   const send = (files: readonly File[]): void => {
     const file = files[0];
@@ -45,20 +43,13 @@ export function AppsScreen({ origin }: { origin: string }): ReactNode {
           Refresh
         </button>
       </div>
-      <section
-        className={`card dropzone ${dragging ? 'dropzone-over' : ''}`}
-        aria-label="Upload an app"
-        data-testid="apps-dropzone"
-        onDragOver={(e) => {
-          e.preventDefault();
-          setDragging(true);
-        }}
-        onDragLeave={() => setDragging(false)}
-        onDrop={(e) => {
-          e.preventDefault();
-          setDragging(false);
-          if (!upload) send(Array.from(e.dataTransfer.files));
-        }}
+      <UploadDropZone
+        label="Upload an app"
+        testId="apps"
+        accept=".zip,application/zip"
+        buttonText="Choose a zip…"
+        upload={upload}
+        onFiles={send}
       >
         <div className="dropzone-text">
           <strong>Drop an app .zip here</strong>
@@ -67,35 +58,7 @@ export function AppsScreen({ origin }: { origin: string }): ReactNode {
             for mdash.net need only their hub origin pointed here.
           </span>
         </div>
-        <button
-          type="button"
-          className="btn btn-primary"
-          disabled={upload !== null}
-          onClick={() => picker.current?.click()}
-        >
-          Choose a zip…
-        </button>
-        <input
-          ref={picker}
-          type="file"
-          hidden
-          accept=".zip,application/zip"
-          data-testid="apps-file"
-          onChange={(e) => {
-            send(Array.from(e.target.files ?? []));
-            e.target.value = '';
-          }}
-        />
-      </section>
-      {upload && (
-        <div className="upload-progress" data-testid="apps-upload-progress">
-          <span className="mono">{upload.name}</span>
-          <progress max={100} value={pct} aria-label={`Uploading ${upload.name}`} />
-          <span className="muted small">
-            {pct}% of {formatBytes(upload.total)}
-          </span>
-        </div>
-      )}
+      </UploadDropZone>
       <ActionErrorNotice error={uploadError} testId="apps-upload-error" />
       {uploaded && (
         <p className="notice notice-ok" role="status" data-testid="apps-upload-result">

@@ -4,10 +4,11 @@
  * it), an upload by drag-and-drop or file picker with a progress bar, ELF attach, download and
  * delete. Refusals show on the row or under the drop zone, where the action was taken.
  */
-import { useRef, useState, type DragEvent, type ReactNode } from 'react';
+import { useRef, useState, type ReactNode } from 'react';
 import { useApp, useFirmware } from '../../app-context';
 import type { FirmwareView } from '../../api/schemas';
 import { ActionErrorNotice } from '../../components/action-error';
+import { UploadDropZone } from '../../components/upload-drop-zone';
 import { useNow } from '../../components/use-now';
 import { formatBytes } from '../../lib/format-bytes';
 import { firmwareLabel } from '../../lib/ota-format';
@@ -34,9 +35,7 @@ export function FirmwareScreen(): ReactNode {
   const rowErrors = useFirmware((s) => s.rowErrors);
   const busy = useFirmware((s) => s.busy);
   const [notes, setNotes] = useState('');
-  const [dragging, setDragging] = useState(false);
   const [confirm, setConfirm] = useState<string | null>(null);
-  const picker = useRef<HTMLInputElement>(null);
   const elfPicker = useRef<HTMLInputElement>(null);
   const [elfFor, setElfFor] = useState<string | null>(null);
   const now = useNow(30_000);
@@ -53,13 +52,6 @@ export function FirmwareScreen(): ReactNode {
         if (r) setNotes('');
       });
   };
-  const onDrop = (e: DragEvent): void => {
-    e.preventDefault();
-    setDragging(false);
-    if (upload) return;
-    send(Array.from(e.dataTransfer.files));
-  };
-  const pct = upload && upload.total > 0 ? Math.floor((upload.loaded * 100) / upload.total) : 0;
 
   return (
     <main className="page page-ota" aria-labelledby="firmware-title" data-testid="firmware-page">
@@ -73,16 +65,14 @@ export function FirmwareScreen(): ReactNode {
           Refresh
         </button>
       </div>
-      <section
-        className={`card dropzone ${dragging ? 'dropzone-over' : ''}`}
-        aria-label="Upload firmware"
-        data-testid="firmware-dropzone"
-        onDragOver={(e) => {
-          e.preventDefault();
-          setDragging(true);
-        }}
-        onDragLeave={() => setDragging(false)}
-        onDrop={onDrop}
+      <UploadDropZone
+        label="Upload firmware"
+        testId="firmware"
+        accept=".zip,.bin,.elf"
+        multiple
+        buttonText="Choose files…"
+        upload={upload}
+        onFiles={send}
       >
         <div className="dropzone-text">
           <strong>Drop a firmware here</strong>
@@ -98,36 +88,7 @@ export function FirmwareScreen(): ReactNode {
           maxLength={4096}
           onChange={(e) => setNotes(e.target.value)}
         />
-        <button
-          type="button"
-          className="btn btn-primary"
-          disabled={upload !== null}
-          onClick={() => picker.current?.click()}
-        >
-          Choose files…
-        </button>
-        <input
-          ref={picker}
-          type="file"
-          multiple
-          hidden
-          accept=".zip,.bin,.elf"
-          data-testid="firmware-file"
-          onChange={(e) => {
-            send(Array.from(e.target.files ?? []));
-            e.target.value = '';
-          }}
-        />
-      </section>
-      {upload && (
-        <div className="upload-progress" data-testid="firmware-upload-progress">
-          <span className="mono">{upload.name}</span>
-          <progress max={100} value={pct} aria-label={`Uploading ${upload.name}`} />
-          <span className="muted small">
-            {pct}% of {formatBytes(upload.total)}
-          </span>
-        </div>
-      )}
+      </UploadDropZone>
       <ActionErrorNotice error={uploadError} testId="firmware-upload-error" />
       {lastUpload && (
         <p
