@@ -7,6 +7,7 @@ import { useState, type ReactNode } from 'react';
 import { appPath } from '../../../shared/customer-app';
 import { useApp, useApps } from '../../app-context';
 import { ActionErrorNotice } from '../../components/action-error';
+import { ConfirmDelete } from '../../components/confirm-delete';
 import { useNow } from '../../components/use-now';
 import { toUnixSeconds } from '../../lib/customer-devices';
 import { formatBytes } from '../../lib/format-bytes';
@@ -119,37 +120,18 @@ export function AppsScreen({ origin }: { origin: string }): ReactNode {
                       >
                         Open ↗
                       </a>
-                      {x.builtin ? null : confirm === x.app_id ? (
-                        <>
-                          <button
-                            type="button"
-                            className="btn btn-small btn-danger"
-                            onClick={() => {
-                              setConfirm(null);
-                              void a.remove(x.app_id);
-                            }}
-                            data-testid="app-delete-confirm"
-                          >
-                            Delete
-                          </button>
-                          <button
-                            type="button"
-                            className="btn btn-small"
-                            onClick={() => setConfirm(null)}
-                          >
-                            Keep
-                          </button>
-                        </>
-                      ) : (
-                        <button
-                          type="button"
-                          className="btn btn-small btn-danger-ghost"
+                      {x.builtin ? null : (
+                        <ConfirmDelete
+                          testId="app"
+                          confirming={confirm === x.app_id}
+                          deleting={deleting === x.app_id}
                           disabled={deleting !== null}
-                          onClick={() => setConfirm(x.app_id)}
-                          data-testid="app-delete"
-                        >
-                          {deleting === x.app_id ? 'Deleting…' : 'Delete…'}
-                        </button>
+                          onConfirm={(open) => setConfirm(open ? x.app_id : null)}
+                          onDelete={() => {
+                            setConfirm(null);
+                            void a.remove(x.app_id);
+                          }}
+                        />
                       )}
                     </div>
                   </td>

@@ -9,6 +9,7 @@ import { appSignInLink, DEFAULT_APP_ID } from '../../../shared/customer-app';
 import { useApp, useApps, useCustomers } from '../../app-context';
 import type { CustomerView } from '../../api/customers-api';
 import { ActionErrorNotice } from '../../components/action-error';
+import { ConfirmDelete } from '../../components/confirm-delete';
 import { CopyField } from '../../components/copy-field';
 import { QrCode } from '../../components/qr-code';
 import { useNow } from '../../components/use-now';
@@ -292,35 +293,14 @@ function CustomerRow(props: {
                 Open app
               </a>
             )}
-            {props.confirming ? (
-              <>
-                <button
-                  type="button"
-                  className="btn btn-small btn-danger"
-                  onClick={props.onDelete}
-                  data-testid="customer-delete-confirm"
-                >
-                  Delete
-                </button>
-                <button
-                  type="button"
-                  className="btn btn-small"
-                  onClick={() => props.onConfirm(false)}
-                >
-                  Keep
-                </button>
-              </>
-            ) : (
-              <button
-                type="button"
-                className="btn btn-small btn-danger-ghost"
-                disabled={props.busy !== undefined}
-                onClick={() => props.onConfirm(true)}
-                data-testid="customer-delete"
-              >
-                {props.busy === 'delete' ? 'Deleting…' : 'Delete…'}
-              </button>
-            )}
+            <ConfirmDelete
+              testId="customer"
+              confirming={props.confirming}
+              deleting={props.busy === 'delete'}
+              disabled={props.busy !== undefined}
+              onConfirm={props.onConfirm}
+              onDelete={props.onDelete}
+            />
           </div>
         </td>
       </tr>

@@ -8,6 +8,7 @@ import { useRef, useState, type ReactNode } from 'react';
 import { useApp, useFirmware } from '../../app-context';
 import type { FirmwareView } from '../../api/schemas';
 import { ActionErrorNotice } from '../../components/action-error';
+import { ConfirmDelete } from '../../components/confirm-delete';
 import { UploadDropZone } from '../../components/upload-drop-zone';
 import { useNow } from '../../components/use-now';
 import { formatBytes } from '../../lib/format-bytes';
@@ -222,35 +223,14 @@ function FirmwareRow(props: {
             >
               {props.busy === 'download' ? 'Downloading…' : 'Download'}
             </button>
-            {props.confirming ? (
-              <>
-                <button
-                  type="button"
-                  className="btn btn-small btn-danger"
-                  onClick={props.onDelete}
-                  data-testid="firmware-delete-confirm"
-                >
-                  Delete
-                </button>
-                <button
-                  type="button"
-                  className="btn btn-small"
-                  onClick={() => props.onConfirm(false)}
-                >
-                  Keep
-                </button>
-              </>
-            ) : (
-              <button
-                type="button"
-                className="btn btn-small btn-danger-ghost"
-                disabled={props.busy !== undefined}
-                onClick={() => props.onConfirm(true)}
-                data-testid="firmware-delete"
-              >
-                {props.busy === 'delete' ? 'Deleting…' : 'Delete…'}
-              </button>
-            )}
+            <ConfirmDelete
+              testId="firmware"
+              confirming={props.confirming}
+              deleting={props.busy === 'delete'}
+              disabled={props.busy !== undefined}
+              onConfirm={props.onConfirm}
+              onDelete={props.onDelete}
+            />
           </div>
         </td>
       </tr>
