@@ -149,18 +149,35 @@ export class Stm32Link implements ByteLink, ModemLines {
   async write(bytes: Uint8Array): Promise<void> {
     if (this.failure) throw this.failure;
     const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    await new Promise<void>((resolve, reject) => {
-      this.port.write(data, (err) => {
-        if (err) reject(this.portError('write', err));
+    await this.io('write', (cb) => this.port.write(data, cb));
+    this.written += bytes.length;
+    // Wait for the bytes to leave (tcdrain), so reply timeouts start when the device has them.
+    await this.io('drain', (cb) => this.port.drain(cb));
+    if (this.failure) throw this.failure;
+  }
+
+  /** Write and drain calls whose callback has not come yet: a failure of the link ends them. */
+  private readonly pendingIo = new Set<(err: FlashError) => void>();
+
+  /**
+   * One port call, settled by its callback or by the link failing first: serialport keeps a
+   * write to a port that closed underneath it queued until a reopen, so its callback may never
+   * come, and a flash waited for it for ever when the device vanished mid-write.
+   */
+  private io(
+    op: string,
+    start: (cb: (err: Error | null | undefined) => void) => void,
+  ): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<void>((resolve, reject) => {
+      const onFail = (err: FlashError): void => reject(err);
+      this.pendingIo.add(onFail);
+      start((err) => {
+        if (!this.pendingIo.delete(onFail)) return;
+        if (err) reject(this.portError(op, err));
         else resolve();
       });
     });
-    this.written += bytes.length;
-    // Wait for the bytes to leave (tcdrain), so reply timeouts start when the device has them.
-    await new Promise<void>((resolve, reject) => {
-      this.port.drain((err) => (err ? reject(this.portError('drain', err)) : resolve()));
-    });
-    if (this.failure) throw this.failure;
   }
 
   readExactly(n: number, timeoutMs: number, what = 'reply'): Promise<Uint8Array> {
@@ -229,6 +246,8 @@ export class Stm32Link implements ByteLink, ModemLines {
 
   private fail(err: FlashError): void {
     if (!this.failure) this.failure = err;
+    for (const reject of this.pendingIo) reject(this.failure);
+    this.pendingIo.clear();
     const w = this.waiter;
     if (!w) return;
     this.waiter = null;
