@@ -193,8 +193,8 @@ export class NodeWebSerialPort {
           throw err;
         }
         try {
-          await call((cb) => p.write(Buffer.from(chunk), cb));
-          await call((cb) => p.drain(cb));
+          await this.untilLost(call((cb) => p.write(Buffer.from(chunk), cb)));
+          await this.untilLost(call((cb) => p.drain(cb)));
         } catch (err) {
           // A failed write on an open port means the device is gone (EIO when unplugged); the
           // 'close' event that says so only follows later.
@@ -253,9 +253,33 @@ export class NodeWebSerialPort {
     return this.closingPromise;
   }
 
+  /** Port calls still waiting: serialport keeps a write to a port that closed queued for ever. */
+  private readonly waitingIo = new Set<(err: Error) => void>();
+
+  /** `p`, or the port's loss if that comes first (a write in flight when the device vanished). */
+  private untilLost(p: Promise<void>): Promise<void> {
+    if (this.lostError) return Promise.reject(this.lostError);
+    return new Promise<void>((resolve, reject) => {
+      const onLost = (err: Error): void => reject(err);
+      this.waitingIo.add(onLost);
+      p.then(
+        () => {
+          this.waitingIo.delete(onLost);
+          resolve();
+        },
+        (err: unknown) => {
+          this.waitingIo.delete(onLost);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    });
+  }
+
   private onLost(err: Error): void {
     if (this.closing || !this.port) return;
     this.lostError ??= err;
+    for (const reject of this.waitingIo) reject(this.lostError);
+    this.waitingIo.clear();
     const controller = this.controller;
     if (controller && !this.readCancelled) {
       this.readCancelled = true;
