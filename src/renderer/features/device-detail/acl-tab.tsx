@@ -97,39 +97,23 @@ export function AclTab({
             <span className="mono">/api/v2/m/device</span>.
           </span>
         </div>
-        <div className="acl-field">
-          <label htmlFor="acl-shadow-read">shadow_read</label>
-          <textarea
-            id="acl-shadow-read"
-            className="input mono textarea"
-            rows={2}
-            value={form.shadow_read}
-            placeholder={'^\\.state\\.reported\\.'}
-            spellCheck={false}
-            onChange={(e) => a.setField('shadow_read', e.target.value)}
-            data-testid="acl-shadow-read"
-          />
-          <span className="muted small">
-            Regexes, one per line, searched in each leaf path (
-            <span className="mono">.state.reported.on</span>).
-          </span>
-        </div>
-        <div className="acl-field">
-          <label htmlFor="acl-shadow-write">shadow_write</label>
-          <textarea
-            id="acl-shadow-write"
-            className="input mono textarea"
-            rows={2}
-            value={form.shadow_write}
-            placeholder={'^\\.state\\.desired\\.on$'}
-            spellCheck={false}
-            onChange={(e) => a.setField('shadow_write', e.target.value)}
-            data-testid="acl-shadow-write"
-          />
-          <span className="muted small">
-            A write is refused whole unless every leaf it sets matches one of these.
-          </span>
-        </div>
+        <PatternField
+          field="shadow_read"
+          value={form.shadow_read}
+          placeholder={'^\\.state\\.reported\\.'}
+          onChange={(v) => a.setField('shadow_read', v)}
+        >
+          Regexes, one per line, searched in each leaf path (
+          <span className="mono">.state.reported.on</span>).
+        </PatternField>
+        <PatternField
+          field="shadow_write"
+          value={form.shadow_write}
+          placeholder={'^\\.state\\.desired\\.on$'}
+          onChange={(v) => a.setField('shadow_write', v)}
+        >
+          A write is refused whole unless every leaf it sets matches one of these.
+        </PatternField>
         <div className="acl-field">
           <label htmlFor="acl-rpc">rpc</label>
           <input
@@ -266,6 +250,33 @@ export function AclTab({
           </table>
         )}
       </section>
+    </div>
+  );
+}
+
+/** One regex list of the ACL (`shadow_read` / `shadow_write`): a pattern per line. */
+function PatternField(props: {
+  field: 'shadow_read' | 'shadow_write';
+  value: string;
+  placeholder: string;
+  onChange: (value: string) => void;
+  children: ReactNode;
+}): ReactNode {
+  const id = `acl-${props.field.replace('_', '-')}`;
+  return (
+    <div className="acl-field">
+      <label htmlFor={id}>{props.field}</label>
+      <textarea
+        id={id}
+        className="input mono textarea"
+        rows={2}
+        value={props.value}
+        placeholder={props.placeholder}
+        spellCheck={false}
+        onChange={(e) => props.onChange(e.target.value)}
+        data-testid={id}
+      />
+      <span className="muted small">{props.children}</span>
     </div>
   );
 }
