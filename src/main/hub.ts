@@ -48,12 +48,8 @@ import { hubUrls, lanAddress, type HubUrls } from './hub-urls';
 import { startTlsListener, type TlsListener } from './tls/tls-listener';
 import { hostname } from 'node:os';
 import { APP_VERSION } from './version';
-import {
-  startFlasher,
-  stopFlasher,
-  type FlasherOptions,
-  type FlasherServices,
-} from './flasher/flasher-services';
+import { createFlasher, type FlasherOptions } from './flasher/flasher-services';
+import { mountLocalFlasher, stopFlasher, type FlasherServices } from './api/local-flasher-mount';
 
 export type { FlasherOptions, FlasherServices };
 
@@ -230,11 +226,17 @@ export function createHub(
       notifications: { published: bus.published, subscribers: bus.subscriberCount },
       store: store.health(),
     }));
-    const flasher = await startFlasher(http.app, options.flasher ?? {}, {
+    const flasherCore = createFlasher(options.flasher ?? {}, {
       bus,
-      keys: store.keys,
       devices,
       deviceUrl: () => hubUrls(config.host, port(), options.publicHost).device,
+      log: {
+        warn: (msg) => http.app.log.warn({ component: 'port-watch' }, msg),
+        info: (obj, msg) => http.app.log.info({ component: 'port-watch', ...obj }, msg),
+      },
+    });
+    const flasher = await mountLocalFlasher(http.app, flasherCore, {
+      keys: store.keys,
       maxUploadBytes: config.limits.maxUploadBytes,
     });
     undo.push(() => stopFlasher(flasher));

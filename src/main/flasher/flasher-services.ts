@@ -1,20 +1,18 @@
 /**
- * The hub's local flasher (`/api/v2/local/*`): the USB-serial ports of the machine the hub runs
- * on, with one port registry shared by flash jobs, bench runs and monitors (one owner per port).
+ * The hub's local flasher: the USB-serial ports of the machine the hub runs on, with one port
+ * registry shared by flash jobs, bench runs and monitors (one owner per port). Its HTTP side
+ * (`/api/v2/local/*` and the monitor socket) is mounted by api/local-flasher-mount.ts: flasher/
+ * does not import api/ (DESIGN.md layers).
  */
-import type { FastifyInstance } from 'fastify';
 import type { NotificationBus } from '../events/notification-bus';
-import type { KeysRepo } from '../store/keys-repo';
 import type { DeviceService } from '../devices/device-service';
 import { PortRegistry } from './serial/port-registry';
 import { PortWatcher } from './serial/port-watch';
-import { listPorts } from './serial/port-list';
+import { listPorts, type PortInfo } from './serial/port-list';
 import { FlashJobManager, type JobManagerOptions } from './jobs/job-manager';
 import { localHubProvisioning } from './jobs/hub-provisioning';
 import { mirrorJobs, mirrorPorts } from './jobs/job-notifications';
 import { BenchDesk } from './bench/bench-desk';
-import { MonitorEndpoint } from '../api/local-monitor-socket';
-import { registerLocalFlasherRoutes } from '../api/local-flasher-routes';
 
 export interface FlasherOptions {
   /** Flash jobs running at once; default 4. */
@@ -29,29 +27,31 @@ export interface FlasherOptions {
   worker?: JobManagerOptions['worker'];
 }
 
-export interface FlasherServices {
+export interface FlasherCore {
   registry: PortRegistry;
   jobs: FlashJobManager;
   bench: BenchDesk;
-  monitor: MonitorEndpoint;
   watcher: PortWatcher | null;
+  /** The serial ports of this machine (plus the configured extra paths). */
+  listPorts: () => Promise<PortInfo[]>;
+}
+
+/** Where the port watcher reports trouble (the hub's logger). */
+export interface FlasherLog {
+  warn(msg: string): void;
+  info(obj: object, msg: string): void;
 }
 
 export interface FlasherDeps {
   bus: NotificationBus;
-  keys: KeysRepo;
   devices: DeviceService;
   /** The URL provisioned devices are told to connect to. */
   deviceUrl: () => string;
-  maxUploadBytes: number;
+  log: FlasherLog;
 }
 
-/** Builds the flasher and registers its routes; the port watcher is started by the caller. */
-export async function startFlasher(
-  app: FastifyInstance,
-  opts: FlasherOptions,
-  deps: FlasherDeps,
-): Promise<FlasherServices> {
+/** Builds the flasher; the port watcher is started by the caller. */
+export function createFlasher(opts: FlasherOptions, deps: FlasherDeps): FlasherCore {
   const { bus, devices } = deps;
   const registry = new PortRegistry();
   const jobs = new FlashJobManager({
@@ -68,32 +68,16 @@ export async function startFlasher(
   });
   mirrorJobs(jobs, bus);
   const bench = new BenchDesk(jobs, bus);
-  const monitor = new MonitorEndpoint({ keys: deps.keys, registry });
   const portListing = { extraPaths: opts.extraPorts ?? [] };
   const pollMs = opts.portPollMs ?? 2000;
   const watcher = pollMs > 0 ? new PortWatcher({ intervalMs: pollMs, list: portListing }) : null;
   if (watcher) {
     mirrorPorts(watcher, bus);
     // The watcher reports each problem once (once per outage for failed listings).
-    watcher.on('warning', (msg) => app.log.warn({ component: 'port-watch' }, msg));
+    watcher.on('warning', (msg) => deps.log.warn(msg));
     watcher.on('recovered', (failedPolls) =>
-      app.log.info({ component: 'port-watch', failedPolls }, 'port listing works again'),
+      deps.log.info({ failedPolls }, 'port listing works again'),
     );
   }
-  await registerLocalFlasherRoutes(app, {
-    manager: jobs,
-    bench,
-    monitor,
-    listPorts: () => listPorts(portListing),
-    maxUploadBytes: deps.maxUploadBytes,
-  });
-  return { registry, jobs, bench, monitor, watcher };
-}
-
-/** Cancels running jobs and releases their ports before the rest of the hub stops. */
-export async function stopFlasher(f: FlasherServices): Promise<void> {
-  f.watcher?.stop();
-  f.bench.close();
-  await f.monitor.close();
-  await f.jobs.close();
+  return { registry, jobs, bench, watcher, listPorts: () => listPorts(portListing) };
 }
