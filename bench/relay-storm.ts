@@ -32,12 +32,7 @@ export async function runRelayStorm(o: {
   const log = o.log ?? (() => undefined);
   const relay = BenchChild.node(
     'bench/minimal-relay.ts',
-    [
-      '--passwords',
-      o.passwordsFile,
-      '--backlog',
-      String(o.backlog ?? DEFAULT_LIMITS.listenBacklog),
-    ],
+    ['--devices', o.passwordsFile, '--backlog', String(o.backlog ?? DEFAULT_LIMITS.listenBacklog)],
     {
       label: 'relay',
       nodeFlags: ['--import', 'tsx'],

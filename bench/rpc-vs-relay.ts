@@ -1,6 +1,6 @@
 /**
  * Issue 11: REST RPC through the hub side by side with a minimal HTTP-to-WebSocket relay
- * (relay-server.ts, its own process), with the same load generator: `fleetbench sim` processes
+ * (minimal-relay.ts, its own process), with the same load generator: `fleetbench sim` processes
  * with the same device passwords (one connected to the hub, one to the relay) and 64 closed-loop
  * keep-alive HTTP callers in this process, each call to the next device in turn
  * (`GET .../devices/:id/rpc/Sys.GetInfo`). Relay and hub rounds alternate, so drifting
@@ -48,8 +48,8 @@ export interface RelayRunResult {
 const CLIENTS = 64;
 
 async function relayConnected(client: HubClient): Promise<number> {
-  const r = await client.send('GET', '/stats');
-  return (JSON.parse(r.text) as { connected: number }).connected;
+  const r = await client.send('GET', '/status');
+  return (JSON.parse(r.text) as { online: number }).online;
 }
 
 export async function runRpcVsRelay(
@@ -82,11 +82,11 @@ export async function runRpcVsRelay(
     const idFile = tmp.file('ids.txt');
     writeFileSync(idFile, created.devices.map((d) => `${d.id} ${d.token}`).join('\n') + '\n');
 
-    relay = BenchChild.node('bench/relay-server.ts', ['--devices', idFile], {
+    relay = BenchChild.node('bench/minimal-relay.ts', ['--devices', idFile], {
       label: 'relay',
       nodeFlags: ['--import', 'tsx'],
     });
-    const relayUrl = (await relay.waitForLine(/relay listening (http:\S+)/, 30_000))[1] ?? '';
+    const relayUrl = (await relay.waitForLine(/^relay: (http:\S+)/, 30_000))[1] ?? '';
     relayClient = new HubClient(relayUrl, 'unused', CLIENTS);
 
     const bound = seconds * rounds * 2 + 600;
