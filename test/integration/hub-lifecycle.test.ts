@@ -57,6 +57,20 @@ async function settledFdCount(): Promise<number> {
   return last;
 }
 
+/**
+ * The descriptor count once it is back at `bound`, or the last count after 5 s: a leak stays, but
+ * a descriptor a thread-pool close hands back late on a loaded machine is not counted as one.
+ */
+async function fdCountBackTo(bound: number): Promise<number> {
+  const deadline = Date.now() + 5000;
+  let n = openFds().length;
+  while (n > bound && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    n = openFds().length;
+  }
+  return n;
+}
+
 async function startError(hub: Hub): Promise<HubError> {
   const err = await hub.start().catch((e: unknown) => e);
   expect(err).toBeInstanceOf(HubError);
@@ -88,12 +102,12 @@ describe('hub start rollback', () => {
     expect(err.message).toContain(`127.0.0.1:${port}`);
     expect(err.message).toMatch(/in use.*--port/);
     // Database, log writer, gateway, notify endpoint, flasher: all gone again.
-    expect(await settledFdCount()).toBeLessThanOrEqual(before);
+    expect(await fdCountBackTo(before)).toBeLessThanOrEqual(before);
     expect(() => hub.services()).toThrow(/not started/);
 
     // The same hub fails the same way again (not "already started", not a locked store) ...
     expect((await startError(hub)).kind).toBe('address_in_use');
-    expect(await settledFdCount()).toBeLessThanOrEqual(before);
+    expect(await fdCountBackTo(before)).toBeLessThanOrEqual(before);
 
     // ... and another hub on the same data dir starts on a free port, with the same key.
     const other = hubOn(dataDir, 0);
@@ -108,7 +122,7 @@ describe('hub start rollback', () => {
     expect(urls.http).toBe(`http://127.0.0.1:${port}`);
     await expectServes(hub);
     await hub.stop();
-    expect(await settledFdCount()).toBeLessThanOrEqual(before);
+    expect(await fdCountBackTo(before)).toBeLessThanOrEqual(before);
   });
 
   it('a busy TLS port: the HTTP listener that was already up is closed again', async () => {
@@ -128,7 +142,7 @@ describe('hub start rollback', () => {
     expect(err.kind).toBe('address_in_use');
     expect(err.message).toContain(`127.0.0.1:${tlsPort} (TLS)`);
     expect(err.message).toContain('--tls-port');
-    expect(await settledFdCount()).toBeLessThanOrEqual(before);
+    expect(await fdCountBackTo(before)).toBeLessThanOrEqual(before);
     // The HTTP port the failed start had bound is free again.
     const again = createServer();
     await new Promise<void>((resolve, reject) => {
