@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 need=()
 command -v socat >/dev/null || need+=(socat)
 command -v stm32flash >/dev/null || need+=(stm32flash)
+# LAN services tests (issue 12): dig as the DNS client, chronyd -Q as the NTP client.
+command -v dig >/dev/null || need+=(dnsutils)
+[ -x /usr/sbin/chronyd ] || command -v chronyd >/dev/null || need+=(chrony)
 # The e2e tests launch this path (test/support/browser-gate.ts); under CI a missing one fails the run.
 [ -x "${FLEETBENCH_CHROMIUM:-/usr/bin/chromium}" ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then

@@ -283,6 +283,87 @@ export interface AppLimits {
   maxApps: number;
 }
 
+/**
+ * LAN services (issue 12): an SNTP server and a DNS responder for devices on a LAN with no
+ * internet. These are the defaults; `<dataDir>/settings.json` (saved from the dashboard or
+ * `PUT /api/v2/lan`) overrides them, and options given to createHub (the `serve` flags) win over
+ * both for one run.
+ */
+export interface LanSettings {
+  /** Run the responders (`serve --lan-services`, the dashboard switch). Off by default. */
+  enabled: boolean;
+  /** SNTP (RFC 4330) UDP port; 123 is what every device asks. */
+  sntpPort: number;
+  /** DNS UDP port; 53 is what every resolver asks. */
+  dnsPort: number;
+  /**
+   * Names answered with the hub's address; `*.` also matches every subdomain. The defaults are
+   * what Cesanta's device libraries have compiled in (mDash library: `time.google.com`; Mongoose
+   * OS: `pool.ntp.org` and its numbered pools; the hosted service `mdash.net`).
+   */
+  dnsNames: string[];
+  /** `ip[:port]` of a resolver for every other name; null: other names are refused (REFUSED). */
+  dnsUpstream: string | null;
+  /** Address to answer with instead of the one of the interface the query came in on. */
+  lanAddress: string | null;
+}
+
+export interface LanLimits {
+  /** TTL of the A answers: short, so devices ask again soon after the hub's address changes. */
+  dnsTtlS: number;
+  /** Larger queries are dropped and counted (a query for one name fits in 512 with EDNS). */
+  dnsMaxQueryBytes: number;
+  /** An upstream answer larger than this is not relayed (SERVFAIL instead). */
+  dnsMaxReplyBytes: number;
+  /** A forwarded query with no upstream answer by then gets SERVFAIL. */
+  dnsUpstreamTimeoutMs: number;
+  /** Forwarded queries waiting at once; more get SERVFAIL at once (bounds sockets and timers). */
+  dnsMaxForwards: number;
+  /** Larger SNTP packets (a request with extension fields or a MAC) are dropped and counted. */
+  sntpMaxPacketBytes: number;
+}
+
+export type LanConfig = LanSettings & LanLimits;
+
+/**
+ * Discovery on the LAN (issue 12): the mDNS / DNS-SD advertiser (lan/mdns-advertiser.ts) and the
+ * watch on the machine's addresses that keeps mDNS records and the TLS certificate current.
+ */
+export interface DiscoveryOptions {
+  /**
+   * Advertise the hub by mDNS (`<mdnsHostName>.local` and `_fleetbench._tcp`). Off for library
+   * users and tests (like tlsPort); `fleetbench serve` and the desktop app turn it on.
+   */
+  mdns: boolean;
+  /** First label of the mDNS host name; when another host answers it, `<name>-<hostname>` is used. */
+  mdnsHostName: string;
+  /** UDP port of mDNS (RFC 6762: 5353); another port only isolates tests. */
+  mdnsPort: number;
+  /** IPv4 address of the one interface to use for multicast, or null for every interface. */
+  mdnsInterface: string | null;
+  /** Interval of each of the 3 probes for the host name before claiming it (RFC 6762 8.1: 250 ms). */
+  mdnsProbeMs: number;
+  /**
+   * How often the machine's LAN addresses are compared with the last ones (ms); on a change the
+   * mDNS records are announced again and a generated TLS certificate is re-made. 0 = no polling.
+   */
+  addressPollMs: number;
+  /** GET /api/v2/hubs asks the LAN and waits this long for answers unless `?wait_ms=` says. */
+  browseWaitMs: number;
+  /** Largest `?wait_ms=` (a request holds no more than this); above it is a 400. */
+  maxBrowseWaitMs: number;
+}
+
+/** Backup and restore (issue 12): `POST /api/v2/backup`, `POST /api/v2/restore`, the CLI. */
+export interface BackupLimits {
+  /** Largest archive `POST /api/v2/restore` accepts (streamed to disk, cut off past it: 413). */
+  maxRestoreBytes: number;
+  /** Bytes a restore may unpack to in total, as its manifest says and counted while inflating. */
+  maxUnpackedBytes: number;
+  /** Files one archive may hold (zip entries; without zip64 the format stops at 65,535). */
+  maxEntries: number;
+}
+
 export interface HubConfig {
   host: string;
   port: number;
@@ -299,6 +380,11 @@ export interface HubConfig {
   crashes: CrashDecodeLimits;
   customers: CustomerLimits;
   apps: AppLimits;
+  backup: BackupLimits;
+  /** LAN services: defaults merged with the createHub options (see `lanOverrides`). */
+  lan: LanConfig;
+  /** The LAN settings the createHub options gave (the `serve` flags): they win over settings.json. */
+  lanOverrides: Partial<LanSettings>;
   /** Where the built dashboard lives; null serves a built-in placeholder page. */
   rendererDir: string | null;
   /** pino level: 'silent' | 'error' | 'warn' | 'info' | 'debug'. */
@@ -311,6 +397,7 @@ export interface HubConfig {
   /** PEM files of the user's own certificate; without them a local CA is made in `<dataDir>/tls`. */
   tlsCertFile?: string;
   tlsKeyFile?: string;
+  discovery: DiscoveryOptions;
 }
 
 /**
@@ -409,6 +496,32 @@ export const DEFAULT_SQL: SqlLimits = {
   snapshotTimeoutMs: 10 * 60_000,
 };
 
+/**
+ * `fleetbench import` (issue 12; src/main/import/): how much of a source server it holds or sends
+ * at once, so a source with many devices or rows is paged, never loaded whole. The command runs
+ * outside any hub: these are its own defaults, not hub options.
+ */
+export interface ImportLimits {
+  /** Devices per `GET /devices?limit=` page (a source that ignores `limit` sends all at once). */
+  devicePage: number;
+  /** Rows per `SELECT .. LIMIT` page read from a source table. */
+  rowPage: number;
+  /** Bound parameters per INSERT sent to the target: the SQL API's `params` cap (999). */
+  maxParams: number;
+  /** JSON bytes of one INSERT's parameters: the target's body limit (`limits.maxBodyBytes`, 1 MB) with room to spare. */
+  maxInsertBytes: number;
+  /** One request to the source or the target may take this long. */
+  requestTimeoutMs: number;
+}
+
+export const DEFAULT_IMPORT: ImportLimits = {
+  devicePage: 500,
+  rowPage: 1000,
+  maxParams: 999,
+  maxInsertBytes: 512 * 1024,
+  requestTimeoutMs: 30_000,
+};
+
 export const DEFAULT_FIRMWARE: FirmwareLimits = {
   maxImageBytes: 16 * 1024 * 1024,
   maxElfBytes: 128 * 1024 * 1024,
@@ -456,12 +569,49 @@ export const DEFAULT_CUSTOMERS: CustomerLimits = {
   maxTrackedAddresses: 10_000,
 };
 
+export const DEFAULT_DISCOVERY: DiscoveryOptions = {
+  mdns: false,
+  mdnsHostName: 'fleetbench',
+  mdnsPort: 5353,
+  mdnsInterface: null,
+  mdnsProbeMs: 250,
+  // A laptop moving between networks (or a DHCP renewal) is noticed within seconds.
+  addressPollMs: 5000,
+  // Hubs answer within a few hundred ms; a second leaves room for a busy Wi-Fi.
+  browseWaitMs: 1000,
+  maxBrowseWaitMs: 10_000,
+};
+
 export const DEFAULT_APPS: AppLimits = {
   // A PWA with its icons and a framework bundle is a few MB; photos and videos belong elsewhere.
   maxZipBytes: 32 * 1024 * 1024,
   maxUnpackedBytes: 64 * 1024 * 1024,
   maxFiles: 2000,
   maxApps: 100,
+};
+
+export const DEFAULT_LAN: LanConfig = {
+  enabled: false,
+  sntpPort: 123,
+  dnsPort: 53,
+  dnsNames: ['time.google.com', 'pool.ntp.org', '*.pool.ntp.org', 'mdash.net'],
+  dnsUpstream: null,
+  lanAddress: null,
+  // A device that moves to another hub (or a hub whose address changes) asks again within a minute.
+  dnsTtlS: 60,
+  // 1232 is the EDNS buffer size DNS Flag Day 2020 settled on: no fragmentation on any LAN.
+  dnsMaxQueryBytes: 1232,
+  dnsMaxReplyBytes: 4096,
+  dnsUpstreamTimeoutMs: 2000,
+  dnsMaxForwards: 256,
+  sntpMaxPacketBytes: 1024,
+};
+
+export const DEFAULT_BACKUP: BackupLimits = {
+  // The zip format without zip64 (what fflate writes and zip-directory.ts reads) stops at 4 GiB.
+  maxRestoreBytes: 4 * 1024 * 1024 * 1024 - 1,
+  maxUnpackedBytes: 32 * 1024 * 1024 * 1024,
+  maxEntries: 65_000,
 };
 
 export type HubOptions = Partial<
@@ -479,6 +629,10 @@ export type HubOptions = Partial<
     | 'rollouts'
     | 'customers'
     | 'apps'
+    | 'backup'
+    | 'lan'
+    | 'lanOverrides'
+    | 'discovery'
   >
 > & {
   dataDir: string;
@@ -494,6 +648,10 @@ export type HubOptions = Partial<
   crashes?: Partial<CrashDecodeLimits>;
   customers?: Partial<CustomerLimits>;
   apps?: Partial<AppLimits>;
+  backup?: Partial<BackupLimits>;
+  /** LAN settings given here win over `<dataDir>/settings.json`; limits replace the defaults. */
+  lan?: Partial<LanConfig>;
+  discovery?: Partial<DiscoveryOptions>;
 };
 
 /** Fills every unspecified option with its documented default. */
@@ -519,5 +677,27 @@ export function resolveConfig(options: HubOptions): HubConfig {
     crashes: { ...DEFAULT_CRASHES, ...options.crashes },
     customers: { ...DEFAULT_CUSTOMERS, ...options.customers },
     apps: { ...DEFAULT_APPS, ...options.apps },
+    backup: { ...DEFAULT_BACKUP, ...options.backup },
+    lan: { ...DEFAULT_LAN, ...options.lan },
+    discovery: { ...DEFAULT_DISCOVERY, ...options.discovery },
+    lanOverrides: pickLanSettings(options.lan ?? {}),
   };
+}
+
+const LAN_SETTING_KEYS = [
+  'enabled',
+  'sntpPort',
+  'dnsPort',
+  'dnsNames',
+  'dnsUpstream',
+  'lanAddress',
+] as const satisfies readonly (keyof LanSettings)[];
+
+/** The settings (not the limits) present in `lan`, so they can win over the saved ones. */
+function pickLanSettings(lan: Partial<LanConfig>): Partial<LanSettings> {
+  const out: Partial<LanSettings> = {};
+  for (const k of LAN_SETTING_KEYS) {
+    if (lan[k] !== undefined) Object.assign(out, { [k]: lan[k] });
+  }
+  return out;
 }

@@ -2,7 +2,10 @@
  * The addresses a person or a device should use to reach the hub. A hub bound to all interfaces
  * is reached locally on loopback, and by devices on the machine's first LAN IPv4 address.
  */
-import { networkInterfaces } from 'node:os';
+import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
+
+/** Reads the machine's interfaces; injectable so a test can simulate an address change. */
+export type InterfaceReader = () => NodeJS.Dict<NetworkInterfaceInfo[]>;
 
 export interface HubUrls {
   /** Base URL for REST clients on this machine. */
@@ -20,13 +23,19 @@ export interface HubUrls {
   caPath?: string;
 }
 
-export function lanAddress(): string | null {
-  for (const list of Object.values(networkInterfaces())) {
+/** Every non-internal IPv4 address, in interface order (what devices on the LAN can reach). */
+export function lanAddresses(read: InterfaceReader = networkInterfaces): string[] {
+  const out: string[] = [];
+  for (const list of Object.values(read())) {
     for (const a of list ?? []) {
-      if (a.family === 'IPv4' && !a.internal) return a.address;
+      if (a.family === 'IPv4' && !a.internal && !out.includes(a.address)) out.push(a.address);
     }
   }
-  return null;
+  return out;
+}
+
+export function lanAddress(read: InterfaceReader = networkInterfaces): string | null {
+  return lanAddresses(read)[0] ?? null;
 }
 
 export function hubUrls(
@@ -34,10 +43,11 @@ export function hubUrls(
   port: number,
   publicHost?: string,
   tls?: { port: number; caPath?: string },
+  read: InterfaceReader = networkInterfaces,
 ): HubUrls {
   const wildcard = bindHost === '0.0.0.0' || bindHost === '::';
   const local = wildcard ? '127.0.0.1' : bindHost;
-  const deviceHost = publicHost ?? (wildcard ? (lanAddress() ?? local) : bindHost);
+  const deviceHost = publicHost ?? (wildcard ? (lanAddress(read) ?? local) : bindHost);
   const fmt = (h: string): string => (h.includes(':') ? `[${h}]` : h);
   const http = `http://${fmt(local)}:${port}`;
   return {

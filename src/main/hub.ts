@@ -2,7 +2,7 @@
  * Composition root (DESIGN.md example 2): `createHub()` builds nothing that listens; `start()`
  * boots the parts in the order listed, `stop()` takes them down in reverse.
  */
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
@@ -23,6 +23,8 @@ import { registerDevicesRoutes } from './api/devices-routes';
 import { registerKeysRoutes } from './api/keys-routes';
 import { registerLogsRoutes } from './api/logs-routes';
 import { registerHubRoutes } from './api/hub-routes';
+import { registerDoctorRoutes } from './api/doctor-routes';
+import { doctorHubView } from './lan/doctor-hub-view';
 import { registerDashboard } from './api/dashboard-routes';
 import { registerFirmwareRoutes } from './api/firmware-routes';
 import { FirmwareLibrary } from './firmware/firmware-library';
@@ -38,15 +40,26 @@ import { registerDeviceDataRoutes } from './api/device-data-routes';
 import { registerCustomerRoutes } from './api/customer-routes';
 import { CustomerService } from './customers/customer-service';
 import { registerAppsRoutes } from './api/apps-routes';
+import { registerBackupRoutes } from './api/backup-routes';
+import { hubSnapshotSources } from './backup/hub-sources';
+import { applyPendingRestore } from './backup/data-dir-swap';
+import { removeHubLock, writeHubLock } from './backup/hub-lock';
 import { AppStore, findBuiltInAppDir } from './customers/app-store';
 import { registerDevicePublicRoutes } from './api/device-public-routes';
 import { PublicKeyIndex } from './devices/public-key-index';
 import { DeviceNotifyEndpoint } from './events/device-notify-endpoint';
 import { ACCOUNT_FILE } from './store/data-dir';
 import { join } from 'node:path';
-import { hubUrls, lanAddress, type HubUrls } from './hub-urls';
+import { hubUrls, lanAddresses, type HubUrls, type InterfaceReader } from './hub-urls';
+import { MdnsAdvertiser } from './lan/mdns-advertiser';
+import { HubBrowser } from './lan/hub-browser';
+import { AddressWatcher } from './lan/address-watcher';
+import { ensureHubId } from './lan/hub-id';
+import { registerHubsRoutes } from './api/hubs-routes';
+import { LanServices } from './lan/lan-services';
+import { registerLanRoutes } from './api/lan-routes';
 import { startTlsListener, type TlsListener } from './tls/tls-listener';
-import { hostname } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { APP_VERSION } from './version';
 import { createFlasher, type FlasherOptions } from './flasher/flasher-services';
 import { mountLocalFlasher, stopFlasher, type FlasherServices } from './api/local-flasher-mount';
@@ -73,6 +86,16 @@ export interface HubServices {
   publicKeys: PublicKeyIndex;
   /** `/api/v2/m/device/notify`. */
   deviceNotify: DeviceNotifyEndpoint;
+  /** The mDNS / DNS-SD advertiser (null when `discovery.mdns` is off). */
+  mdns: MdnsAdvertiser | null;
+  /** Hubs seen on the LAN (on the advertiser's socket; null without one). */
+  hubBrowser: HubBrowser | null;
+  /** The LAN-address watch that keeps the TLS certificate and mDNS records current. */
+  addresses: AddressWatcher;
+  /** This hub's id on the LAN (`<dataDir>/hub-id`). */
+  hubId: string;
+  /** SNTP server and DNS responder for offline LANs (issue 12; off unless enabled). */
+  lan: LanServices;
 }
 
 export interface Hub {
@@ -86,18 +109,31 @@ export interface Hub {
   readonly routes: RouteRecord[];
   /** The running parts; throws before start(). */
   services(): HubServices;
+  /**
+   * Stops and starts again on the same ports; a restore waiting beside the data dir is applied
+   * in between (issue 12: `POST /api/v2/restore`).
+   */
+  restart(): Promise<HubUrls>;
 }
 
 export function createHub(
-  options: HubOptions & { publicHost?: string; flasher?: FlasherOptions },
+  options: HubOptions & {
+    publicHost?: string;
+    flasher?: FlasherOptions;
+    /** The interface list (os.networkInterfaces); a test injects one to simulate a change. */
+    networkInterfaces?: InterfaceReader;
+  },
 ): Hub {
   const config = resolveConfig(options);
+  const readInterfaces: InterfaceReader = options.networkInterfaces ?? networkInterfaces;
   let services: HubServices | null = null;
   let key = '';
   let urls: HubUrls | null = null;
   const routes: RouteRecord[] = [];
 
   let booting = false;
+  /** The ports to listen on: the configured ones, or those of the run before a restart. */
+  let ports = { http: config.port, tls: config.tlsPort };
 
   /**
    * Boots the parts in order; when a step fails, every part already up is taken down again,
@@ -129,6 +165,8 @@ export function createHub(
   }
 
   async function boot(undo: (() => unknown)[]): Promise<HubUrls> {
+    // A restore uploaded before a restart, or interrupted by a crash, is put in place first.
+    const restored = applyPendingRestore(config.dataDir);
     const store = openStore(config.dataDir, config.timings.commitWindowMs);
     undo.push(() => store.close());
     key = ensureMasterKey(store, config.dataDir);
@@ -281,8 +319,46 @@ export function createHub(
     if (builtInApp === null) log.warn('built-in customer app not found: /a/default/ is a 404');
     const apps = new AppStore(config.dataDir, config.apps, builtInApp);
     await registerAppsRoutes(http.app, { store: apps, limits: config.apps });
+    if (restored) log.warn({ previous: restored.previous }, 'started on a restored data dir');
+    await registerBackupRoutes(http.app, {
+      sources: hubSnapshotSources(config.dataDir, store.registry, sql),
+      limits: config.backup,
+      restart: async () => void (await restart()),
+      log,
+    });
+    // Built now for its routes; its sockets open after the HTTP listener (below).
+    const lan = new LanServices({ config, log });
+    registerLanRoutes(http.app, lan);
 
+    // Read at request time: the listeners and the LAN parts are up by then.
+    registerDoctorRoutes(http.app, () =>
+      doctorHubView({
+        bindHost: config.host,
+        httpPort: port,
+        tlsPort: () => services?.tls?.port ?? null,
+        dataDir: config.dataDir,
+        ...(config.tlsCertFile !== undefined && { tlsCertFile: config.tlsCertFile }),
+        store,
+        lan: () => services?.lan,
+        mdns: () => services?.mdns,
+      }),
+    );
+    const hubId = ensureHubId(config.dataDir);
+    const mdnsNames = MdnsAdvertiser.hostNames({
+      hostName: config.discovery.mdnsHostName,
+      machineHostname: hostname(),
+      id: hubId,
+    });
+    registerHubsRoutes(http.app, {
+      id: hubId,
+      mdns: () => services?.mdns?.status() ?? { enabled: false, advertising: false, addresses: [] },
+      // Only while the advertiser's socket is open (it is closed when 5353 could not be bound).
+      browser: () => (services?.mdns?.mdns ? services.hubBrowser : null),
+      waitMs: config.discovery.browseWaitMs,
+      maxWaitMs: config.discovery.maxBrowseWaitMs,
+    });
     await registerDashboard(http.app, config.rendererDir);
+    routes.length = 0;
     routes.push(...http.routes);
 
     const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -295,18 +371,18 @@ export function createHub(
     };
     http.app.server.on('upgrade', onUpgrade);
     await http.app
-      .listen({ host: config.host, port: config.port, backlog: config.limits.listenBacklog })
+      .listen({ host: config.host, port: ports.http, backlog: config.limits.listenBacklog })
       .catch((err: unknown) => Promise.reject(listenError(err, 'HTTP', config.host, config.port)));
     const tls =
-      config.tlsPort === null
+      ports.tls === null
         ? null
         : await startTlsListener(
             http.app,
             {
               host: config.host,
-              port: config.tlsPort,
+              port: ports.tls,
               dataDir: config.dataDir,
-              names: tlsNames(config.host, options.publicHost),
+              names: tlsNames(config.host, options.publicHost, readInterfaces, mdnsNames),
               timings: config.timings,
               backlog: config.limits.listenBacklog,
               ...(config.tlsCertFile !== undefined && { certFile: config.tlsCertFile }),
@@ -317,6 +393,47 @@ export function createHub(
             Promise.reject(listenError(err, 'TLS', config.host, config.tlsPort ?? 0)),
           );
     if (tls) undo.push(() => tls.close());
+    // A responder that cannot bind says so in its status and the log: it never fails the start.
+    await lan.start();
+    undo.push(() => lan.stop());
+    const currentUrls = (): HubUrls =>
+      hubUrls(
+        config.host,
+        port(),
+        options.publicHost,
+        tls
+          ? { port: tls.port, ...(tls.caPath !== undefined && { caPath: tls.caPath }) }
+          : undefined,
+        readInterfaces,
+      );
+    const mdns = config.discovery.mdns
+      ? new MdnsAdvertiser({
+          hostName: config.discovery.mdnsHostName,
+          machineHostname: hostname(),
+          id: hubId,
+          port: config.discovery.mdnsPort,
+          interface: config.discovery.mdnsInterface,
+          probeMs: config.discovery.mdnsProbeMs,
+          service: () => advertisedService(config.host, currentUrls(), hubId, readInterfaces),
+          warn: (msg, err) => log.warn({ err }, msg),
+        })
+      : null;
+    // On a new LAN address: a certificate that covers it (same CA), new A records and TXT URLs.
+    const addresses = new AddressWatcher(
+      () => lanAddresses(readInterfaces),
+      config.discovery.addressPollMs,
+      async () => {
+        urls = currentUrls();
+        mdns?.refresh();
+        if (
+          tls &&
+          (await tls.refresh(tlsNames(config.host, options.publicHost, readInterfaces, mdnsNames)))
+        ) {
+          log.info('LAN addresses changed: made a new TLS server certificate (same local CA)');
+        }
+      },
+      (err) => log.warn({ err }, 'LAN address watch failed'),
+    );
     services = {
       store,
       bus,
@@ -334,15 +451,26 @@ export function createHub(
       sql,
       publicKeys,
       deviceNotify,
+      mdns,
+      lan,
+      hubBrowser: null,
+      addresses,
+      hubId,
     };
+    // Not awaited: probing the name takes ~1 s, and mDNS trouble never stops the hub.
+    mdns?.start();
+    if (mdns?.mdns) services.hubBrowser = new HubBrowser(mdns.mdns, hubId);
+    addresses.start();
     // Not awaited: the first listing may take a moment (udevadm) and must not delay the hub.
     flasher.watcher?.start().catch(() => {});
-    urls = hubUrls(
-      config.host,
-      port(),
-      options.publicHost,
-      tls ? { port: tls.port, ...(tls.caPath !== undefined && { caPath: tls.caPath }) } : undefined,
-    );
+    // Tells `fleetbench restore` this dir is in use and `fleetbench backup` where to ask.
+    writeHubLock(config.dataDir, {
+      pid: process.pid,
+      port: port(),
+      host: config.host,
+      started: Date.now(),
+    });
+    urls = currentUrls();
     return urls;
   }
 
@@ -357,6 +485,11 @@ export function createHub(
     services = null;
     // Flasher first: running jobs are cancelled and their ports released before the rest stops.
     await stopFlasher(s.flasher);
+    await s.addresses.stop();
+    await s.lan.stop();
+    s.hubBrowser?.stop();
+    // Goodbye packets go out while the hub still answers: browsers drop it at once.
+    await s.mdns?.stop();
     await s.crashes.stop();
     // Rollouts, then OTA: no rollout starts a job while the jobs stop where they are (the next
     // start settles them), and both stop before the device sockets go.
@@ -370,6 +503,14 @@ export function createHub(
     s.sql.close();
     s.logWriter.stop();
     s.store.close();
+    removeHubLock(config.dataDir);
+  }
+
+  async function restart(): Promise<HubUrls> {
+    const keep = { http: port(), tls: services?.tls?.port ?? ports.tls };
+    await stop();
+    ports = keep;
+    return start();
   }
 
   return {
@@ -389,6 +530,7 @@ export function createHub(
       if (!services) throw new Error('hub not started');
       return services;
     },
+    restart,
   };
 }
 
@@ -438,12 +580,47 @@ function listenError(err: unknown, what: 'HTTP' | 'TLS', host: string, port: num
   );
 }
 
-/** Names the TLS certificate must cover: loopback, this host, its LAN address, the public name. */
-function tlsNames(bindHost: string, publicHost?: string): string[] {
-  const names = ['localhost', hostname(), '127.0.0.1', '::1'];
-  const lan = lanAddress();
-  if (lan) names.push(lan);
+/**
+ * Names the TLS certificate must cover: loopback, this host (and its `.local` name), every LAN
+ * address, the mDNS names this hub may advertise, the bound address and the public name.
+ */
+function tlsNames(
+  bindHost: string,
+  publicHost: string | undefined,
+  read: InterfaceReader,
+  mdnsNames: string[],
+): string[] {
+  const names = ['localhost', hostname(), `${hostname().split('.')[0] ?? ''}.local`];
+  names.push('127.0.0.1', '::1', ...lanAddresses(read), ...mdnsNames);
   if (bindHost !== '0.0.0.0' && bindHost !== '::') names.push(bindHost);
   if (publicHost) names.push(publicHost);
   return names;
+}
+
+/**
+ * What the mDNS service says: the A records (the LAN addresses on a hub bound to all interfaces,
+ * else the bound address) and the TXT URLs (the same device URL `serve` prints; PROTOCOL.md 1).
+ */
+function advertisedService(
+  bindHost: string,
+  urls: HubUrls,
+  id: string,
+  read: InterfaceReader,
+): { addresses: string[]; port: number; txt: Record<string, string> } {
+  const wildcard = bindHost === '0.0.0.0' || bindHost === '::';
+  const lan = lanAddresses(read);
+  const addresses =
+    wildcard || isIP(bindHost) === 0 ? (lan.length > 0 ? lan : ['127.0.0.1']) : [bindHost];
+  const device = new URL(urls.device);
+  return {
+    addresses,
+    port: Number(device.port),
+    txt: {
+      device_url: urls.device,
+      dashboard_url: `http://${device.host}/`,
+      ...(urls.deviceTls !== undefined && { device_url_tls: urls.deviceTls }),
+      version: APP_VERSION,
+      id,
+    },
+  };
 }

@@ -41,6 +41,8 @@ async function boot(): Promise<void> {
     host: '0.0.0.0',
     port: DEFAULT_PORT,
     tlsPort: DEFAULT_TLS_PORT,
+    // Like `fleetbench serve`: the hub is found on the LAN as fleetbench.local (issue 12).
+    discovery: { mdns: true },
   });
   try {
     await hub.start();
@@ -60,6 +62,13 @@ async function boot(): Promise<void> {
 
   const urls = hub.urls();
   const key = hub.masterKey();
+  const currentKey = (): string => {
+    try {
+      return hub.masterKey();
+    } catch {
+      return key; // restarting right now
+    }
+  };
   const dashboard = withoutHash(urls.dashboard);
   // `electron-vite dev` serves the renderer itself (with HMR) and proxies /api to the hub.
   const devUrl = app.isPackaged ? undefined : process.env.ELECTRON_RENDERER_URL;
@@ -75,7 +84,8 @@ async function boot(): Promise<void> {
       const origin = originOf(url);
       return origin !== null && pageOrigins.includes(origin);
     },
-    hubInfo: () => ({ url: urls.http, dashboard, deviceUrl: urls.device, key }),
+    // Read at each call: a restore through the dashboard restarts the hub on the backup's key.
+    hubInfo: () => ({ url: urls.http, dashboard, deviceUrl: urls.device, key: currentKey() }),
     appVersion: () => ({
       app: app.getVersion(),
       electron: process.versions.electron ?? '',

@@ -11,6 +11,8 @@ import { DataScreen } from './features/data/data-screen';
 import { DevicesScreen } from './features/devices/devices-screen';
 import { FirmwareScreen } from './features/firmware/firmware-screen';
 import { FlasherScreen } from './features/flasher/flasher-screen';
+import { NetworkScreen } from './features/network/network-screen';
+import { SettingsScreen } from './features/settings/settings-screen';
 import { RolloutsScreen } from './features/rollouts/rollouts-screen';
 import { AppHeader } from './features/shell/app-header';
 import { isStale } from './stores/connection-store';
@@ -48,6 +50,10 @@ export function App({ origin }: { origin: string }): ReactNode {
             <CustomersScreen origin={origin} />
           ) : route.name === 'apps' ? (
             <AppsScreen origin={origin} />
+          ) : route.name === 'network' ? (
+            <NetworkScreen origin={origin} />
+          ) : route.name === 'settings' ? (
+            <SettingsScreen />
           ) : route.name === 'rollouts' || route.name === 'rollout' ? (
             <RolloutsScreen openId={route.name === 'rollout' ? route.id : null} />
           ) : (

@@ -72,6 +72,16 @@ export const ERRORS = {
   customer_limit: { code: 4039, status: 403, message: 'the hub has reached its customer limit' },
   too_large: { code: 413, status: 413, message: 'payload too large' },
   image_invalid: { code: 4003, status: 400, message: 'firmware image is not valid' },
+  backup_invalid: {
+    code: 4227,
+    status: 422,
+    message: 'the file is not a Fleetbench backup, or it is damaged: nothing was restored',
+  },
+  data_dir_in_use: {
+    code: 4232,
+    status: 423,
+    message: 'a hub is running on this data dir: stop it first',
+  },
   app_invalid: { code: 4006, status: 400, message: 'the zip is not a web app that can be served' },
   app_not_found: { code: 4040, status: 404, message: 'no such app' },
   app_builtin: { code: 4090, status: 409, message: 'the built-in app cannot be deleted' },
@@ -136,11 +146,43 @@ export const ERRORS = {
     status: 502,
     message: 'the device did not stay healthy on the new firmware',
   },
+  // `fleetbench import` (issue 12): what the source server did wrong, as the CLI reports it.
+  import_source_unauthorized: {
+    code: 4016,
+    status: 401,
+    message: 'import: the source server refused the key (401)',
+  },
+  import_source_unreachable: {
+    code: 5025,
+    status: 502,
+    message: 'import: the source server cannot be reached',
+  },
+  import_source_incompatible: {
+    code: 5026,
+    status: 502,
+    message: 'import: the source server does not answer like the mDash API',
+  },
   device_offline: { code: 503, status: 503, message: 'device is offline' },
   ota_interrupted: {
     code: 5031,
     status: 503,
     message: 'the hub stopped while the update ran',
+  },
+  // LAN services (issue 12): a responder that cannot bind reports these; the hub keeps running.
+  lan_port_denied: {
+    code: 5033,
+    status: 503,
+    message: 'a LAN service may not bind its port: ports below 1024 need a capability',
+  },
+  lan_port_in_use: {
+    code: 5034,
+    status: 503,
+    message: 'a LAN service could not bind its port: another program uses it',
+  },
+  lan_bind_failed: {
+    code: 5035,
+    status: 503,
+    message: 'a LAN service could not bind its port',
   },
   hub_stopping: {
     code: 5032,

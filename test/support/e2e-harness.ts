@@ -36,7 +36,7 @@ export function e2eDirs(prefix: string): { tmp: string; shots: string } {
  */
 export async function startE2eHub(
   tmp: string,
-  extra: Pick<Parameters<typeof createHub>[0], 'flasher' | 'port'> = {},
+  extra: Pick<Parameters<typeof createHub>[0], 'flasher' | 'port' | 'lan' | 'discovery'> = {},
 ): Promise<{ hub: Hub; http: string; dashboard: string; key: string }> {
   // A fresh build of the renderer, so the test never runs against a stale out/renderer (built
   // once per temp dir: a restarted hub serves the same build).

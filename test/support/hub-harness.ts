@@ -37,7 +37,9 @@ export interface ErrorBody {
   error: { code: number; message: string };
 }
 
-export async function startTestHub(options: Partial<HubOptions> = {}): Promise<TestHub> {
+export async function startTestHub(
+  options: Partial<HubOptions> & Pick<Parameters<typeof createHub>[0], 'networkInterfaces'> = {},
+): Promise<TestHub> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'fb-hub-'));
   const hub = createHub({ host: '127.0.0.1', port: 0, logLevel: 'silent', ...options, dataDir });
   const urls = await hub.start();

@@ -26,6 +26,7 @@ import {
   CustomerIdParams,
   CustomerManageBody,
   CustomerSelfBody,
+  CustomerTokenBody,
   InviteBody,
   NewCustomerQuery,
 } from './customer-schemas';
@@ -212,7 +213,8 @@ export function registerCustomerRoutes(app: FastifyInstance, deps: CustomerRoute
     if (write.email === undefined) {
       throw new HubError('validation_failed', 'email: required to create a customer');
     }
-    return managed(req, await customers.create({ ...write, email: write.email }, id));
+    const { token } = parseWith(CustomerTokenBody, req.body ?? {});
+    return managed(req, await customers.create({ ...write, email: write.email }, id, token));
   });
 
   app.delete('/api/v2/customers/:id', async (req) => {

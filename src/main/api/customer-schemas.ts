@@ -45,7 +45,21 @@ export const CustomerSelfBody = Type.Object(
   { additionalProperties: true },
 );
 
-/** `POST /api/v2/customers/:id` (master key): create or update. */
+/**
+ * A customer key given instead of a fresh one (Fleetbench extension, PROTOCOL.md 9):
+ * `fleetbench import` keeps the keys customers' links carry. URL-safe, as the whole query string
+ * of a sign-in link is the key.
+ */
+export const CustomerTokenBody = Type.Object(
+  { token: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.~-]{8,128}$' })) },
+  { additionalProperties: true },
+);
+
+/**
+ * `POST /api/v2/customers/:id` (master key): create or update. A `token` is checked and used
+ * (CustomerTokenBody) only when the call creates the customer; on an update it is read-only and
+ * ignored, unchecked, as in an echoed object.
+ */
 export const CustomerManageBody = Type.Object(
   {
     email: Type.Optional(Email),

@@ -68,6 +68,9 @@ export const ROUTE_ACCESS: readonly RouteAccess[] = [
   r('POST', '/api/v2/logs', 'master'),
   r('POST', '/api/v2/sql/exec', 'master'),
   r('GET', '/api/v2/sql/db', 'master'),
+  // Backup and restore (issue 12): the archive holds every secret of the hub.
+  r('POST', '/api/v2/backup', 'master'),
+  r('POST', '/api/v2/restore', 'master'),
   r('GET', '/api/v2/customers', 'master'),
   r('POST', '/api/v2/customers', 'master'),
   r('GET', '/api/v2/customers/:id', 'master'),
@@ -77,6 +80,12 @@ export const ROUTE_ACCESS: readonly RouteAccess[] = [
   r('GET', '/api/v2/m', 'master'),
   r('DELETE', '/api/v2/m/:app_id', 'master'),
   r('GET', '/api/v2/hub', 'master'),
+  // Hubs seen on the LAN by mDNS (issue 12 "Discovery").
+  r('GET', '/api/v2/hubs', 'master'),
+  // LAN services (issue 12): SNTP and DNS status and settings.
+  r('GET', '/api/v2/lan', 'master'),
+  r('PUT', '/api/v2/lan', 'master'),
+  r('GET', '/api/v2/doctor', 'master'),
   r('POST', '/api/v2/firmware', 'master'),
   r('GET', '/api/v2/firmware', 'master'),
   r('GET', '/api/v2/firmware/:id', 'master'),

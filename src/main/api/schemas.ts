@@ -10,9 +10,17 @@ export const DeviceIdParams = Type.Object({ id: Type.String({ minLength: 1, maxL
 
 // Bodies that may be absent are validated as `body ?? {}` against a plain object schema: a
 // union with `undefined` would report "input: must be undefined" instead of the bad field.
+/**
+ * A device password or customer key given by the caller instead of a fresh random one (Fleetbench
+ * extension, PROTOCOL.md 9; master key only): `fleetbench import` keeps the passwords devices were
+ * flashed with. Printable, no spaces or quotes, so it fits a Bearer header and a query string.
+ */
+export const GivenToken = Type.String({ pattern: '^[A-Za-z0-9_.~+/=-]{8,128}$' });
+
 export const CreateDeviceBody = Type.Object({
   name: Type.Optional(Name),
   id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' })),
+  token: Type.Optional(GivenToken),
 });
 
 const AclRegex = Type.String({ maxLength: 1024 });

@@ -40,6 +40,14 @@ const rolloutCli = async (): Promise<RegisterCommands> =>
   (await import('./rollout-cli')).registerRolloutCommands;
 const sqlCli = async (): Promise<RegisterCommands> =>
   (await import('./sql-cli')).registerSqlCommands;
+const backupCli = async (): Promise<RegisterCommands> =>
+  (await import('./backup-cli')).registerBackupCommands;
+const importCli = async (): Promise<RegisterCommands> =>
+  (await import('./import-cli')).registerImportCommand;
+const hubsCli = async (): Promise<RegisterCommands> =>
+  (await import('./hubs-cli')).registerHubsCommand;
+const doctorCli = async (): Promise<RegisterCommands> =>
+  (await import('./doctor-cli')).registerDoctorCommand;
 
 /** In the order of the top-level help. */
 export const COMMAND_TABLE: readonly CommandRow[] = [
@@ -129,6 +137,40 @@ export const COMMAND_TABLE: readonly CommandRow[] = [
     term: 'db',
     description: "the hub's account database",
     load: sqlCli,
+  },
+  {
+    name: 'backup',
+    term: 'backup [options] <file>',
+    description:
+      'write one consistent archive of a hub (running: through its REST API; stopped: from --data-dir)',
+    load: backupCli,
+  },
+  {
+    name: 'restore',
+    term: 'restore [options] <file>',
+    description:
+      "replace a stopped hub's data dir with a backup (verified first; the old dir is kept)",
+    load: backupCli,
+  },
+  {
+    name: 'import',
+    term: 'import [options]',
+    description:
+      'copy devices, customers and data from an mDash-compatible server into the running hub; exit 0 done, 1 failed, 2 usage, 3 conflicts skipped',
+    load: importCli,
+  },
+  {
+    name: 'doctor',
+    term: 'doctor [options]',
+    description:
+      'check what a site needs (LAN address, ports, SNTP/DNS, TLS certificate, clock) and print a fix for each failure; exit 0 no failure, 1 a check failed',
+    load: doctorCli,
+  },
+  {
+    name: 'hubs',
+    term: 'hubs [options]',
+    description: 'list the Fleetbench hubs advertised on the LAN by mDNS (this one marked)',
+    load: hubsCli,
   },
 ];
 

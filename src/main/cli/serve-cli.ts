@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { defaultDataDir } from './data-dir-option';
 import { SERVE_DEFAULTS, parseCount, parsePort, parseTlsPort, serve } from './serve-command';
+import { parseLanFlags, type LanFlags } from './lan-flags';
 
 const env = process.env;
 
@@ -63,20 +64,61 @@ export function registerServeCommand(program: Command): void {
       'silent|error|warn|info|debug (env FLEETBENCH_LOG_LEVEL)',
       env['FLEETBENCH_LOG_LEVEL'] ?? SERVE_DEFAULTS.logLevel,
     )
+    .option('--no-mdns', 'do not advertise the hub by mDNS / DNS-SD (env FLEETBENCH_MDNS=off)')
+    .option(
+      '--mdns-name <label>',
+      'mDNS host name: <label>.local, default fleetbench (env FLEETBENCH_MDNS_NAME)',
+      env['FLEETBENCH_MDNS_NAME'],
+    )
+    // LAN services (issue 12); without these flags the saved settings (dashboard) apply.
+    .option(
+      '--lan-services',
+      'answer SNTP and DNS for devices on an offline LAN (env FLEETBENCH_LAN_SERVICES=1)',
+      env['FLEETBENCH_LAN_SERVICES'] === '1' ? true : undefined,
+    )
+    .option(
+      '--sntp-port <port>',
+      'SNTP UDP port, default 123 (env FLEETBENCH_SNTP_PORT)',
+      env['FLEETBENCH_SNTP_PORT'],
+    )
+    .option(
+      '--dns-port <port>',
+      'DNS UDP port, default 53 (env FLEETBENCH_DNS_PORT)',
+      env['FLEETBENCH_DNS_PORT'],
+    )
+    .option(
+      '--dns-names <names>',
+      'comma-separated names answered with the hub address, `*.` for subdomains (env FLEETBENCH_DNS_NAMES)',
+      env['FLEETBENCH_DNS_NAMES'],
+    )
+    .option(
+      '--dns-upstream <ip[:port]>',
+      'resolver for every other name, or off: refused (env FLEETBENCH_DNS_UPSTREAM)',
+      env['FLEETBENCH_DNS_UPSTREAM'],
+    )
+    .option(
+      '--lan-address <ip>',
+      'answer DNS with this address, not the query interface address (env FLEETBENCH_LAN_ADDRESS)',
+      env['FLEETBENCH_LAN_ADDRESS'],
+    )
     .action(
-      async (o: {
-        host: string;
-        port: string;
-        tlsPort: string;
-        extraPorts?: string;
-        flashConcurrency: string;
-        tlsCert?: string;
-        tlsKey?: string;
-        dataDir: string;
-        demo: string;
-        publicHost?: string;
-        logLevel: string;
-      }) => {
+      async (
+        o: LanFlags & {
+          host: string;
+          port: string;
+          tlsPort: string;
+          extraPorts?: string;
+          flashConcurrency: string;
+          tlsCert?: string;
+          tlsKey?: string;
+          dataDir: string;
+          demo: string;
+          publicHost?: string;
+          logLevel: string;
+          mdns: boolean;
+          mdnsName?: string;
+        },
+      ) => {
         const stop = await serve(
           {
             host: o.host,
@@ -97,6 +139,9 @@ export function registerServeCommand(program: Command): void {
             dataDir: o.dataDir,
             demo: parseCount(o.demo, '--demo'),
             logLevel: o.logLevel,
+            lan: parseLanFlags(o),
+            mdns: o.mdns && env['FLEETBENCH_MDNS'] !== 'off',
+            ...(o.mdnsName !== undefined && { mdnsName: o.mdnsName }),
             ...(o.publicHost !== undefined && { publicHost: o.publicHost }),
           },
           (line) => console.log(line),

@@ -5,7 +5,13 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHub } from '../hub';
-import { DEFAULT_PORT, DEFAULT_TLS_PORT, SERVE_HEAP_GROWING_PERCENT } from '../config';
+import {
+  DEFAULT_PORT,
+  DEFAULT_TLS_PORT,
+  SERVE_HEAP_GROWING_PERCENT,
+  type LanSettings,
+} from '../config';
+import { lanStatusLines } from '../lan/lan-services';
 import { tuneHeapGrowing } from './heap-tuning';
 import { readMasterKeyFile } from '../store/data-dir';
 import type { DemoFleet } from './demo-fleet';
@@ -27,6 +33,11 @@ export interface ServeOptions {
   /** Extra serial paths to list (simulator ptys). */
   extraPorts?: string[];
   flashConcurrency?: number;
+  /** Advertise by mDNS (default true; `--no-mdns`), under this host name label. */
+  mdns?: boolean;
+  mdnsName?: string;
+  /** LAN-service settings given as flags: they win over settings.json for this run. */
+  lan?: Partial<LanSettings>;
 }
 
 /** The built dashboard next to the built CLI (out/main -> out/renderer) or in the project's out/. */
@@ -88,6 +99,11 @@ export async function serve(
     ...(opts.tlsCert !== undefined && { tlsCertFile: opts.tlsCert }),
     ...(opts.tlsKey !== undefined && { tlsKeyFile: opts.tlsKey }),
     ...(opts.publicHost !== undefined && { publicHost: opts.publicHost }),
+    ...(opts.lan !== undefined && { lan: opts.lan }),
+    discovery: {
+      mdns: opts.mdns ?? true,
+      ...(opts.mdnsName !== undefined && { mdnsHostName: opts.mdnsName }),
+    },
   });
   const urls = await hub.start();
   const key = hub.masterKey();
@@ -100,6 +116,19 @@ export async function serve(
   if (urls.deviceTls) out(`  TLS device: ${urls.deviceTls}   (https: ${urls.https})`);
   if (urls.caPath)
     out(`  local CA:   ${urls.caPath}   (give this file to firmware that takes a CA)`);
+  // LAN services (issue 12): where they answer, or why not and exactly what to do.
+  for (const line of lanStatusLines(hub.services().lan.status())) out(line);
+  // Discovery (issue 12): said once the name is claimed (~1 s); the hub is already serving.
+  void hub
+    .services()
+    .mdns?.whenSettled()
+    .then((m) =>
+      out(
+        m.advertising
+          ? `  mDNS:       ${m.host ?? ''} (_fleetbench._tcp "${m.instance ?? ''}"; find hubs: fleetbench hubs)`
+          : `  mDNS:       not advertising: ${m.problem ?? 'stopped'}`,
+      ),
+    );
   let demo: DemoFleet | null = null;
   if (opts.demo > 0) {
     try {

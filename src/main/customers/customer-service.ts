@@ -67,8 +67,15 @@ export class CustomerService {
     return this.insert({ email, app_id: appId });
   }
 
-  /** Management create (`POST /api/v2/customers`): 409 when the email is taken. */
-  async create(write: CustomerWrite & { email: string }, id?: string): Promise<CustomerRecord> {
+  /**
+   * Management create (`POST /api/v2/customers`): 409 when the email is taken. `token`: a given
+   * customer key (`fleetbench import`), 409 when another customer has it.
+   */
+  async create(
+    write: CustomerWrite & { email: string },
+    id?: string,
+    token?: string,
+  ): Promise<CustomerRecord> {
     const email = this.email(write.email);
     if (this.repo.byEmail(email)) {
       throw new HubError('customer_exists', `a customer with email '${email}' exists`);
@@ -81,7 +88,15 @@ export class CustomerService {
     if (id !== undefined && this.repo.get(id)) {
       throw new HubError('conflict', `customer '${id}' exists`);
     }
-    return this.insert({ ...patch, email, ...(id !== undefined && { id }) });
+    if (token !== undefined && this.repo.byToken(token)) {
+      throw new HubError('conflict', 'token: another customer has this key');
+    }
+    return this.insert({
+      ...patch,
+      email,
+      ...(id !== undefined && { id }),
+      ...(token !== undefined && { token }),
+    });
   }
 
   /**
@@ -131,7 +146,7 @@ export class CustomerService {
   }
 
   private insert(
-    fields: { id?: string; email: string } & Omit<CustomerPatch, 'email'>,
+    fields: { id?: string; email: string; token?: string } & Omit<CustomerPatch, 'email'>,
   ): CustomerRecord {
     if (this.repo.count() >= this.opts.limits.maxCustomers) {
       throw new HubError(

@@ -114,17 +114,22 @@ export class DeviceService {
     return this.store.devices.byToken(token);
   }
 
-  create(input: { id?: string; name?: string }): DeviceObject {
+  /** `token`: a given password (`fleetbench import`), unique among devices; else a random one. */
+  create(input: { id?: string; name?: string; token?: string }): DeviceObject {
     const id = input.id ?? randomId('d');
     if (!DEVICE_ID_PATTERN.test(id)) {
       throw new HubError('validation_failed', 'id: use 1-64 letters, digits, "_", "." or "-"');
     }
     if (this.store.devices.get(id)) throw new HubError('device_exists', `device '${id}' exists`);
+    // Passwords identify devices at login (PROTOCOL.md 1): two devices may never share one.
+    if (input.token !== undefined && this.store.devices.byToken(input.token)) {
+      throw new HubError('conflict', 'token: another device has this password');
+    }
     const created = nowSec();
     const rec: DeviceRecord = {
       id,
       name: input.name ?? id,
-      token: randomToken(),
+      token: input.token ?? randomToken(),
       acl: {},
       shadow: emptyShadow(created),
       created,

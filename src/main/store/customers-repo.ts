@@ -114,13 +114,14 @@ export class CustomersRepo {
 
   /**
    * Inserts a customer with a fresh token (base64url: `[A-Za-z0-9_-]`, safe as a whole query
-   * string, 192 bits). The caller checked that the email and id are free.
+   * string, 192 bits), or the given one (`fleetbench import`). The caller checked that the email,
+   * id and a given token are free.
    */
   insert(
-    fields: { id?: string; email: string } & Omit<CustomerPatch, 'email'>,
+    fields: { id?: string; email: string; token?: string } & Omit<CustomerPatch, 'email'>,
     nowSec: number,
   ): CustomerRecord {
-    const token = randomToken(24);
+    const token = fields.token ?? randomToken(24);
     const rec: CustomerRecord = {
       id: fields.id ?? randomId('c', 12),
       app_id: fields.app_id ?? '',

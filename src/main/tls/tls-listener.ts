@@ -17,6 +17,13 @@ export interface TlsListener {
   server: Server;
   port: number;
   caPath?: string;
+  /**
+   * Makes sure the server certificate covers `names` (the LAN addresses changed): when it does
+   * not, a new one signed by the same local CA is made and swapped into the running listener
+   * (new handshakes get it; no restart, open connections stay). A user-supplied certificate is
+   * never replaced. True when a new certificate was made.
+   */
+  refresh(names: string[]): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -66,6 +73,13 @@ export async function startTlsListener(
     server,
     port: (server.address() as AddressInfo).port,
     ...(material.caPath !== undefined && { caPath: material.caPath }),
+    async refresh(names) {
+      if (opts.certFile !== undefined || opts.keyFile !== undefined) return false;
+      const next = await ensureTlsMaterial(opts.dataDir, { names });
+      if (!next.generated) return false;
+      server.setSecureContext({ key: next.key, cert: next.cert });
+      return true;
+    },
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

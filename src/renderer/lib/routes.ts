@@ -8,6 +8,8 @@ export type Route =
   | { name: 'rollouts' }
   | { name: 'customers' }
   | { name: 'apps' }
+  | { name: 'network' }
+  | { name: 'settings' }
   | { name: 'rollout'; id: string };
 
 function decoded(raw: string | undefined): string | null {
@@ -28,6 +30,8 @@ export function parseRoute(hash: string): Route {
   if (hash === '#/rollouts') return { name: 'rollouts' };
   if (hash === '#/customers') return { name: 'customers' };
   if (hash === '#/apps') return { name: 'apps' };
+  if (hash === '#/network') return { name: 'network' };
+  if (hash === '#/settings') return { name: 'settings' };
   const rollout = decoded(/^#\/rollouts\/(.+)$/.exec(hash)?.[1]);
   if (rollout !== null) return { name: 'rollout', id: rollout };
   const device = decoded(/^#\/devices\/(.+)$/.exec(hash)?.[1]);
@@ -49,6 +53,10 @@ export function routeHash(route: Route): string {
       return '#/customers';
     case 'apps':
       return '#/apps';
+    case 'network':
+      return '#/network';
+    case 'settings':
+      return '#/settings';
     case 'rollout':
       return `#/rollouts/${encodeURIComponent(route.id)}`;
     case 'device':

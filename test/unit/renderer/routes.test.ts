@@ -20,6 +20,13 @@ describe('routes', () => {
     }
   });
 
+  it('has Network and Settings pages', () => {
+    for (const name of ['network', 'settings'] as const) {
+      expect(routeHash({ name })).toBe(`#/${name}`);
+      expect(parseRoute(`#/${name}`)).toEqual({ name });
+    }
+  });
+
   it('falls back to the device list for anything else', () => {
     expect(parseRoute('')).toEqual({ name: 'devices' });
     expect(parseRoute('#/devices/')).toEqual({ name: 'devices' });

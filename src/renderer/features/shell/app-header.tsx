@@ -117,6 +117,30 @@ export function AppHeader(): ReactNode {
         >
           Apps
         </a>
+        <a
+          href="#/network"
+          className={`nav-link ${route.name === 'network' ? 'active' : ''}`}
+          aria-current={route.name === 'network' ? 'page' : undefined}
+          onClick={(e) => {
+            e.preventDefault();
+            navigate({ name: 'network' });
+          }}
+          data-testid="nav-network"
+        >
+          Network
+        </a>
+        <a
+          href="#/settings"
+          className={`nav-link ${route.name === 'settings' ? 'active' : ''}`}
+          aria-current={route.name === 'settings' ? 'page' : undefined}
+          onClick={(e) => {
+            e.preventDefault();
+            navigate({ name: 'settings' });
+          }}
+          data-testid="nav-settings"
+        >
+          Settings
+        </a>
       </nav>
       <div className="topbar-spacer" />
       <ConnectionIndicator status={status} now={now} onRetry={retryNow} />
