@@ -9,6 +9,9 @@ command -v stm32flash >/dev/null || need+=(stm32flash)
 # LAN services tests (issue 12): dig as the DNS client, chronyd -Q as the NTP client.
 command -v dig >/dev/null || need+=(dnsutils)
 [ -x /usr/sbin/chronyd ] || command -v chronyd >/dev/null || need+=(chrony)
+# The offline-LAN test: ntpdig resolves time.google.com through the hub; ip sets up the namespace.
+command -v ntpdig >/dev/null || need+=(ntpsec-ntpdate)
+command -v ip >/dev/null || need+=(iproute2)
 # The e2e tests launch this path (test/support/browser-gate.ts); under CI a missing one fails the run.
 [ -x "${FLEETBENCH_CHROMIUM:-/usr/bin/chromium}" ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
