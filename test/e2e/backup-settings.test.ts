@@ -87,7 +87,7 @@ describe.skipIf(!haveChromium)('Backup and restore in Settings e2e (Chromium, re
     await page.getByTestId('restore-confirm-button').click();
     const result = page.getByTestId('restore-result');
     await result.waitFor();
-    expect(await result.textContent()).toContain('1 devices');
+    expect(await result.textContent()).toContain('1 device,');
     await waitFor(
       async () =>
         (await restCall(http, key, 'GET', `/devices/${device.id}`).catch(() => ({ status: 0 })))

@@ -114,9 +114,7 @@ export function BackupSection(): ReactNode {
         <div className="notice notice-warn" role="status" data-testid="restore-result">
           <strong>Restored.</strong> {job.result.message} Backup of{' '}
           {new Date(job.result.manifest.created * 1000).toLocaleString()}:{' '}
-          {job.result.manifest.counts.devices} devices, {job.result.manifest.counts.customers}{' '}
-          customers, {job.result.manifest.counts.firmware} firmware,{' '}
-          {job.result.manifest.counts.apps} apps.
+          {countsText(job.result.manifest.counts)}.
         </div>
       )}
       {job.kind === 'failed' && (
@@ -156,4 +154,21 @@ export function BackupSection(): ReactNode {
       </Dialog>
     </section>
   );
+}
+
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+
+/** "1 device, 0 customers, 2 firmware images, 1 app" */
+function countsText(c: {
+  devices: number;
+  customers: number;
+  firmware: number;
+  apps: number;
+}): string {
+  return [
+    plural(c.devices, 'device', 'devices'),
+    plural(c.customers, 'customer', 'customers'),
+    plural(c.firmware, 'firmware image', 'firmware images'),
+    plural(c.apps, 'app', 'apps'),
+  ].join(', ');
 }
