@@ -18,6 +18,8 @@ export const Job = Type.Object({
   from_fw: Type.String(),
   to_fw: Type.String(),
   error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+  /** Unix ms each state began, by the hub's clock. */
+  timeline: Type.Optional(Type.Record(Type.String(), Type.Number())),
 });
 export type Job = Type.Static<typeof Job>;
 

@@ -61,6 +61,11 @@ export interface OtaJob {
   reverted?: boolean;
   /** The rollout this job belongs to, if any. */
   rollout?: string;
+  /**
+   * Unix milliseconds at which the job entered each state it went through (hub clock): how long
+   * the transfer (`sending` to `rebooting`) and the reboot took, without watching notifications.
+   */
+  timeline?: Partial<Record<OtaJobState, number>>;
 }
 
 /** Data of the `ota.progress` notification (PROTOCOL.md 6). */

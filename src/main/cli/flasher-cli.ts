@@ -6,9 +6,10 @@
  *   fleetbench monitor --port P [--baud B] [--elf FILE]        (Ctrl-] quits)
  *   fleetbench bench --ports P1,P2 [...] IMAGE[@ADDR]... [--csv out.csv]
  *
- * They run the same job manager and worker process as the hub, in this process, with a port
- * registry of their own (the OS lock on the port keeps other programs out). Exit codes: EXIT in
- * flash-args.ts.
+ * They run the same job manager as the hub, in this process, with a port registry of their own
+ * (the OS lock on the port keeps other programs out). `flash` runs its one job on this process's
+ * loop (nothing else shares it); `bench` runs each board in a worker process like the hub. Exit
+ * codes: EXIT in flash-args.ts.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -119,6 +120,8 @@ async function runFlash(images: string[], o: FlashFlags & { port: string }): Pro
   const manager = new FlashJobManager({
     registry: new PortRegistry(),
     concurrency: 1,
+    // One job, then the process exits: no worker process to start (issue 11, end to end).
+    runIn: 'in-process',
     ...(provisioning ? { provisioning } : {}),
   });
   const tty = process.stderr.isTTY === true && !o.json;

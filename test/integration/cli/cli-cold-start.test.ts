@@ -18,7 +18,8 @@ const REGISTER = fileURLToPath(new URL('../../support/load-log-register.mjs', im
 const HEAVY = [
   /\/node_modules\/(fastify|@fastify|better-sqlite3|serialport|@serialport|esptool-js|typebox|ws|selfsigned)\//,
   /\/src\/main\/(hub|flasher\/|gateway\/|store\/)/,
-  /\/out\/main\/chunks\/(hub|store|worker-protocol|device-service)-/,
+  // typebox is bundled into the build (electron.vite.config.ts): its chunk is named after validate.ts.
+  /\/out\/main\/chunks\/(hub|store|worker-protocol|device-service|validate)-/,
 ];
 
 const dir = mkdtempSync(join(tmpdir(), 'fb-cold-'));

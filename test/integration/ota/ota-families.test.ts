@@ -77,7 +77,16 @@ describe('single-device OTA, both families', () => {
       // GET /ota lists it, newest first, and per device.
       const list = await rig.t.api<OtaJob[]>('GET', '/api/v2/ota?device=d1');
       expect(list.body.map((j) => j.id)).toEqual([job.id]);
-      expect((await rig.t.api<OtaJob>('GET', `/api/v2/ota/${job.id}`)).body.state).toBe('done');
+      const ended = (await rig.t.api<OtaJob>('GET', `/api/v2/ota/${job.id}`)).body;
+      expect(ended.state).toBe('done');
+      // When each state began (hub clock, ms), in order: the transfer and the reboot are timed.
+      const tl = ended.timeline ?? {};
+      const order = ['queued', 'sending', 'rebooting', 'verifying', 'done'] as const;
+      expect(Object.keys(tl).sort()).toEqual([...order].sort());
+      for (let i = 1; i < order.length; i++) {
+        expect(tl[order[i] ?? 'done']).toBeGreaterThanOrEqual(tl[order[i - 1] ?? 'queued'] ?? 0);
+      }
+      expect(Math.abs((tl.done ?? 0) - Date.now())).toBeLessThan(60_000);
 
       // The same firmware from the library by id: the expected fw_id is now known.
       const again = await rig.send('d1', job.firmware);

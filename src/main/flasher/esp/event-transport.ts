@@ -15,6 +15,8 @@ import { PORT_CLOSED_ERROR } from './hints';
 
 /** A write longer than this (plus twice its wire time) means the line is stuck. */
 export const WRITE_TIMEOUT_MS = 3000;
+/** How long the line must stay quiet before `drainInput` flushes it. */
+export const DRAIN_QUIET_MS = 30;
 
 /** Fields esptool-js declares private but which `readLoop`/`disconnect` share with us. */
 interface TransportInternals {
@@ -53,6 +55,16 @@ export class EventTransport extends Transport {
 
   private get internals(): TransportInternals {
     return this as unknown as TransportInternals;
+  }
+
+  /**
+   * esptool-js drains (after CHANGE_BAUDRATE, after an unsupported-command reply) until the line
+   * has been quiet for 100 ms. esptool.py waits 50 ms after a baud change and flushes; the ROM's
+   * repeated error replies follow each other within a few ms. 30 ms of quiet still outlasts a
+   * USB-UART bridge's latency timer (16 ms on FTDI) and saves ~70 ms each time (issue 11).
+   */
+  override async drainInput(quietMs = DRAIN_QUIET_MS, maxMs = 400): Promise<void> {
+    return super.drainInput(quietMs, maxMs);
   }
 
   /** Same job as esptool-js's loop (append every chunk to the shared buffer), plus wake-ups. */

@@ -39,6 +39,30 @@ export interface LoaderHooks {
    * sleeps), also when the port was closed under it, so a cancel must stop the loop itself.
    */
   signal?: AbortSignal;
+  /**
+   * True when a reset sequence cannot do anything on this port (no DTR/RTS, e.g. a pty): the
+   * 150-650 ms of sleeps in esptool-js's classic reset are then skipped.
+   */
+  resetIsNoop?: () => Promise<boolean>;
+}
+
+/**
+ * Chips whose ROM loader takes CHANGE_BAUDRATE before the stub runs, so the stub is uploaded at the
+ * fast baud (4x sooner at 460800) and never changes it again. ESP32: esptool.py itself changes the
+ * ROM's baud with `--no-stub` (second word 0, as its serial-protocol docs say for the ROM); the ROM
+ * derives the divider from the crystal it detected at boot; and the flasher stub's `stub_main`
+ * leaves the UART divider alone (esptool flasher_stub/stub_flasher.c), so the stub keeps talking at
+ * the speed the ROM was set to. Other chips keep esptool's order (stub first, then the baud): the
+ * ESP32-C2 ROM, for one, assumes a 40 MHz crystal and needs esptool's baud correction on 26 MHz
+ * boards, and the ESP8266 ROM is not known to take the command.
+ */
+export const BAUD_BEFORE_STUB: ReadonlySet<string> = new Set(['ESP32']);
+
+/** ESPLoader fields the d.ts declares private which the connect sequence below needs. */
+interface LoaderInternals {
+  baudrate: number;
+  romBaudrate: number;
+  syncStubDetected: boolean;
 }
 
 export interface WriteImagesOptions {
@@ -111,6 +135,66 @@ export class FastEspLoader extends ESPLoader {
   override async runStub(): ReturnType<ESPLoader['runStub']> {
     this.hooks.onStubUpload?.();
     return super.runStub();
+  }
+
+  override constructResetSequence(
+    mode: Parameters<ESPLoader['constructResetSequence']>[0],
+  ): ResetStrategy[] {
+    const check = this.hooks.resetIsNoop;
+    return super.constructResetSequence(mode).map((strategy) =>
+      check
+        ? {
+            transport: strategy.transport,
+            reset: async () => ((await check()) ? undefined : strategy.reset()),
+          }
+        : strategy,
+    );
+  }
+
+  private get internals(): LoaderInternals {
+    return this as unknown as LoaderInternals;
+  }
+
+  /** The flash ID read while connecting (main), so callers need not read it again. */
+  flashIdAtConnect: number | undefined;
+
+  /**
+   * esptool-js `main()` minus what costs time without changing the outcome (issue 11, flashing end
+   * to end): connect and detect the chip; on chips in BAUD_BEFORE_STUB change the baud while the
+   * ROM still runs and upload the stub at the fast speed; otherwise stub first, then the baud (as
+   * esptool-js and esptool.py do). The chip description/features/crystal/MAC reads esptool-js
+   * makes at the ROM's 115200 only feed its log: flash-esp.ts reads the description and MAC once
+   * the line is fast. Secure Download Mode and a stub already running take esptool-js's own path.
+   */
+  override async main(mode: Parameters<ESPLoader['main']>[0] = 'default_reset'): Promise<string> {
+    const me = this.internals;
+    await this.detectChip(mode);
+    if (this.secureDownloadMode) {
+      // As esptool-js: no register reads; runStub and changeBaud only log that SDM rules them out.
+      await this.runStub();
+      if (me.romBaudrate !== me.baudrate) await this.changeBaud();
+      return this.chip.CHIP_NAME;
+    }
+    if (typeof this.chip.postConnect !== 'undefined') await this.chip.postConnect(this);
+    const fast = me.romBaudrate !== me.baudrate;
+    const early = fast && !me.syncStubDetected && BAUD_BEFORE_STUB.has(this.chip.CHIP_NAME);
+    if (early) {
+      this.info(`Changing the ROM loader's baud rate to ${me.baudrate} before the stub upload`);
+      // esptool-js's changeBaud sends 0 as the second word while IS_STUB is false (the ROM's
+      // form). If the chip stops answering it reconnects at the ROM baud and runs the stub itself.
+      await this.changeBaud();
+    }
+    if (!this.IS_STUB) await this.runStub();
+    if (fast && !early) await this.changeBaud();
+    const flashId = await this.readFlashId();
+    this.flashIdAtConnect = flashId;
+    this.info('Flash ID: ' + flashId.toString(16));
+    if (flashId === 0xffffff || flashId === 0x000000) {
+      this.info(
+        'WARNING: Failed to communicate with the flash chip, read/write operations will fail.',
+      );
+    }
+    return this.chip.CHIP_NAME;
   }
 
   /**

@@ -1,8 +1,9 @@
 /**
  * Flashes an ESP chip over a serial port: the one function the flash worker calls for ESP jobs.
  *
- * Steps (FLASHING.md 0 and 2.4): open the port and sync with the ROM bootloader (esptool-js
- * `main()`: reset, SYNC, chip detection, stub upload, baud change, flash ID), pick and check the
+ * Steps (FLASHING.md 0 and 2.4): open the port and sync with the ROM bootloader (FastEspLoader
+ * `main()`: reset, SYNC, chip detection, on ESP32 the baud change before the stub upload, flash
+ * ID; fast-loader.ts says why), pick and check the
  * images for the detected chip, optionally erase the chip, write every image, verify each one by
  * MD5, reset the board. Progress goes to `report` as typed `FlashState`s; failures are thrown as
  * `FlashError`s (the caller reports `failed`). The port is closed in `finally`, whatever happened.
@@ -101,6 +102,7 @@ export async function flashEsp(
         stage = 'stub';
         report({ state: 'uploading_stub' });
       },
+      resetIsNoop: async () => !(await port.hasModemLines()),
       ...(signal !== undefined && { signal }),
     },
   );
@@ -235,7 +237,7 @@ async function readChipInfo(loader: FastEspLoader): Promise<ChipInfo> {
   const rom = loader.chip;
   const description = await rom.getChipDescription(loader);
   const mac = await rom.readMac(loader);
-  const flashId = await loader.readFlashId();
+  const flashId = loader.flashIdAtConnect ?? (await loader.readFlashId());
   const flashSize = loader.DETECTED_FLASH_SIZES[(flashId >> 16) & 0xff];
   const info: ChipInfo = {
     chip: rom.CHIP_NAME,

@@ -205,6 +205,37 @@ export class NodeWebSerialPort {
     });
   }
 
+  /**
+   * Whether the port has DTR/RTS at all, asked once with a read of the modem lines (TIOCMGET): a
+   * pty, or an adapter without them, answers ENOTTY. A reset sequence on such a port only sleeps,
+   * so the ESP connect skips it (issue 11, flashing end to end). Any other failure says "yes": the
+   * reset then runs as before and reports its own errors.
+   */
+  async hasModemLines(): Promise<boolean> {
+    const port = this.port;
+    if (!port) throw new Error(`${this.path} is not open`);
+    if (this.signalsUnsupported) return false;
+    try {
+      await new Promise<void>((resolve, reject) =>
+        port.get((err) => (err ? reject(err) : resolve())),
+      );
+      return true;
+    } catch (err) {
+      if (!isNoModemLines(err)) return true;
+      this.noModemLines();
+      return false;
+    }
+  }
+
+  private noModemLines(): void {
+    if (this.signalsUnsupported) return;
+    this.signalsUnsupported = true;
+    this.options.onWarning?.(
+      `${this.path} has no modem control lines (DTR/RTS), so there are no reset lines: ` +
+        'automatic reset into the bootloader is not possible on this port',
+    );
+  }
+
   async setSignals(signals: WebSerialSignals): Promise<void> {
     if (signals.dataTerminalReady !== undefined) this.dtr = signals.dataTerminalReady;
     if (signals.requestToSend !== undefined) this.rts = signals.requestToSend;
@@ -217,11 +248,7 @@ export class NodeWebSerialPort {
       );
     } catch (err) {
       if (!isNoModemLines(err)) throw err;
-      this.signalsUnsupported = true;
-      this.options.onWarning?.(
-        `${this.path} has no modem control lines (DTR/RTS), so there are no reset lines: ` +
-          'automatic reset into the bootloader is not possible on this port',
-      );
+      this.noModemLines();
     }
   }
 
