@@ -21,7 +21,7 @@
  * `PortListUnavailable` instead of returning it (a watcher must not report every port unplugged).
  */
 import { spawn } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs } from 'node:fs';
 // Plain JS, no native code. Imported up front: a dynamic import() that fails with EMFILE stays
 // failed for the life of the process (the ESM loader caches the failure).
 import { linuxList } from '@serialport/bindings-cpp/dist/linux-list';
@@ -289,6 +289,10 @@ async function defaultSystemList(): Promise<SystemPortInfo[]> {
     const { SerialPort } = await import('serialport');
     return SerialPort.list();
   }
+  // Containers have no udevadm: spawning it anyway cost the hub a fork of its whole process every
+  // port poll (5% of the hub's time in an OTA benchmark, and a stall of the event loop each time).
+  // A look along PATH costs a few stat calls and still finds a udevadm installed later.
+  if (!(await onPath('udevadm'))) throw new Error('udevadm missing');
   // What SerialPort.list() runs on Linux, with a spawn whose `error` is always listened to: on
   // EMFILE Node emits it on the next tick, after linuxList has already thrown (no stdout pipe)
   // without attaching its own listener, and an unheard `error` event ends the process.
@@ -306,6 +310,20 @@ async function defaultSystemList(): Promise<SystemPortInfo[]> {
     await new Promise((resolve) => process.nextTick(resolve));
     throw spawnError ?? err;
   }
+}
+
+/** True when an executable `name` is in one of the PATH directories. */
+async function onPath(name: string): Promise<boolean> {
+  for (const dir of (process.env['PATH'] ?? '').split(':')) {
+    if (dir === '') continue;
+    try {
+      await fs.access(join(dir, name), fsConstants.X_OK);
+      return true;
+    } catch {
+      // not here
+    }
+  }
+  return false;
 }
 
 function fromSystem(p: SystemPortInfo, includeBuiltin: boolean): PortInfo | null {

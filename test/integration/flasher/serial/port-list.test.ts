@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listPorts, type PortInfo } from '../../../../src/main/flasher/serial/port-list';
 import { openPtyPair, type PtyPair } from '../../../support/pty-pair';
@@ -93,6 +96,41 @@ describe('listPorts fallback scan', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/udevadm ENOENT/);
   });
+
+  it.skipIf(process.platform !== 'linux')(
+    'asks udevadm only when it is on PATH: no fork per poll in a container',
+    async () => {
+      const bin = mkdtempSync(join(tmpdir(), 'fb-path-'));
+      const marker = join(bin, 'ran');
+      const path = process.env['PATH'];
+      try {
+        process.env['PATH'] = bin;
+        const warnings: string[] = [];
+        await listPorts({
+          devRoot: tree.dev,
+          sysRoot: tree.sys,
+          onWarning: (m) => warnings.push(m),
+        });
+        expect(warnings).toEqual([expect.stringMatching(/udevadm missing/)]);
+        // A udevadm that appears later is used (this one lists nothing and leaves a marker).
+        writeFileSync(join(bin, 'udevadm'), `#!/bin/sh\n/usr/bin/touch '${marker}'\n`, {
+          mode: 0o755,
+        });
+        warnings.length = 0;
+        const list = await listPorts({
+          devRoot: tree.dev,
+          sysRoot: tree.sys,
+          onWarning: (m) => warnings.push(m),
+        });
+        expect(warnings).toEqual([]);
+        expect(existsSync(marker)).toBe(true);
+        expect(list).toHaveLength(3);
+      } finally {
+        process.env['PATH'] = path;
+        rmSync(bin, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('survives garbage from the system listing and from a throwing warning listener', async () => {
     const list = await listPorts({
