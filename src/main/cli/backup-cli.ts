@@ -12,9 +12,8 @@
  *
  * Exit codes: 0 success, 1 refused or failed, 2 usage.
  */
-import { createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
-import { copyFile, mkdir, open } from 'node:fs/promises';
-import { once } from 'node:events';
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_BACKUP } from '../config';
@@ -24,6 +23,7 @@ import { fileSources, makeBackup } from '../backup/backup-maker';
 import { lockUrl, runningHub } from '../backup/hub-lock';
 import { restoreDataDir } from '../backup/restore-service';
 import { CliError } from './cli-errors';
+import { downloadFromHub, fsyncFile } from './hub-download';
 import { defaultDataDir } from './data-dir-option';
 import { addHubOptions, resolveHub, type Hub, type HubCliOptions } from './hub-client';
 
@@ -51,66 +51,13 @@ function progressPrinter(): { update(n: number, total: number | null): void; end
   };
 }
 
-async function fsyncFile(path: string): Promise<void> {
-  const fh = await open(path, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 /** `POST /api/v2/backup` streamed into `file` (via `<file>.part`); returns the bytes. */
 export async function downloadBackup(
   hub: Hub,
   file: string,
   progress: (bytes: number, total: number | null) => void,
 ): Promise<number> {
-  let res: Response;
-  try {
-    res = await fetch(new URL('/api/v2/backup', hub.base), {
-      method: 'POST',
-      headers: { authorization: `Bearer ${hub.key}` },
-    });
-  } catch (err) {
-    throw new CliError(`cannot reach the hub at ${hub.base}: ${(err as Error).message}`);
-  }
-  if (!res.ok || res.body === null) {
-    const text = await res.text();
-    let msg = text.slice(0, 200);
-    try {
-      const e = (JSON.parse(text) as { error?: { message?: string; code?: number } }).error;
-      msg = e?.message !== undefined ? `${e.message} (code ${e.code ?? res.status})` : msg;
-    } catch {
-      // not JSON
-    }
-    throw new CliError(`hub answered ${res.status}: ${msg}`);
-  }
-  const length = Number(res.headers.get('content-length'));
-  const total = Number.isFinite(length) && length > 0 ? length : null;
-  const tmp = `${file}.part`;
-  const out = createWriteStream(tmp, { mode: 0o600 });
-  let bytes = 0;
-  try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      bytes += chunk.length;
-      if (!out.write(chunk)) await once(out, 'drain');
-      progress(bytes, total);
-    }
-    out.end();
-    await once(out, 'finish');
-    if (total !== null && bytes !== total) {
-      throw new CliError(`the download stopped after ${bytes} of ${total} bytes`);
-    }
-    await fsyncFile(tmp);
-    renameSync(tmp, file);
-  } catch (err) {
-    out.destroy();
-    rmSync(tmp, { force: true });
-    if (err instanceof CliError) throw err;
-    throw new CliError(`the download failed: ${(err as Error).message}`);
-  }
-  return bytes;
+  return downloadFromHub(hub, 'POST', '/api/v2/backup', file, progress);
 }
 
 /** A backup made from the files of a stopped hub's data dir. */

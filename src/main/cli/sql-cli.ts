@@ -7,12 +7,11 @@
  *
  * Exit codes: 0 success, 1 the hub refused or could not be reached, 2 usage.
  */
-import { createWriteStream, renameSync, rmSync } from 'node:fs';
-import { once } from 'node:events';
 import type { Command } from 'commander';
 import Type from 'typebox';
 import { isValid } from '../validate';
 import { CliError } from './cli-errors';
+import { downloadFromHub } from './hub-download';
 import { addHubOptions, hubJson, resolveHub, type Hub, type HubCliOptions } from './hub-client';
 
 const ResultShape = Type.Object({
@@ -96,48 +95,7 @@ export async function downloadDb(
   file: string,
   progress: (bytes: number, total: number | null) => void,
 ): Promise<number> {
-  let res: Response;
-  try {
-    res = await fetch(new URL('/api/v2/sql/db', hub.base), {
-      headers: { authorization: `Bearer ${hub.key}` },
-    });
-  } catch (err) {
-    throw new CliError(`cannot reach the hub at ${hub.base}: ${(err as Error).message}`);
-  }
-  if (!res.ok || res.body === null) {
-    const text = await res.text();
-    let msg = text.slice(0, 200);
-    try {
-      msg = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? msg;
-    } catch {
-      // not JSON
-    }
-    throw new CliError(`hub answered ${res.status}: ${msg}`);
-  }
-  const length = Number(res.headers.get('content-length'));
-  const total = Number.isFinite(length) && length > 0 ? length : null;
-  const tmp = `${file}.part`;
-  const out = createWriteStream(tmp, { mode: 0o600 });
-  let bytes = 0;
-  try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      bytes += chunk.length;
-      if (!out.write(chunk)) await once(out, 'drain');
-      progress(bytes, total);
-    }
-    out.end();
-    await once(out, 'finish');
-    if (total !== null && bytes !== total) {
-      throw new CliError(`the download stopped after ${bytes} of ${total} bytes`);
-    }
-    renameSync(tmp, file);
-  } catch (err) {
-    out.destroy();
-    rmSync(tmp, { force: true });
-    if (err instanceof CliError) throw err;
-    throw new CliError(`the download failed: ${(err as Error).message}`);
-  }
-  return bytes;
+  return downloadFromHub(hub, 'GET', '/api/v2/sql/db', file, progress);
 }
 
 export function registerSqlCommands(program: Command): void {
