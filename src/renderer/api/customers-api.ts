@@ -10,7 +10,7 @@ import { DEFAULT_APP_ID } from '../../shared/customer-app';
 import type { Json, JsonObject } from '../../shared/types';
 import { ApiError } from './api-error';
 import type { FetchLike } from './http-client';
-import { answerError, noAnswerError, parseAnswerBody } from './hub-answer';
+import { answerError, hubJsonCall, noAnswerError, parseAnswerBody } from './hub-answer';
 import { xhrUpload, type UploadProgress, type UploadTransport } from './ota-api';
 
 /** Dates as the hub sends them: Unix seconds or an ISO text (shown either way). */
@@ -105,32 +105,16 @@ export function createCustomersApi(o: CustomersApiOptions): CustomersApi {
   const upload = o.upload ?? xhrUpload;
   const enc = encodeURIComponent;
 
-  async function request(method: string, path: string, body?: Json): Promise<unknown> {
-    const controller = new AbortController();
-    const timeout = o.timeoutMs ?? 15_000;
-    const timer = setTimeout(() => controller.abort(), timeout);
-    let res: Response;
-    let text: string;
-    try {
-      res = await doFetch(`${base}/api/v2${path}`, {
-        method,
-        headers: {
-          Authorization: `Bearer ${o.key}`,
-          Accept: 'application/json',
-          ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: controller.signal,
-      });
-      text = await res.text();
-    } catch (e) {
-      throw noAnswerError(e, controller.signal.aborted, 'the hub did not answer in time');
-    } finally {
-      clearTimeout(timer);
-    }
-    const parsed = parseAnswerBody(text);
-    if (!res.ok) throw answerError(res.status, parsed, res.statusText);
-    return parsed;
+  function request(method: string, path: string, body?: Json): Promise<unknown> {
+    return hubJsonCall({
+      fetch: doFetch,
+      url: `${base}/api/v2${path}`,
+      key: o.key,
+      method,
+      body,
+      timeoutMs: o.timeoutMs ?? 15_000,
+      late: 'the hub did not answer in time',
+    });
   }
 
   function listOf<T>(value: unknown, read: (v: unknown) => T | null, what: string): T[] {

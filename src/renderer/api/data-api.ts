@@ -8,7 +8,7 @@ import type { DeviceAcl, DeviceObject, Json } from '../../shared/types';
 import { readSqlResult, type SqlResult } from '../lib/sql-result';
 import { ApiError } from './api-error';
 import type { FetchLike } from './http-client';
-import { answerError, noAnswerError, parseAnswerBody } from './hub-answer';
+import { hubJsonCall } from './hub-answer';
 import { readDevice } from './schemas';
 
 /** Longer than the hub's own SQL deadline, so the hub's coded timeout is what the user sees. */
@@ -39,36 +39,15 @@ export function createDataApi(o: DataApiOptions): DataApi {
   const doFetch: FetchLike = o.fetch ?? ((input, init) => fetch(input, init));
   const enc = encodeURIComponent;
 
-  async function request(method: string, path: string, body: Json): Promise<unknown> {
-    const controller = new AbortController();
-    const timeout = o.timeoutMs ?? SQL_TIMEOUT_MS;
-    const timer = setTimeout(() => controller.abort(), timeout);
-    let res: Response;
-    let text: string;
-    try {
-      res = await doFetch(`${base}/api/v2${path}`, {
-        method,
-        headers: {
-          Authorization: `Bearer ${o.key}`,
-          Accept: 'application/json',
-          'Content-Type': 'application/json',
-        },
-        body: JSON.stringify(body),
-        signal: controller.signal,
-      });
-      text = await res.text();
-    } catch (e) {
-      throw noAnswerError(
-        e,
-        controller.signal.aborted,
-        `the hub did not answer within ${Math.round(timeout / 1000)} s`,
-      );
-    } finally {
-      clearTimeout(timer);
-    }
-    const parsed = parseAnswerBody(text);
-    if (!res.ok) throw answerError(res.status, parsed, res.statusText);
-    return parsed;
+  function request(method: string, path: string, body: Json): Promise<unknown> {
+    return hubJsonCall({
+      fetch: doFetch,
+      url: `${base}/api/v2${path}`,
+      key: o.key,
+      method,
+      body,
+      timeoutMs: o.timeoutMs ?? SQL_TIMEOUT_MS,
+    });
   }
 
   const result = (value: unknown): SqlResult => {

@@ -35,3 +35,48 @@ export function noAnswerError(e: unknown, timedOut: boolean, late: string): ApiE
     `cannot reach the hub (${e instanceof Error ? e.message : 'network error'})`,
   );
 }
+
+/** What one JSON call to the hub needs (the per-feature clients differ only in these). */
+export interface HubJsonCall {
+  fetch: (input: string, init?: RequestInit) => Promise<Response>;
+  url: string;
+  key: string;
+  method?: string;
+  /** Sent as JSON when given. */
+  body?: unknown;
+  timeoutMs: number;
+  /** The message when the deadline cut the call; default "the hub did not answer within N s". */
+  late?: string;
+}
+
+/**
+ * One JSON call with a deadline: the parsed body of a 2xx answer, else an ApiError with the hub's
+ * catalog code (or the network's / the deadline's reason).
+ */
+export async function hubJsonCall(c: HubJsonCall): Promise<unknown> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), c.timeoutMs);
+  let res: Response;
+  let text: string;
+  try {
+    res = await c.fetch(c.url, {
+      method: c.method ?? 'GET',
+      headers: {
+        Authorization: `Bearer ${c.key}`,
+        Accept: 'application/json',
+        ...(c.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+      },
+      ...(c.body !== undefined ? { body: JSON.stringify(c.body) } : {}),
+      signal: controller.signal,
+    });
+    text = await res.text();
+  } catch (e) {
+    const late = c.late ?? `the hub did not answer within ${Math.round(c.timeoutMs / 1000)} s`;
+    throw noAnswerError(e, controller.signal.aborted, late);
+  } finally {
+    clearTimeout(timer);
+  }
+  const parsed = parseAnswerBody(text);
+  if (!res.ok) throw answerError(res.status, parsed, res.statusText);
+  return parsed;
+}

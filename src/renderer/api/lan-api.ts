@@ -8,7 +8,7 @@ import { Value } from 'typebox/value';
 import type { LanSettingsPatch, LanStatus } from '../../shared/lan';
 import { ApiError } from './api-error';
 import type { FetchLike } from './http-client';
-import { answerError, noAnswerError, parseAnswerBody } from './hub-answer';
+import { hubJsonCall } from './hub-answer';
 
 /** Applying restarts two UDP sockets: quick, but leave room for a busy hub. */
 export const LAN_TIMEOUT_MS = 15_000;
@@ -55,29 +55,15 @@ export function createLanApi(o: LanApiOptions): LanApi {
   const doFetch: FetchLike = o.fetch ?? ((input, init) => fetch(input, init));
 
   async function call(method: 'GET' | 'PUT', body?: LanSettingsPatch): Promise<LanStatus> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), o.timeoutMs ?? LAN_TIMEOUT_MS);
-    let res: Response;
-    let text: string;
-    try {
-      res = await doFetch(`${base}/api/v2/lan`, {
-        method,
-        headers: {
-          Authorization: `Bearer ${o.key}`,
-          Accept: 'application/json',
-          ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: controller.signal,
-      });
-      text = await res.text();
-    } catch (e) {
-      throw noAnswerError(e, controller.signal.aborted, 'the hub did not answer in time');
-    } finally {
-      clearTimeout(timer);
-    }
-    const parsed = parseAnswerBody(text);
-    if (!res.ok) throw answerError(res.status, parsed, res.statusText);
+    const parsed = await hubJsonCall({
+      fetch: doFetch,
+      url: `${base}/api/v2/lan`,
+      key: o.key,
+      method,
+      body,
+      timeoutMs: o.timeoutMs ?? LAN_TIMEOUT_MS,
+      late: 'the hub did not answer in time',
+    });
     if (!Value.Check(LanStatusSchema, parsed)) {
       throw new ApiError(0, 200, 'the hub sent an unexpected LAN status');
     }

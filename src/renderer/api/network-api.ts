@@ -9,7 +9,7 @@ import { Value } from 'typebox/value';
 import type { DoctorReport, HubsList } from '../../shared/lan';
 import { ApiError } from './api-error';
 import type { FetchLike } from './http-client';
-import { answerError, noAnswerError, parseAnswerBody } from './hub-answer';
+import { hubJsonCall } from './hub-answer';
 
 /** The doctor's probes wait at most 1.5 s each, in parallel: this is a generous bound. */
 export const NETWORK_TIMEOUT_MS = 20_000;
@@ -75,30 +75,13 @@ export function createNetworkApi(o: NetworkApiOptions): NetworkApi {
   const base = o.baseUrl.replace(/\/+$/, '');
   const doFetch: FetchLike = o.fetch ?? ((input, init) => fetch(input, init));
 
-  async function get(path: string): Promise<unknown> {
-    const controller = new AbortController();
-    const timeout = o.timeoutMs ?? NETWORK_TIMEOUT_MS;
-    const timer = setTimeout(() => controller.abort(), timeout);
-    let res: Response;
-    let text: string;
-    try {
-      res = await doFetch(`${base}/api/v2${path}`, {
-        headers: { Authorization: `Bearer ${o.key}`, Accept: 'application/json' },
-        signal: controller.signal,
-      });
-      text = await res.text();
-    } catch (e) {
-      throw noAnswerError(
-        e,
-        controller.signal.aborted,
-        `the hub did not answer within ${Math.round(timeout / 1000)} s`,
-      );
-    } finally {
-      clearTimeout(timer);
-    }
-    const parsed = parseAnswerBody(text);
-    if (!res.ok) throw answerError(res.status, parsed, res.statusText);
-    return parsed;
+  function get(path: string): Promise<unknown> {
+    return hubJsonCall({
+      fetch: doFetch,
+      url: `${base}/api/v2${path}`,
+      key: o.key,
+      timeoutMs: o.timeoutMs ?? NETWORK_TIMEOUT_MS,
+    });
   }
 
   return {
