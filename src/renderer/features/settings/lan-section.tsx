@@ -80,11 +80,16 @@ export function LanSection(): ReactNode {
     if (form === null && s.status) setForm(formOf(s.status));
   }, [form, s.status]);
 
+  // The switch shows what was asked at once; the hub's answer (or a refusal) settles it.
+  const [wantedOn, setWantedOn] = useState<boolean | null>(null);
   const apply = (patch: LanSettingsPatch): void => {
-    void s.apply(patch).then((ok) => {
-      const now = store.getState().status;
-      if (ok && now) setForm(formOf(now));
-    });
+    void s
+      .apply(patch)
+      .then((ok) => {
+        const now = store.getState().status;
+        if (ok && now) setForm(formOf(now));
+      })
+      .finally(() => setWantedOn(null));
   };
   const set = (k: keyof LanForm) => (e: { target: { value: string } }) =>
     setForm((f) => (f ? { ...f, [k]: e.target.value } : f));
@@ -115,11 +120,14 @@ export function LanSection(): ReactNode {
             <input
               type="checkbox"
               role="switch"
-              checked={s.status.enabled}
+              checked={wantedOn ?? s.status.enabled}
               disabled={s.saving}
-              aria-checked={s.status.enabled}
+              aria-checked={wantedOn ?? s.status.enabled}
               data-testid="lan-enabled"
-              onChange={(e) => apply({ ...patchOf(form), enabled: e.target.checked })}
+              onChange={(e) => {
+                setWantedOn(e.target.checked);
+                apply({ ...patchOf(form), enabled: e.target.checked });
+              }}
             />
             <span>
               <strong>Answer SNTP and DNS</strong>{' '}
