@@ -24,6 +24,6 @@ export function ensureHubId(dataDir: string): string {
   const existing = readHubId(dataDir);
   if (existing !== null) return existing;
   const id = randomBytes(8).toString('hex');
-  writeFileSync(join(dataDir, HUB_ID_FILE), `${id}\n`);
+  writeFileSync(join(dataDir, HUB_ID_FILE), `${id}\n`, { mode: 0o600 });
   return id;
 }

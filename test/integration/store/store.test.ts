@@ -3,7 +3,7 @@
  * stop and a start on the same data dir, devices come back offline, the files stay owner-only,
  * and a hub that died with devices marked online boots with them offline.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -92,12 +92,14 @@ describe('store survives a restart (same data dir)', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('leaves the data dir 0700 and master.key and the databases 0600', () => {
+  it('leaves the data dir 0700 and every file in it 0600 (keys, databases, ids, locks)', () => {
     if (process.platform === 'win32') return;
     expect(mode(dataDir)).toBe(0o700);
-    for (const f of ['master.key', 'fleetbench.db', 'account.db']) {
-      expect(mode(join(dataDir, f)), f).toBe(0o600);
-    }
+    const files = readdirSync(dataDir, { withFileTypes: true }).filter((e) => e.isFile());
+    expect(files.map((e) => e.name)).toEqual(
+      expect.arrayContaining(['master.key', 'fleetbench.db', 'account.db', 'hub-id']),
+    );
+    for (const e of files) expect(mode(join(dataDir, e.name)), e.name).toBe(0o600);
   });
 
   it('starts again with the same master key, devices, shadows, ACLs and tokens', async () => {
