@@ -3,7 +3,7 @@
  * end to end, against esptool.py"), recorded in bench/RESULTS.md ("## Flashing").
  *
  *   npm run build && node --import tsx bench/flash-end-to-end.ts [--rounds 3] [--baud 460800]
- *       [--bin other/bin/fleetbench.js]
+ *       [--kib] [--bin other/bin/fleetbench.js]
  *
  * The issue's setup: a socat pty pair, the ESP32 simulator THROTTLED (every byte costs its wire
  * time at the current baud, 10 bits a byte; test/support/esp32-sim.ts) starting at the ROM's
@@ -31,7 +31,13 @@ import { intFlag, isMain, runMain } from './bench-main';
 import { currentLoad, machineInfo } from './machine-info';
 import { makeTempDir } from './temp-dir';
 
-const KB = 1024;
+/**
+ * The issue says "700 KB = 300 KB random + 400 KB text" without saying which KB. Decimal by
+ * default: with 1024-byte KB this image needs, by the estimate below, 7.46 s of pure wire time the
+ * way esptool.py sends it, more than the 7.45 s esptool.py took in total, so the issue's image must
+ * have been smaller. `--kib` runs the 1024-byte variant (both are recorded in RESULTS.md).
+ */
+let KB = 1000;
 const APP = 0x10000;
 const ROM_BAUD = 115200;
 /** The issue's measurement of esptool.py 3.3.3 on this setup (it cannot be installed here). */
@@ -45,7 +51,7 @@ const PARAGRAPH =
   'W (1302) ota: no update available, next check in 3600 s; firmware 1.4.2 (build 2026-11-20)\n' +
   'I (1310) app: sensors ready: temperature, humidity, pressure; sampling every 10 s\n';
 
-/** 300 KB of xorshift bytes (reproducible, incompressible) + 400 KB of repeated text. */
+/** 300 KB of xorshift bytes (reproducible, incompressible) + 400 KB of repeated text (KB above). */
 export function issueImage(): Uint8Array {
   const img = new Uint8Array(700 * KB);
   let x = 0x9e3779b9;
@@ -203,7 +209,7 @@ function phasesOf(
   const queued = firstState('queued');
   if (queued !== undefined)
     starts.push({
-      name: 'job start to first SYNC (worker, port open)',
+      name: 'job start to first SYNC (flasher load, port open)',
       t: queued,
       floorS: 0,
       bytes: 0,
@@ -325,7 +331,7 @@ export function report(
   const best = rounds.reduce((a, b) => (b.totalS < a.totalS ? b : a));
   const lines: string[] = [];
   lines.push(
-    `Image: 700 KB = 300 KB xorshift bytes + 400 KB repeated log text, ${est.compressedBytes} bytes after zlib -9; ${baud} baud (${baud / 10} B/s 8N1), ROM at ${ROM_BAUD}.`,
+    `Image: 700 KB = 300 KB xorshift bytes + 400 KB repeated log text, KB = ${KB} bytes (${image.length} bytes), ${est.compressedBytes} bytes after zlib -9; ${baud} baud (${baud / 10} B/s 8N1), ROM at ${ROM_BAUD}.`,
   );
   lines.push('');
   lines.push('| round | end to end s | wire floor s | ratio | bytes on the wire | flash content |');
@@ -351,8 +357,14 @@ export function report(
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { rounds: { type: 'string' }, baud: { type: 'string' }, bin: { type: 'string' } },
+    options: {
+      rounds: { type: 'string' },
+      baud: { type: 'string' },
+      bin: { type: 'string' },
+      kib: { type: 'boolean' },
+    },
   });
+  if (values.kib) KB = 1024;
   const rounds = intFlag(values.rounds, 'rounds', 3, 1);
   const baud = intFlag(values.baud, 'baud', 460800, 9600);
   const bin = values.bin ?? DEFAULT_BIN;
@@ -374,7 +386,7 @@ async function main(): Promise<void> {
     const stubBytes =
       Buffer.from(stub.text, 'base64').length + Buffer.from(stub.data, 'base64').length;
     console.log(
-      `Machine: ${info.cpuModel}, ${info.cores} cores, Node ${info.node}; ${info.date}; load average ${info.loadAtStart.toFixed(2)} at start, ${currentLoad().toFixed(2)} at end. Command: \`node --import tsx bench/flash-end-to-end.ts --rounds ${rounds}\` (after \`npm run build\`).`,
+      `Machine: ${info.cpuModel}, ${info.cores} cores, Node ${info.node}; ${info.date}; load average ${info.loadAtStart.toFixed(2)} at start, ${currentLoad().toFixed(2)} at end. Command: \`node --import tsx bench/flash-end-to-end.ts --rounds ${rounds}${values.kib ? ' --kib' : ''}\` (after \`npm run build\`).`,
     );
     console.log('');
     console.log(report(results, baud, image, stubBytes));

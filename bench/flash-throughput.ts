@@ -346,7 +346,7 @@ function render(
     '### ESP32: write phase vs the line-rate floor',
     '',
     'Throttled simulator (test/support/esp32-sim.ts: every byte costs its wire time at the current baud, 10 bits per byte, ' +
-      'no flash timing), flashed like a job: worker process, esptool-js 0.7.0 stub, baud change after the stub, compressed ' +
+      'no flash timing), flashed like a job: worker process, esptool-js 0.7.0 stub, baud change before the stub upload (ESP32), compressed ' +
       'writes, MD5 verify. **floor** = payload bytes after compression x 10 / baud; **write** = first `writing` state to ' +
       '`verifying`; **job** = the whole job (worker start, connect, stub upload, write, verify, reset). Effective kbit/s counts ' +
       `uncompressed bytes, as esptool does. Goal: write within ${ESP_GOAL}x of the floor.`,

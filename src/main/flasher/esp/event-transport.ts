@@ -12,6 +12,7 @@
 import { ESPError, TimeoutError, Transport } from 'esptool-js';
 import type { NodeWebSerialPort } from '../serial/node-web-serial';
 import { PORT_CLOSED_ERROR } from './hints';
+import { slipEncode } from './slip';
 
 /** A write longer than this (plus twice its wire time) means the line is stuck. */
 export const WRITE_TIMEOUT_MS = 3000;
@@ -45,6 +46,7 @@ export class EventTransport extends Transport {
   private streamEnded: Error | null = null;
   private loopRunning = false;
   private aborted = false;
+  private flushOnNextDrain = false;
 
   constructor(
     readonly port: NodeWebSerialPort,
@@ -64,7 +66,27 @@ export class EventTransport extends Transport {
    * USB-UART bridge's latency timer (16 ms on FTDI) and saves ~70 ms each time (issue 11).
    */
   override async drainInput(quietMs = DRAIN_QUIET_MS, maxMs = 400): Promise<void> {
+    if (this.flushOnNextDrain) {
+      this.flushOnNextDrain = false;
+      this.flushInput();
+      return;
+    }
     return super.drainInput(quietMs, maxMs);
+  }
+
+  /**
+   * The next `drainInput` only flushes. For esptool-js's `changeBaud`, which has already waited
+   * 50 ms after the chip's reply before it drains: esptool.py flushes at that point (its
+   * `change_baud`: set the port's baud, sleep 0.05 s, flush_input), and the register read that
+   * follows proves the line works (or sends esptool-js into its reconnect at the ROM baud).
+   */
+  flushInsteadOfNextDrain(): void {
+    this.flushOnNextDrain = true;
+  }
+
+  /** Our SLIP encoder (two passes over a Uint8Array) instead of esptool-js's per-byte array push. */
+  override slipWriter(data: Uint8Array): Uint8Array {
+    return slipEncode(data);
   }
 
   /** Same job as esptool-js's loop (append every chunk to the shared buffer), plus wake-ups. */

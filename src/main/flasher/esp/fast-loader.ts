@@ -28,6 +28,7 @@ import {
   type ResetStrategy,
 } from 'esptool-js';
 import { FlashError } from '../../../shared/flash-state';
+import { EventTransport } from './event-transport';
 
 export interface LoaderHooks {
   /** Called before every connect attempt (reset + up to 5 SYNCs), numbered from 1. */
@@ -41,7 +42,7 @@ export interface LoaderHooks {
   signal?: AbortSignal;
   /**
    * True when a reset sequence cannot do anything on this port (no DTR/RTS, e.g. a pty): the
-   * 150-650 ms of sleeps in esptool-js's classic reset are then skipped.
+   * first connect attempt then skips the 150 ms of sleeps in esptool-js's classic reset.
    */
   resetIsNoop?: () => Promise<boolean>;
 }
@@ -58,11 +59,22 @@ export interface LoaderHooks {
  */
 export const BAUD_BEFORE_STUB: ReadonlySet<string> = new Set(['ESP32']);
 
+/**
+ * Chips identified by their magic register alone, before esptool-js's GET_SECURITY_INFO probe:
+ * their ROMs do not have that command (esptool-js falls back to the magic value for them anyway),
+ * so the probe only costs a round trip and a drain of the error replies. esptool.py 3.x identifies
+ * every chip by the magic register. Other chips keep esptool-js's order (the probe also tells
+ * Secure Download Mode on chips that have it).
+ */
+export const IDENTIFY_BY_MAGIC: ReadonlySet<string> = new Set(['ESP32', 'ESP8266']);
+
 /** ESPLoader fields the d.ts declares private which the connect sequence below needs. */
 interface LoaderInternals {
   baudrate: number;
   romBaudrate: number;
   syncStubDetected: boolean;
+  identifyChip: () => Promise<ESPLoader['chip']>;
+  chipFromMagicValue: () => Promise<ESPLoader['chip']>;
 }
 
 export interface WriteImagesOptions {
@@ -115,6 +127,20 @@ export class FastEspLoader extends ESPLoader {
   constructor(options: LoaderOptions, hooks: LoaderHooks = {}) {
     super(options);
     this.hooks = hooks;
+    // `identifyChip` is private in esptool-js's typings, so it is wrapped here, not overridden.
+    const me = this.internals;
+    const identify = me.identifyChip.bind(this);
+    const byMagic = me.chipFromMagicValue.bind(this);
+    me.identifyChip = async () => {
+      try {
+        const chip = await byMagic();
+        if (chip.USES_MAGIC_VALUE && IDENTIFY_BY_MAGIC.has(chip.CHIP_NAME)) return chip;
+      } catch {
+        // Unknown magic, or a ROM that refuses register reads (Secure Download Mode): ask the
+        // way esptool-js does.
+      }
+      return identify();
+    };
   }
 
   override async _connectAttempt(
@@ -145,10 +171,22 @@ export class FastEspLoader extends ESPLoader {
       check
         ? {
             transport: strategy.transport,
-            reset: async () => ((await check()) ? undefined : strategy.reset()),
+            // Only the first attempt skips: when its SYNC fails, the later attempts keep
+            // esptool-js's pauses, which give a running app's boot log time to arrive and be
+            // diagnosed ("Wrong boot mode").
+            reset: async () =>
+              this.connectAttempts <= 1 && (await check()) ? undefined : strategy.reset(),
           }
         : strategy,
     );
+  }
+
+  override async changeBaud(): Promise<void> {
+    // Same command, wait and fallback as esptool-js; only its 100 ms drain becomes a flush.
+    if (!this.secureDownloadMode && this.transport instanceof EventTransport) {
+      this.transport.flushInsteadOfNextDrain();
+    }
+    return super.changeBaud();
   }
 
   private get internals(): LoaderInternals {

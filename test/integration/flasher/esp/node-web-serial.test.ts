@@ -89,4 +89,18 @@ describe('NodeWebSerialPort on a pty', () => {
     await port.close();
     expect(fdsOpenOn(device)).toBe(0);
   });
+  it('tells a port without modem lines before any reset is tried (one warning)', async () => {
+    pair = await openPtyPair();
+    peer = await openPeer(pair.a);
+    const warnings: string[] = [];
+    const port = new NodeWebSerialPort(pair.b, { onWarning: (w) => warnings.push(w) });
+    await port.open({ baudRate: 115200 });
+    // The ESP connect skips its reset pauses on such a port (fast-loader.ts, resetIsNoop).
+    expect(await port.hasModemLines()).toBe(false);
+    expect(await port.hasModemLines()).toBe(false);
+    await port.setSignals({ dataTerminalReady: false });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/no modem control lines/);
+    await port.close();
+  });
 });
