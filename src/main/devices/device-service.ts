@@ -11,7 +11,7 @@
 import type { DeviceAcl, DeviceObject, Json, JsonObject, ShadowDoc } from '../../shared/types';
 import { HubError } from '../../shared/errors';
 import type { Store } from '../store/store';
-import type { DeviceRecord } from '../store/devices-repo';
+import type { DeviceMeta, DeviceRecord } from '../store/devices-repo';
 import type { NotificationBus } from '../events/notification-bus';
 import { randomId, randomToken } from '../store/secrets';
 import { notifiedDevice } from '../../shared/device-list';
@@ -110,7 +110,7 @@ export class DeviceService {
   }
 
   /** Authenticates a device password (PROTOCOL.md 1). */
-  byToken(token: string): DeviceRecord | undefined {
+  byToken(token: string): DeviceMeta | undefined {
     return this.store.devices.byToken(token);
   }
 

@@ -89,7 +89,9 @@ export class DevicesRepo {
     this.stmts = {
       get: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM devices WHERE id = ?`),
       getMeta: db.prepare<[string], MetaRow>(`SELECT ${META_COLUMNS} FROM devices WHERE id = ?`),
-      byHash: db.prepare<[Buffer], Row>(`SELECT ${COLUMNS} FROM devices WHERE token_hash = ?`),
+      byHash: db.prepare<[Buffer], MetaRow>(
+        `SELECT ${META_COLUMNS} FROM devices WHERE token_hash = ?`,
+      ),
       all: db.prepare<[], Row>(`SELECT ${COLUMNS} FROM devices ORDER BY created, id`),
       count: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM devices'),
       insert: db.prepare(
@@ -120,11 +122,7 @@ export class DevicesRepo {
    * the stored copy (up to 8 KB) only to throw it away.
    */
   getMeta(id: string): DeviceMeta | undefined {
-    const version = this.outside.current();
-    if (version !== this.dataVersion) {
-      this.metaCache.clear();
-      this.dataVersion = version;
-    }
+    this.syncOutsideWrites();
     // The row as SQLite gave it: each caller gets its own parse of the ACL, as before.
     let row = this.metaCache.get(id);
     if (!row) {
@@ -135,6 +133,15 @@ export class DevicesRepo {
     return metaFromRow(row);
   }
 
+  /** Clears `metaCache` when another connection committed (the CLI on a running hub). */
+  private syncOutsideWrites(): void {
+    const version = this.outside.current();
+    if (version !== this.dataVersion) {
+      this.metaCache.clear();
+      this.dataVersion = version;
+    }
+  }
+
   /** Drops the cached row now and once `write` settled (see `metaCache`). */
   private metaWrite(id: string, write: Promise<void>): Promise<void> {
     this.metaCache.delete(id);
@@ -143,11 +150,18 @@ export class DevicesRepo {
     return write;
   }
 
-  /** Finds the device whose password this is (PROTOCOL.md 1 auth), comparing in constant time. */
-  byToken(token: string): DeviceRecord | undefined {
+  /**
+   * Finds the device whose password this is (PROTOCOL.md 1 auth), comparing in constant time.
+   * Without the shadow, which a login does not need (parsing up to 8 KB of it per connect was
+   * part of the 10k storm's cost, issue 11); the row is kept in `metaCache`, where the session
+   * steps that follow the login read it instead of querying again.
+   */
+  byToken(token: string): DeviceMeta | undefined {
     const row = this.stmts.byHash.get(hashSecret(token));
     if (!row || !secretsEqual(row.token, token)) return undefined;
-    return fromRow(row);
+    this.syncOutsideWrites();
+    this.metaCache.set(row.id, row);
+    return metaFromRow(row);
   }
 
   list(): DeviceRecord[] {

@@ -84,4 +84,28 @@ describe('DevicesRepo meta cache', () => {
     expect(store.devices.getMeta('d1')).toBeUndefined();
     expect(store.devices.getMeta('d2')?.name).toBe('cli');
   });
+
+  it('a login (byToken) reads the row without its shadow and leaves it for the session steps', () => {
+    // A shadow that cannot be parsed: a login that parsed it would throw.
+    store.registry.prepare("UPDATE devices SET shadow = '{broken' WHERE id = 'd1'").run();
+    const login = store.devices.byToken('tok-d1');
+    expect(login).toMatchObject({ id: 'd1', name: 'd1', token: 'tok-d1' });
+    expect(login).not.toHaveProperty('shadow');
+    expect(store.devices.byToken('tok-nope')).toBeUndefined();
+    // Served from memory now: changed behind the repo's back, getMeta still says 'd1'.
+    store.registry.prepare("UPDATE devices SET name = 'x' WHERE id = 'd1'").run();
+    expect(store.devices.getMeta('d1')?.name).toBe('d1');
+  });
+
+  it('a login row is dropped when another connection writes', async () => {
+    store.devices.byToken('tok-d1');
+    const cli = openStore(dir, 0);
+    try {
+      cli.registry.prepare("UPDATE devices SET name = 'cli' WHERE id = 'd1'").run();
+    } finally {
+      cli.close();
+    }
+    await new Promise((r) => setImmediate(r));
+    expect(store.devices.getMeta('d1')?.name).toBe('cli');
+  });
 });
