@@ -10,13 +10,19 @@ import type { AddressBar, KeyStorage } from './api/browser';
 import type { DesktopClient } from './api/desktop';
 import { createApiClient, type ApiClient, type FetchLike } from './api/http-client';
 import { openNotifyStream, type NotifyStream, type SocketFactory } from './api/notify-stream';
-import { createCustomersApi, type CustomersApi } from './api/customers-api';
-import { createDataApi, type DataApi } from './api/data-api';
-import { createOtaApi, type OtaApi, type UploadTransport } from './api/ota-api';
+import { createCustomersApi } from './api/customers-api';
+import { createDataApi } from './api/data-api';
+import { createOtaApi, type UploadTransport } from './api/ota-api';
+import { createBackupApi } from './api/backup-api';
+import { createLanApi } from './api/lan-api';
+import { createNetworkApi } from './api/network-api';
 import type { HistoryStorage } from './lib/query-history';
 import { parseKeyFragment } from './lib/key-fragment';
 import { parseRoute, routeHash } from './lib/routes';
 import { createAppsStore, type AppsStore } from './stores/apps-store';
+import { createBackupStore, type BackupStore } from './stores/backup-store';
+import { createLanStore, type LanStore } from './stores/lan-store';
+import { createNetworkStore, type NetworkStore } from './stores/network-store';
 import { createConnectionStore, type ConnectionStore } from './stores/connection-store';
 import { createCustomersStore, type CustomersStore } from './stores/customers-store';
 import { createDataStore, type DataStore } from './stores/data-store';
@@ -70,6 +76,12 @@ export interface App {
   deviceAcl: DeviceAclStore;
   customers: CustomersStore;
   apps: AppsStore;
+  /** Settings: LAN services (issue 12). */
+  lan: LanStore;
+  /** Settings: backup and restore. */
+  backup: BackupStore;
+  /** The Network page: doctor checks and hubs on the LAN. */
+  network: NetworkStore;
   connection: ConnectionStore;
   toasts: ToastStore;
   route: RouteStore;
@@ -117,24 +129,24 @@ export function createApp(env: AppEnvironment): App {
   });
   const detail = createDeviceDetailStore({ api, reportError, onUnauthorized, now });
 
-  // One OTA client per session client (same origin and key); built on first use.
-  let otaFor: { client: ApiClient; ota: OtaApi } | null = null;
-  const otaApi = (): OtaApi | null => {
-    const client = api();
-    if (!client) return null;
-    if (otaFor?.client !== client) {
-      otaFor = {
-        client,
-        ota: createOtaApi({
-          baseUrl: client.baseUrl,
-          key: client.key(),
-          ...(env.fetch ? { fetch: env.fetch } : {}),
-          ...(env.upload ? { upload: env.upload } : {}),
-        }),
-      };
-    }
-    return otaFor.ota;
+  /** One feature client per session client (same origin and key), built on first use. */
+  const perClient = <T>(make: (c: ApiClient) => T): (() => T | null) => {
+    let memo: { client: ApiClient; made: T } | null = null;
+    return () => {
+      const client = api();
+      if (!client) return null;
+      if (memo?.client !== client) memo = { client, made: make(client) };
+      return memo.made;
+    };
   };
+  const clientOptions = (c: ApiClient) => ({
+    baseUrl: c.baseUrl,
+    key: c.key(),
+    ...(env.fetch ? { fetch: env.fetch } : {}),
+  });
+  const uploadOption = env.upload ? { upload: env.upload } : {};
+
+  const otaApi = perClient((c) => createOtaApi({ ...clientOptions(c), ...uploadOption }));
   const firmware = createFirmwareStore({
     api: otaApi,
     saveFile: (blob, name) => env.saveFile?.(blob, name),
@@ -148,23 +160,7 @@ export function createApp(env: AppEnvironment): App {
     ...(env.rolloutResyncMs !== undefined ? { resyncMs: env.rolloutResyncMs } : {}),
   });
 
-  // One data client per session client, like the OTA one.
-  let dataFor: { client: ApiClient; data: DataApi } | null = null;
-  const dataApi = (): DataApi | null => {
-    const client = api();
-    if (!client) return null;
-    if (dataFor?.client !== client) {
-      dataFor = {
-        client,
-        data: createDataApi({
-          baseUrl: client.baseUrl,
-          key: client.key(),
-          ...(env.fetch ? { fetch: env.fetch } : {}),
-        }),
-      };
-    }
-    return dataFor.data;
-  };
+  const dataApi = perClient((c) => createDataApi(clientOptions(c)));
   const data = createDataStore({
     api: dataApi,
     storage: env.historyStorage ?? null,
@@ -175,26 +171,24 @@ export function createApp(env: AppEnvironment): App {
   const deviceData = createDeviceDataStore({ api: dataApi, onUnauthorized });
   const deviceAcl = createDeviceAclStore({ api: dataApi, onUnauthorized });
 
-  // One customers/apps client per session client, like the others.
-  let customersFor: { client: ApiClient; customers: CustomersApi } | null = null;
-  const customersApi = (): CustomersApi | null => {
-    const client = api();
-    if (!client) return null;
-    if (customersFor?.client !== client) {
-      customersFor = {
-        client,
-        customers: createCustomersApi({
-          baseUrl: client.baseUrl,
-          key: client.key(),
-          ...(env.fetch ? { fetch: env.fetch } : {}),
-          ...(env.upload ? { upload: env.upload } : {}),
-        }),
-      };
-    }
-    return customersFor.customers;
-  };
+  const customersApi = perClient((c) =>
+    createCustomersApi({ ...clientOptions(c), ...uploadOption }),
+  );
   const customers = createCustomersStore({ api: customersApi, devices: api, onUnauthorized });
   const apps = createAppsStore({ api: customersApi, onUnauthorized });
+  const lan = createLanStore({
+    api: perClient((c) => createLanApi(clientOptions(c))),
+    onUnauthorized,
+  });
+  const backup = createBackupStore({
+    api: perClient((c) => createBackupApi(clientOptions(c))),
+    save: (b) => env.saveFile?.(b.blob, b.fileName),
+    onUnauthorized,
+  });
+  const network = createNetworkStore({
+    api: perClient((c) => createNetworkApi(clientOptions(c))),
+    onUnauthorized,
+  });
 
   /** Loads what the current route shows beyond the device list (on connect and on navigation). */
   const openRoute = (r: ReturnType<typeof route.getState>['route']): void => {
@@ -365,6 +359,9 @@ export function createApp(env: AppEnvironment): App {
     deviceAcl,
     customers,
     apps,
+    lan,
+    backup,
+    network,
     connection,
     toasts,
     route,

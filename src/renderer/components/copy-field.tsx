@@ -1,5 +1,6 @@
 /** A read-only value with a Copy button that says whether the copy worked. */
-import { useState, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
+import { CopyButton } from './copy-button';
 
 export interface CopyFieldProps {
   label: string;
@@ -10,7 +11,6 @@ export interface CopyFieldProps {
 }
 
 export function CopyField({ label, value, onCopy, testId, secret }: CopyFieldProps): ReactNode {
-  const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
   const id = `copy-${testId ?? label.replace(/\W+/g, '-')}`;
   return (
     <div className="copy-field">
@@ -24,19 +24,7 @@ export function CopyField({ label, value, onCopy, testId, secret }: CopyFieldPro
           data-testid={testId}
           onFocus={(e) => e.currentTarget.select()}
         />
-        <button
-          type="button"
-          className="btn"
-          data-testid={testId ? `${testId}-copy` : undefined}
-          onClick={() => {
-            void onCopy(value).then((ok) => {
-              setState(ok ? 'copied' : 'failed');
-              setTimeout(() => setState('idle'), 2000);
-            });
-          }}
-        >
-          {state === 'copied' ? 'Copied' : state === 'failed' ? 'Select & copy' : 'Copy'}
-        </button>
+        <CopyButton text={value} onCopy={onCopy} testId={testId ? `${testId}-copy` : undefined} />
       </div>
     </div>
   );

@@ -4,15 +4,14 @@
  * ready to copy; "Run checks again"; and the Fleetbench hubs seen on this LAN by mDNS
  * (`GET /api/v2/hubs`), this one marked.
  */
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, type ReactNode } from 'react';
 import { useStore } from 'zustand';
 import type { CheckState, DoctorCheck, HubsList, SeenHub } from '../../../shared/lan';
 import { useApp, useSession } from '../../app-context';
 import { useNow } from '../../components/use-now';
-import { createNetworkApi } from '../../api/network-api';
-import { fixLines } from '../../lib/fix-lines';
+import { CopyButton } from '../../components/copy-button';
+import { FixText } from '../../components/fix-text';
 import { absoluteTime, relativeTime } from '../../lib/relative-time';
-import { createNetworkStore } from '../../stores/network-store';
 import './network.css';
 
 /** How long the hub listens for other hubs when the page asks the LAN. */
@@ -29,19 +28,7 @@ export function NetworkScreen({ origin }: { origin: string }): ReactNode {
   const app = useApp();
   const client = useSession((s) => s.api);
   const deviceUrl = useSession((s) => s.deviceUrl);
-  // One store per page visit, over the session's client (same origin and key).
-  const [store] = useState(() =>
-    createNetworkStore({
-      api: () => {
-        const c = app.session.getState().api;
-        return c ? createNetworkApi({ baseUrl: c.baseUrl, key: c.key() }) : null;
-      },
-      onUnauthorized: () =>
-        app.session
-          .getState()
-          .logout('The hub no longer accepts this key (401). Paste a valid master key.'),
-    }),
-  );
+  const store = app.network;
   const s = useStore(store);
   const now = useNow(10_000);
 
@@ -156,46 +143,11 @@ function CheckRow({
         {showFix && check.fix !== undefined && (
           <div className="doctor-fix" data-testid="doctor-fix">
             <span className="doctor-fix-label">Fix</span>
-            {fixLines(check.fix).map((l, i) =>
-              l.kind === 'text' ? (
-                <p key={i}>{l.text}</p>
-              ) : (
-                <CommandLine key={i} command={l.text} onCopy={onCopy} />
-              ),
-            )}
+            <FixText fix={check.fix} onCopy={onCopy} commandTestId="doctor-command" />
           </div>
         )}
       </div>
     </li>
-  );
-}
-
-function CommandLine({
-  command,
-  onCopy,
-}: {
-  command: string;
-  onCopy(text: string): Promise<boolean>;
-}): ReactNode {
-  const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
-  return (
-    <div className="doctor-command" data-testid="doctor-command">
-      <code className="mono">{command}</code>
-      <button
-        type="button"
-        className="btn btn-small"
-        aria-label={`Copy: ${command}`}
-        data-testid="doctor-command-copy"
-        onClick={() => {
-          void onCopy(command).then((ok) => {
-            setState(ok ? 'copied' : 'failed');
-            setTimeout(() => setState('idle'), 2000);
-          });
-        }}
-      >
-        {state === 'copied' ? 'Copied' : state === 'failed' ? 'Select & copy' : 'Copy'}
-      </button>
-    </div>
   );
 }
 
@@ -312,14 +264,12 @@ function HubsSection({
                   <code className="mono small" data-testid="hub-device-url">
                     {h.device_url}
                   </code>
-                  <button
-                    type="button"
+                  <CopyButton
+                    text={h.device_url}
+                    onCopy={onCopy}
                     className="btn btn-small"
-                    aria-label={`Copy the device URL of ${h.name}`}
-                    onClick={() => void onCopy(h.device_url)}
-                  >
-                    Copy
-                  </button>
+                    ariaLabel={`Copy the device URL of ${h.name}`}
+                  />
                 </div>
               </td>
               <td className="nowrap small">

@@ -4,16 +4,13 @@
  * everything on this hub) and an upload progress bar, then what the hub answered. The archive
  * holds the hub's secrets (master key, device passwords, local CA key): the section says so.
  */
-import { useRef, useState, type ReactNode } from 'react';
+import { useRef, type ReactNode } from 'react';
 import { useStore } from 'zustand';
 import { useApp } from '../../app-context';
-import { createBackupApi, type DownloadedBackup, type Progress } from '../../api/backup-api';
+import type { Progress } from '../../api/backup-api';
 import { Dialog } from '../../components/dialog';
-import { createBackupStore } from '../../stores/backup-store';
-
-function mb(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
+import { formatBytes } from '../../lib/format-bytes';
+import { absoluteTime } from '../../lib/relative-time';
 
 function ProgressLine({ label, p }: { label: string; p: Progress }): ReactNode {
   const pct = p.total ? Math.min(100, Math.floor((p.done / p.total) * 100)) : undefined;
@@ -21,40 +18,16 @@ function ProgressLine({ label, p }: { label: string; p: Progress }): ReactNode {
     <div className="stack" data-testid="backup-progress">
       <progress max={100} value={pct} aria-label={label} />
       <span className="muted small">
-        {label}: {mb(p.done)}
-        {p.total !== null ? ` of ${mb(p.total)} (${pct ?? 0}%)` : ''}
+        {label}: {formatBytes(p.done)}
+        {p.total !== null ? ` of ${formatBytes(p.total)} (${pct ?? 0}%)` : ''}
       </span>
     </div>
   );
 }
 
-/** Hands the downloaded archive to the browser as a file. */
-function saveToDisk(b: DownloadedBackup): void {
-  const url = URL.createObjectURL(b.blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = b.fileName;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
-}
-
 export function BackupSection(): ReactNode {
   const app = useApp();
-  const [store] = useState(() =>
-    createBackupStore({
-      api: () => {
-        const c = app.session.getState().api;
-        return c ? createBackupApi({ baseUrl: c.baseUrl, key: c.key() }) : null;
-      },
-      save: saveToDisk,
-      onUnauthorized: () =>
-        app.session
-          .getState()
-          .logout('The hub no longer accepts this key (401). Paste a valid master key.'),
-    }),
-  );
+  const store = app.backup;
   const s = useStore(store);
   const job = s.job;
   const picker = useRef<HTMLInputElement>(null);
@@ -107,14 +80,13 @@ export function BackupSection(): ReactNode {
       )}
       {job.kind === 'downloaded' && (
         <p className="small" role="status" data-testid="backup-result">
-          Saved <span className="mono">{job.fileName}</span> ({mb(job.bytes)}).
+          Saved <span className="mono">{job.fileName}</span> ({formatBytes(job.bytes)}).
         </p>
       )}
       {job.kind === 'restored' && (
         <div className="notice notice-warn" role="status" data-testid="restore-result">
           <strong>Restored.</strong> {job.result.message} Backup of{' '}
-          {new Date(job.result.manifest.created * 1000).toLocaleString()}:{' '}
-          {countsText(job.result.manifest.counts)}.
+          {absoluteTime(job.result.manifest.created)}: {countsText(job.result.manifest.counts)}.
         </div>
       )}
       {job.kind === 'failed' && (

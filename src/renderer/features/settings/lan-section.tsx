@@ -8,9 +8,7 @@ import { useEffect, useState, type ReactNode } from 'react';
 import { useStore } from 'zustand';
 import type { LanSettingsPatch, LanStatus, ResponderStatus } from '../../../shared/lan';
 import { useApp, useSession } from '../../app-context';
-import { createLanApi } from '../../api/lan-api';
-import { fixLines } from '../../lib/fix-lines';
-import { createLanStore } from '../../stores/lan-store';
+import { FixText } from '../../components/fix-text';
 import './lan-section.css';
 
 /** How often the counters are read while the section is shown. */
@@ -52,19 +50,7 @@ function patchOf(f: LanForm): LanSettingsPatch {
 export function LanSection(): ReactNode {
   const app = useApp();
   const client = useSession((s) => s.api);
-  // One store per visit, over the session's client (same origin and key).
-  const [store] = useState(() =>
-    createLanStore({
-      api: () => {
-        const c = app.session.getState().api;
-        return c ? createLanApi({ baseUrl: c.baseUrl, key: c.key() }) : null;
-      },
-      onUnauthorized: () =>
-        app.session
-          .getState()
-          .logout('The hub no longer accepts this key (401). Paste a valid master key.'),
-    }),
-  );
+  const store = app.lan;
   const s = useStore(store);
   const [form, setForm] = useState<LanForm | null>(null);
 
@@ -299,23 +285,7 @@ function ResponderRow({
           <p>
             {r.problem.message} <span className="muted small">(code {r.problem.code})</span>
           </p>
-          {fixLines(r.problem.fix).map((l, i) =>
-            l.kind === 'text' ? (
-              <p key={i}>{l.text}</p>
-            ) : (
-              <div key={i} className="lan-command">
-                <code className="mono">{l.text}</code>
-                <button
-                  type="button"
-                  className="btn btn-small"
-                  aria-label={`Copy: ${l.text}`}
-                  onClick={() => void onCopy(l.text)}
-                >
-                  Copy
-                </button>
-              </div>
-            ),
-          )}
+          <FixText fix={r.problem.fix} onCopy={onCopy} />
         </div>
       )}
     </li>

@@ -6,7 +6,7 @@
 import type { ReactNode } from 'react';
 import { BackupSection } from './backup-section';
 import { LanSection } from './lan-section';
-import '../network/network.css';
+import './settings.css';
 
 export function SettingsScreen(): ReactNode {
   return (
