@@ -13,7 +13,6 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import Type from 'typebox';
@@ -23,49 +22,13 @@ import type { AppLimits } from '../config';
 import { appCacheControl, appContentType, appFileSegments } from '../customers/app-files';
 import type { AppStore } from '../customers/app-store';
 import { parseWith } from '../validate';
+import { receiveUpload } from './streamed-upload';
 
 const APP_ID = new RegExp(APP_ID_PATTERN);
 
 const AppIdParams = Type.Object({
   app_id: Type.String({ pattern: APP_ID_PATTERN }),
 });
-
-type Part =
-  | { type: 'file'; fieldname: string; filename: string; file: Readable }
-  | { type: 'field'; fieldname: string; value: unknown };
-type MultipartRequest = FastifyRequest & {
-  isMultipart(): boolean;
-  parts(): AsyncIterableIterator<Part>;
-};
-
-function multipartOf(req: FastifyRequest): MultipartRequest | null {
-  const r = req as Partial<MultipartRequest>;
-  const ok =
-    typeof r.isMultipart === 'function' && r.isMultipart() && typeof r.parts === 'function';
-  return ok ? (req as MultipartRequest) : null;
-}
-
-/** The `file` part streamed to a staged zip; other fields are drained and ignored. */
-async function stageMultipart(req: MultipartRequest, store: AppStore): Promise<string> {
-  let staged: string | undefined;
-  try {
-    for await (const part of req.parts()) {
-      if (part.type !== 'file') continue;
-      if (part.fieldname !== 'file' || staged !== undefined) {
-        part.file.resume();
-        continue;
-      }
-      staged = await store.stage(part.file);
-    }
-  } catch (err) {
-    await store.discard(staged);
-    throw err;
-  }
-  if (staged === undefined) {
-    throw new HubError('validation_failed', "file: upload the app zip as a multipart 'file' part");
-  }
-  return staged;
-}
 
 /** The app id and the rest of the path (raw, undecoded) of a `/a/...` request URL. */
 function splitAppUrl(url: string): { appId: string; rest: string | null; query: string } {
@@ -139,16 +102,11 @@ export async function registerAppsRoutes(
       '/api/v2/m',
       { config: { auth: 'master', upload: true } },
       async (req): Promise<AppObject> => {
-        let staged: string;
-        const form = multipartOf(req);
-        const body = req.body as Partial<Readable> | undefined;
-        if (form) {
-          staged = await stageMultipart(form, store);
-        } else if (body && typeof body.pipe === 'function') {
-          staged = await store.stage(body as Readable);
-        } else {
-          throw new HubError('validation_failed', 'body: send the app zip (multipart file or raw)');
-        }
+        const staged = await receiveUpload(
+          req,
+          { stage: (file) => store.stage(file), discard: (zip) => store.discard(zip) },
+          { what: 'the app zip', raw: true },
+        );
         return store.install(staged);
       },
     );

@@ -15,7 +15,6 @@
 import { createReadStream, rmSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import { HubError } from '../../shared/errors';
@@ -24,7 +23,9 @@ import type { BackupLimits } from '../config';
 import { ingestToTemp } from '../firmware/content-hash';
 import { BACKUP_TEMP_DIR } from '../backup/backup-format';
 import { makeBackup, type SnapshotSources } from '../backup/backup-maker';
+import { previousDirFor } from '../backup/data-dir-swap';
 import { stageRestore } from '../backup/restore-service';
+import { receiveUpload } from './streamed-upload';
 
 export interface BackupRouteDeps {
   sources: SnapshotSources;
@@ -34,52 +35,23 @@ export interface BackupRouteDeps {
   log: FastifyBaseLogger;
 }
 
-type Part =
-  | { type: 'file'; fieldname: string; file: Readable }
-  | { type: 'field'; fieldname: string; value: unknown };
-type MultipartRequest = FastifyRequest & {
-  isMultipart(): boolean;
-  parts(): AsyncIterableIterator<Part>;
-};
-
 /** `fleetbench-backup-2026-12-05-231500.zip` (UTC). */
 export function backupFileName(now: number): string {
   const iso = new Date(now).toISOString();
   return `fleetbench-backup-${iso.slice(0, 10)}-${iso.slice(11, 19).replace(/:/g, '')}.zip`;
 }
 
-async function receiveArchive(req: FastifyRequest, dir: string, max: number): Promise<string> {
+/** The uploaded archive, streamed to a temp file in `dir` (at most `max` bytes). */
+function receiveArchive(req: FastifyRequest, dir: string, max: number): Promise<string> {
   const what = 'the backup archive';
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  if (Number.isFinite(declared) && declared > max + 64 * 1024) {
-    throw new HubError('too_large', `${what} is larger than backup.maxRestoreBytes (${max})`);
-  }
-  const r = req as Partial<MultipartRequest>;
-  if (typeof r.isMultipart === 'function' && r.isMultipart() && typeof r.parts === 'function') {
-    let staged: string | undefined;
-    try {
-      for await (const part of (req as MultipartRequest).parts()) {
-        if (part.type !== 'file') continue;
-        if (part.fieldname !== 'file' || staged !== undefined) {
-          part.file.resume();
-          continue;
-        }
-        staged = (await ingestToTemp(part.file, dir, max, what)).path;
-      }
-    } catch (err) {
-      if (staged !== undefined) await rm(staged, { force: true });
-      throw err;
-    }
-    if (staged === undefined) {
-      throw new HubError('validation_failed', "file: upload the backup as a multipart 'file' part");
-    }
-    return staged;
-  }
-  const body = req.body as Partial<Readable> | undefined;
-  if (!body || typeof body.pipe !== 'function') {
-    throw new HubError('validation_failed', 'body: send the backup zip (raw or multipart file)');
-  }
-  return (await ingestToTemp(body as Readable, dir, max, what)).path;
+  return receiveUpload(
+    req,
+    {
+      stage: async (file) => (await ingestToTemp(file, dir, max, what)).path,
+      discard: (path) => rm(path, { force: true }),
+    },
+    { what, raw: true, maxBytes: max },
+  );
 }
 
 export async function registerBackupRoutes(
@@ -154,8 +126,8 @@ export async function registerBackupRoutes(
             deps.sources.dataDir,
             deps.limits,
           );
-          // Where applyPendingRestore keeps the replaced dir (same time stamp as `ready`).
-          const previous = ready.replace(/\.restore-ready-([^/\\]*)$/, '.before-restore-$1');
+          // Where applyPendingRestore will keep the replaced dir.
+          const previous = previousDirFor(deps.sources.dataDir, ready);
           const what = `${manifest.files.length} files (${manifest.counts.devices} devices)`;
           const restart = deps.restart;
           if (restart === null) {

@@ -8,9 +8,8 @@
  * - POST `/devices/:id/ota/commit` and `/revert` (ours): OTA.Commit / OTA.Revert on an
  *   uncommitted Mongoose OS device, answered with the new boot state.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
-import type { Readable } from 'node:stream';
 import { rename, rm } from 'node:fs/promises';
 import Type from 'typebox';
 import { HubError } from '../../shared/errors';
@@ -21,6 +20,7 @@ import { inspectFirmwareFile } from '../firmware/firmware-inspect';
 import { zipLimitsOf } from '../firmware/safe-unzip';
 import type { OtaBootState, OtaLooseFile, OtaManager } from '../ota/ota-manager';
 import { parseWith } from '../validate';
+import { isMultipartUpload, receiveUpload } from './streamed-upload';
 
 export interface OtaRoutesDeps {
   ota: OtaManager;
@@ -62,49 +62,6 @@ const ListQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-
-type Part =
-  | { type: 'file'; fieldname: string; filename: string; file: Readable }
-  | { type: 'field'; fieldname: string; value: unknown };
-type MultipartRequest = FastifyRequest & {
-  isMultipart(): boolean;
-  parts(): AsyncIterableIterator<Part>;
-};
-
-/** The request as a multipart one, or null when it carries another body (JSON). */
-const multipartOf = (req: FastifyRequest): MultipartRequest | null => {
-  const r = req as Partial<MultipartRequest>;
-  const ok =
-    typeof r.isMultipart === 'function' && r.isMultipart() && typeof r.parts === 'function';
-  return ok ? (req as MultipartRequest) : null;
-};
-
-/** Streams the one `file` part to a staged file (never held in memory whole). */
-async function stageUpload(req: MultipartRequest, library: FirmwareLibrary): Promise<Staged> {
-  let staged: Staged | undefined;
-  try {
-    for await (const part of req.parts()) {
-      if (part.type !== 'file') continue;
-      if (part.fieldname !== 'file' || staged !== undefined) {
-        part.file.resume();
-        throw new HubError(
-          'validation_failed',
-          part.fieldname !== 'file'
-            ? `unexpected file field '${part.fieldname}' (expected 'file')`
-            : "only one 'file' part per update",
-        );
-      }
-      staged = await library.stage(part.file, 'image', part.filename);
-    }
-  } catch (err) {
-    await library.discard(staged);
-    throw err;
-  }
-  if (!staged) {
-    throw new HubError('validation_failed', "file: send the firmware as a multipart 'file' part");
-  }
-  return staged;
-}
 
 /**
  * The uploaded file enters the library (content-addressed) unless it is no firmware image: then
@@ -149,9 +106,16 @@ export async function registerOtaRoutes(app: FastifyInstance, deps: OtaRoutesDep
         const q = parseWith(OtaQuery, req.query ?? {});
         const force = on(q.force);
         let source: { firmware: string } | { loose: OtaLooseFile };
-        const mp = multipartOf(req);
-        if (mp) {
-          source = await admit(await stageUpload(mp, library), force, deps);
+        if (isMultipartUpload(req)) {
+          const staged = await receiveUpload(
+            req,
+            {
+              stage: (file, name) => library.stage(file, 'image', name),
+              discard: (s) => library.discard(s),
+            },
+            { what: 'the firmware', strict: true },
+          );
+          source = await admit(staged, force, deps);
         } else {
           source = parseWith(OtaJsonBody, req.body ?? {});
         }

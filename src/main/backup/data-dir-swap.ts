@@ -15,16 +15,9 @@
  * applies a restore uploaded to it: on its next start.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  existsSync,
-  fsyncSync,
-  openSync,
-  closeSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-} from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { fsyncDirSync } from '../store/data-dir';
 
 const READY = '.restore-ready-';
 const STAGING = '.restoring-';
@@ -37,15 +30,6 @@ export function stagingDirFor(dataDir: string): string {
 
 function stamp(now: number): string {
   return new Date(now).toISOString().replace(/[:.]/g, '-');
-}
-
-function syncDir(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Siblings of `dataDir` whose name is `<base><prefix>...`, oldest name first. */
@@ -68,8 +52,21 @@ export function markReady(dataDir: string, staged: string, now = Date.now()): st
   for (const old of siblings(dataDir, READY)) rmSync(old, { recursive: true, force: true });
   const ready = `${dataDir}${READY}${stamp(now)}`;
   renameSync(staged, ready);
-  syncDir(dirname(dataDir));
+  fsyncDirSync(dirname(dataDir));
   return ready;
+}
+
+/**
+ * Where `applyPendingRestore` keeps the data dir that the pending restore `ready` replaces:
+ * `<dir>.before-restore-<time of ready>`, or with `-2`, `-3`... when that name is taken. The
+ * same answer until the swap, so the REST route can say it before the hub restarts.
+ */
+export function previousDirFor(dataDir: string, ready: string): string {
+  const when = basename(ready).slice(basename(dataDir).length + READY.length);
+  const base = `${dataDir}${BEFORE}${when}`;
+  let previous = base;
+  for (let n = 2; existsSync(previous); n++) previous = `${base}-${n}`;
+  return previous;
 }
 
 /** Whether a restore waits to be applied. */
@@ -84,15 +81,13 @@ export function pendingRestore(dataDir: string): string | null {
 export function applyPendingRestore(dataDir: string): { previous: string | null } | null {
   const ready = pendingRestore(dataDir);
   if (ready === null) return null;
-  const when = basename(ready).slice(basename(dataDir).length + READY.length);
   let previous: string | null = null;
   if (existsSync(dataDir)) {
-    previous = `${dataDir}${BEFORE}${when}`;
-    if (existsSync(previous)) previous += `-${randomBytes(3).toString('hex')}`;
+    previous = previousDirFor(dataDir, ready);
     renameSync(dataDir, previous);
   }
   renameSync(ready, dataDir);
-  syncDir(dirname(dataDir));
+  fsyncDirSync(dirname(dataDir));
   // Unpacking leftovers of restores that never got as far as step 2.
   for (const s of siblings(dataDir, STAGING)) rmSync(s, { recursive: true, force: true });
   return { previous };

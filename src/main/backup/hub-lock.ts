@@ -5,8 +5,9 @@
  * left by a crashed hub names a dead pid and is ignored. The store itself takes no lock (SQLite's
  * WAL lets CLI commands share a running hub's files), hence this file.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../store/data-dir';
 import { HUB_LOCK_FILE } from './backup-format';
 
 export interface HubLock {
@@ -18,8 +19,12 @@ export interface HubLock {
   started: number;
 }
 
+/**
+ * Atomic (temp file, rename, directory fsync): `restore` and `backup` read the lock while a hub
+ * may be writing it, and a crash mid-write must not leave a half lock that hides a live hub.
+ */
 export function writeHubLock(dataDir: string, lock: HubLock): void {
-  writeFileSync(join(dataDir, HUB_LOCK_FILE), JSON.stringify(lock) + '\n', { mode: 0o600 });
+  writeFileAtomic(join(dataDir, HUB_LOCK_FILE), JSON.stringify(lock) + '\n', 0o600);
 }
 
 /** Removes the lock if it is this process's (a second hub on the dir must not drop the first's). */

@@ -9,11 +9,14 @@
  * - the manifest and the zip's entries must list exactly the same files, with safe paths (no `..`,
  *   absolute, backslash or control characters) and no symlink entries; files are only ever
  *   created as regular files (`wx`) in a directory made for them;
- * - every entry is streamed (never held in memory), inflated on the thread pool, cut off as soon
- *   as it passes its manifest size, and its SHA-256 and size compared with the manifest;
+ * - the manifest is read with firmware/safe-unzip.ts (capped, inflated on the thread pool, CRC
+ *   checked); every other entry is streamed (never held in memory), inflated on the thread pool,
+ *   cut off as soon as it passes its manifest size, and its SHA-256 and size compared with the
+ *   manifest;
  * - both databases must pass SQLite's `quick_check` and not come from a newer schema.
  *
- * Reuses the bounds-checked zip directory reader of firmware/zip-directory.ts.
+ * The central directory is walked once (firmware/safe-unzip.ts `directoryOf`): entry count,
+ * bounds, names and symlinks (zip-directory.ts `isSymlink`) are all judged from that one walk.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, createWriteStream, openSync, readSync } from 'node:fs';
@@ -21,22 +24,28 @@ import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createInflateRaw, inflateRawSync } from 'node:zlib';
+import { createInflateRaw } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { HubError } from '../../shared/errors';
 import type { BackupManifest } from '../../shared/lan';
 import type { BackupLimits } from '../config';
 import { ACCOUNT_MIGRATIONS, REGISTRY_MIGRATIONS } from '../store/migrations';
-import { ACCOUNT_FILE, REGISTRY_FILE } from '../store/data-dir';
+import { ACCOUNT_FILE, REGISTRY_FILE, fsyncDir, fsyncFile } from '../store/data-dir';
 import {
-  EOCD_SEARCH_BYTES,
   LOCAL_HEADER_SIZE,
   entryDataOffset,
-  locateCentralDirectory,
+  isSymlink,
   looksLikeZip,
-  parseCentralDirectory,
   type ZipEntry,
 } from '../firmware/zip-directory';
+import {
+  checkEntryNames,
+  directoryOf,
+  fileSource,
+  readEntry,
+  type ZipLimits,
+  type ZipSource,
+} from '../firmware/safe-unzip';
 import {
   MANIFEST_NAME,
   MAX_ARCHIVE_ENTRIES,
@@ -46,81 +55,73 @@ import {
   type BackupRefusal,
 } from './backup-format';
 
-/** Re-codes the zip reader's `image_invalid` as a backup refusal. */
+/** What the zip readers' `details.reason` means for a backup; anything else is damage. */
+const ZIP_REASONS: Record<string, BackupRefusal> = {
+  unsafe_name: 'unsafe_path',
+  too_many_entries: 'too_large',
+  bomb: 'too_large',
+  size_mismatch: 'size_mismatch',
+};
+
+/** Re-codes the zip readers' `image_invalid` / `zip_bomb` as a backup refusal. */
 function asRefusal(err: unknown, reason: BackupRefusal): never {
   if (err instanceof HubError && err.kind === 'backup_invalid') throw err;
-  if (err instanceof HubError) throw refuseBackup(reason, err.message);
+  if (err instanceof HubError) {
+    const zipReason = (err.details as { reason?: unknown } | undefined)?.reason;
+    throw refuseBackup(
+      (typeof zipReason === 'string' && ZIP_REASONS[zipReason]) || reason,
+      err.message,
+    );
+  }
   throw err;
 }
 
-/** Unix symlinks in the central directory (made-by Unix, mode S_IFLNK in the external attrs). */
-function symlinkNames(cd: Uint8Array, count: number): string[] {
-  const dv = new DataView(cd.buffer, cd.byteOffset, cd.byteLength);
-  const out: string[] = [];
-  let p = 0;
-  for (let n = 0; n < count && p + 46 <= cd.length; n++) {
-    const madeBy = dv.getUint16(p + 4, true) >> 8;
-    const nameLength = dv.getUint16(p + 28, true);
-    const end = p + 46 + nameLength + dv.getUint16(p + 30, true) + dv.getUint16(p + 32, true);
-    const mode = dv.getUint32(p + 38, true) >>> 16;
-    if (madeBy === 3 && (mode & 0o170000) === 0o120000) {
-      out.push(Buffer.from(cd.subarray(p + 46, p + 46 + nameLength)).toString('utf8'));
-    }
-    p = end;
-  }
-  return out;
-}
-
-async function readAt(h: FileHandle, offset: number, length: number): Promise<Buffer> {
-  const buf = Buffer.alloc(length);
-  const { bytesRead } = await h.read(buf, 0, length, offset);
-  return buf.subarray(0, bytesRead);
-}
-
 interface Directory {
+  src: ZipSource;
   entries: ZipEntry[];
-  size: number;
 }
 
+/**
+ * The one walk of the central directory: entry count, bounds, names (zip-slip) and symlinks are
+ * all judged from it.
+ */
 async function readDirectory(h: FileHandle, limits: BackupLimits): Promise<Directory> {
-  const size = (await h.stat()).size;
-  const head = await readAt(h, 0, 4);
-  if (!looksLikeZip(head)) throw refuseBackup('not_zip', 'the file is not a zip archive');
+  const src = fileSource(h, (await h.stat()).size);
+  if (!looksLikeZip(await src.read(0, 4))) {
+    throw refuseBackup('not_zip', 'the file is not a zip archive');
+  }
   let entries: ZipEntry[];
-  let cd: Buffer;
   try {
-    const tailLength = Math.min(size, EOCD_SEARCH_BYTES);
-    const loc = locateCentralDirectory(await readAt(h, size - tailLength, tailLength), size);
-    const max = Math.min(limits.maxEntries, MAX_ARCHIVE_ENTRIES);
-    if (loc.count > max) {
-      throw refuseBackup('too_large', `${loc.count} entries, over the ${max} allowed`);
-    }
-    cd = await readAt(h, loc.offset, loc.size);
-    entries = parseCentralDirectory(cd, loc, size, max);
-    const links = symlinkNames(cd, loc.count);
-    if (links.length > 0) {
-      throw refuseBackup('symlink', `"${links[0]?.slice(0, 200)}" is a symbolic link`);
-    }
+    entries = await directoryOf(src, manifestLimits(limits));
+    checkEntryNames(entries);
   } catch (err) {
     asRefusal(err, 'truncated');
   }
-  return { entries, size };
+  const link = entries.find(isSymlink);
+  if (link) throw refuseBackup('symlink', `"${link.name.slice(0, 200)}" is a symbolic link`);
+  return { src, entries };
+}
+
+/** Zip limits for the directory and the manifest; the other entries are streamed, not held. */
+function manifestLimits(limits: BackupLimits): ZipLimits {
+  return {
+    maxEntries: Math.min(limits.maxEntries, MAX_ARCHIVE_ENTRIES),
+    maxEntryBytes: MAX_MANIFEST_BYTES,
+    maxTotalBytes: MAX_MANIFEST_BYTES,
+  };
 }
 
 /** Where an entry's compressed bytes are in the file. */
-async function dataRange(h: FileHandle, e: ZipEntry, size: number): Promise<number> {
+async function dataRange(dir: Directory, e: ZipEntry): Promise<number> {
   try {
-    return entryDataOffset(await readAt(h, e.localHeaderOffset, LOCAL_HEADER_SIZE), e, size);
+    const header = await dir.src.read(e.localHeaderOffset, LOCAL_HEADER_SIZE);
+    return entryDataOffset(header, e, dir.src.size);
   } catch (err) {
     asRefusal(err, 'truncated');
   }
 }
 
-async function readManifest(
-  h: FileHandle,
-  dir: Directory,
-  limits: BackupLimits,
-): Promise<BackupManifest> {
+async function readManifest(dir: Directory, limits: BackupLimits): Promise<BackupManifest> {
   const e = dir.entries.find((x) => x.name === MANIFEST_NAME);
   if (!e) {
     throw refuseBackup('no_manifest', `it has no ${MANIFEST_NAME} (a zip, but not a backup)`);
@@ -128,15 +129,12 @@ async function readManifest(
   if (e.compressedSize > MAX_MANIFEST_BYTES || e.declaredSize > MAX_MANIFEST_BYTES) {
     throw refuseBackup('too_large', `${MANIFEST_NAME} is larger than ${MAX_MANIFEST_BYTES} bytes`);
   }
-  const start = await dataRange(h, e, dir.size);
-  const raw = await readAt(h, start, e.compressedSize);
   let text: string;
   try {
-    const bytes =
-      e.method === 0 ? raw : inflateRawSync(raw, { maxOutputLength: MAX_MANIFEST_BYTES });
-    text = Buffer.from(bytes).toString('utf8');
-  } catch {
-    throw refuseBackup('truncated', `${MANIFEST_NAME} is damaged`);
+    // Inflated on the thread pool, capped, and its CRC-32 checked.
+    text = Buffer.from(await readEntry(dir.src, e, manifestLimits(limits))).toString('utf8');
+  } catch (err) {
+    asRefusal(err, 'truncated');
   }
   let value: unknown;
   try {
@@ -149,14 +147,13 @@ async function readManifest(
 
 /** Streams one entry to `dest`, checking its size and SHA-256 against the manifest. */
 async function extractEntry(
-  h: FileHandle,
   archive: string,
   dir: Directory,
   e: ZipEntry,
   want: BackupManifest['files'][number],
   dest: string,
 ): Promise<void> {
-  const start = await dataRange(h, e, dir.size);
+  const start = await dataRange(dir, e);
   const hash = createHash('sha256');
   let size = 0;
   const count = new Transform({
@@ -193,12 +190,7 @@ async function extractEntry(
     throw refuseBackup('sha_mismatch', `${want.path} does not match its SHA-256 (damaged)`);
   }
   // Durable before the swap: a power cut after it must not leave the new dir with empty files.
-  const fh = await open(dest, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await fsyncFile(dest);
 }
 
 /** The first 16 bytes of every SQLite 3 database file (sqlite.org/fileformat.html 1.3.1). */
@@ -234,15 +226,6 @@ function checkDatabase(path: string, name: string, known: number): void {
   }
 }
 
-async function syncDir(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 /**
  * Checks the whole archive and unpacks it into `dest` (created here; must not exist). On any
  * refusal `dest` is removed again and a `backup_invalid` HubError says why.
@@ -264,7 +247,7 @@ export async function extractBackup(
   let created = false;
   try {
     const dir = await readDirectory(h, limits);
-    const manifest = await readManifest(h, dir, limits);
+    const manifest = await readManifest(dir, limits);
     const byName = new Map(dir.entries.filter((e) => !e.isDirectory).map((e) => [e.name, e]));
     const listed = new Set(manifest.files.map((f) => f.path));
     for (const name of byName.keys()) {
@@ -281,12 +264,12 @@ export async function extractBackup(
     for (const f of manifest.files) {
       const e = byName.get(f.path);
       const target = join(dest, ...f.path.split('/'));
-      if (e) await extractEntry(h, archive, dir, e, f, target);
+      if (e) await extractEntry(archive, dir, e, f, target);
       dirs.add(dirname(target));
     }
     checkDatabase(join(dest, REGISTRY_FILE), REGISTRY_FILE, REGISTRY_MIGRATIONS.length);
     checkDatabase(join(dest, ACCOUNT_FILE), ACCOUNT_FILE, ACCOUNT_MIGRATIONS.length);
-    for (const d of dirs) await syncDir(d);
+    for (const d of dirs) await fsyncDir(d);
     return manifest;
   } catch (err) {
     if (created) await rm(dest, { recursive: true, force: true });

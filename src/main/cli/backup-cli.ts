@@ -14,16 +14,16 @@
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_BACKUP } from '../config';
-import { REGISTRY_FILE } from '../store/data-dir';
+import { REGISTRY_FILE, fsyncDir, fsyncFile } from '../store/data-dir';
 import { BACKUP_TEMP_DIR } from '../backup/backup-format';
 import { fileSources, makeBackup } from '../backup/backup-maker';
 import { lockUrl, runningHub } from '../backup/hub-lock';
 import { restoreDataDir } from '../backup/restore-service';
 import { CliError } from './cli-errors';
-import { downloadFromHub, fsyncFile } from './hub-download';
+import { downloadFromHub } from './hub-download';
 import { defaultDataDir } from './data-dir-option';
 import { addHubOptions, resolveHub, type Hub, type HubCliOptions } from './hub-client';
 
@@ -76,6 +76,7 @@ export async function backupDataDir(
     await copyFile(made.archive, tmp);
     await fsyncFile(tmp);
     renameSync(tmp, file);
+    await fsyncDir(dirname(resolve(file)));
   } catch (err) {
     rmSync(tmp, { force: true });
     throw err;

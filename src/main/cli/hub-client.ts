@@ -1,5 +1,6 @@
 /**
- * What the CLI commands that talk to a running hub over REST share (`ota`, `rollout`): the
+ * What the CLI commands that talk to a running hub over REST share (`ota`, `rollout`, `backup`,
+ * `import`): the
  * `--hub` / `--key` / `--data-dir` options, the key lookup (flag, env, the data dir's
  * master.key) and one request helper that turns a refusal into a one-line CliError.
  */
@@ -41,11 +42,15 @@ export function hubAt(url: string, key: string): Hub {
   }
 }
 
-/** The hub and key from the options, the environment or the data dir (exit 2 without a key). */
-export function resolveHub(o: HubCliOptions): Hub {
+/**
+ * The hub and key from the options, the environment or the data dir (exit 2 without a key).
+ * `keyFlag` names the option in the message (`import` calls it `--hub-key`: its `--key` is the
+ * source's).
+ */
+export function resolveHub(o: HubCliOptions, keyFlag = '--key'): Hub {
   const key = o.key ?? process.env['FLEETBENCH_API_KEY'] ?? readMasterKeyFile(o.dataDir);
   if (key === null || key === '') {
-    throw new CliError('give a master API key with --key (or FLEETBENCH_API_KEY)', 2);
+    throw new CliError(`give a master API key with ${keyFlag} (or FLEETBENCH_API_KEY)`, 2);
   }
   return hubAt(o.hub ?? `http://127.0.0.1:${DEFAULT_PORT}`, key);
 }

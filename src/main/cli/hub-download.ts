@@ -4,21 +4,13 @@
  * short or failed download leaves no file behind; the hub's coded error is printed as it said it.
  */
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { once } from 'node:events';
 import { CliError } from './cli-errors';
+import { fsyncDir, fsyncFile } from '../store/data-dir';
 import type { Hub } from './hub-client';
 
 export type DownloadProgress = (bytes: number, total: number | null) => void;
-
-export async function fsyncFile(path: string): Promise<void> {
-  const fh = await open(path, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 /** Streams `method path` of the hub into `file`; returns the bytes written. */
 export async function downloadFromHub(
@@ -66,6 +58,7 @@ export async function downloadFromHub(
     }
     await fsyncFile(tmp);
     renameSync(tmp, file);
+    await fsyncDir(dirname(resolve(file)));
   } catch (err) {
     out.destroy();
     rmSync(tmp, { force: true });

@@ -8,15 +8,15 @@
  * 3 conflicts were skipped (see --overwrite).
  */
 import type { Command } from 'commander';
-import { DEFAULT_IMPORT, DEFAULT_PORT } from '../config';
+import { DEFAULT_IMPORT } from '../config';
 import { HubError } from '../../shared/errors';
-import { readMasterKeyFile } from '../store/data-dir';
 import { endpointFrom, type Endpoint } from '../import/rest-client';
 import { runImport } from '../import/run-import';
 import { formatSummary, importExitCode } from '../import/import-summary';
 import { TargetUnavailable } from '../import/target-hub';
 import { CliError } from './cli-errors';
 import { defaultDataDir } from './data-dir-option';
+import { resolveHub } from './hub-client';
 
 export interface ImportCliOptions {
   from?: string;
@@ -63,12 +63,10 @@ export async function importCommand(
       2,
     );
   }
-  const hubKey = o.hubKey ?? process.env['FLEETBENCH_API_KEY'] ?? readMasterKeyFile(o.dataDir);
-  if (hubKey === null || hubKey === '') {
-    throw new CliError('give the local hub master key with --hub-key (or FLEETBENCH_API_KEY)', 2);
-  }
+  // The local hub as every hub command finds it; `--key` here is the source's, hence --hub-key.
+  const hub = resolveHub({ hub: o.hub, key: o.hubKey, dataDir: o.dataDir }, '--hub-key');
   const from = endpoint(o.from, sourceKey, '--from');
-  const to = endpoint(o.hub ?? `http://127.0.0.1:${DEFAULT_PORT}`, hubKey, '--hub');
+  const to = endpoint(hub.base, hub.key, '--hub');
   try {
     const summary = await runImport(from, to, {
       dryRun: o.dryRun === true,

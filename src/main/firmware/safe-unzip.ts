@@ -49,7 +49,9 @@ export function zipLimitsOf(f: FirmwareLimits): ZipLimits {
 
 export const DEFAULT_ZIP_LIMITS: ZipLimits = zipLimitsOf(DEFAULT_FIRMWARE);
 
-export type ZipRefusal = 'unsafe_name' | 'damaged' | 'crc' | 'size_mismatch' | 'bomb';
+/** `details.reason` of a refusal (`too_many_entries` comes from zip-directory.ts). */
+export type ZipRefusal =
+  'unsafe_name' | 'damaged' | 'crc' | 'size_mismatch' | 'bomb' | 'too_many_entries';
 
 export interface UnzipOptions {
   limits?: ZipLimits;
@@ -256,13 +258,47 @@ export function fileSource(handle: FileHandle, size: number): ZipSource {
   };
 }
 
-async function directoryOf(src: ZipSource, limits: ZipLimits): Promise<ZipEntry[]> {
+/**
+ * The archive's entries, read once (end record, then the central directory) and bounded by
+ * `limits.maxEntries`. Names are not judged here: `checkEntryNames` does that.
+ */
+export async function directoryOf(src: ZipSource, limits: ZipLimits): Promise<ZipEntry[]> {
   const tailLength = Math.min(src.size, EOCD_SEARCH_BYTES);
   const tail = await src.read(src.size - tailLength, tailLength);
   const loc = locateCentralDirectory(tail, src.size);
   checkEntryCount(loc, limits.maxEntries);
   const cd = await src.read(loc.offset, loc.size);
   return parseCentralDirectory(cd, loc, src.size, limits.maxEntries);
+}
+
+/**
+ * One entry of a directory read by `directoryOf`, inflated on the thread pool, capped and
+ * CRC-checked. `total`: what the archive already produced (for the per-archive cap).
+ */
+export async function readEntry(
+  src: ZipSource,
+  entry: ZipEntry,
+  limits: ZipLimits,
+  total = 0,
+): Promise<Uint8Array> {
+  const cap = capFor(limits, total);
+  const header = await src.read(entry.localHeaderOffset, LOCAL_HEADER_SIZE);
+  const start = entryDataOffset(header, entry, src.size);
+  const raw = await src.read(start, entry.compressedSize);
+  let data: Uint8Array;
+  if (entry.method === 0) {
+    data = raw;
+  } else {
+    try {
+      data = await inflateEntry(raw, entry, cap, limits);
+    } catch (err) {
+      throw err instanceof HubError ? err : inflateError(err, entry, cap, limits);
+    }
+  }
+  checkInflated(entry, data, cap, limits);
+  const actual = await crc32Sliced(data);
+  if (actual !== entry.crc32) throw crcMismatch(entry, actual);
+  return data;
 }
 
 /**
@@ -282,23 +318,7 @@ export async function unzipSafe(
   let total = 0;
   for (const entry of all) {
     if (entry.isDirectory || !filter(entry)) continue;
-    const cap = capFor(limits, total);
-    const header = await src.read(entry.localHeaderOffset, LOCAL_HEADER_SIZE);
-    const start = entryDataOffset(header, entry, src.size);
-    const raw = await src.read(start, entry.compressedSize);
-    let data: Uint8Array;
-    if (entry.method === 0) {
-      data = raw;
-    } else {
-      try {
-        data = await inflateEntry(raw, entry, cap, limits);
-      } catch (err) {
-        throw err instanceof HubError ? err : inflateError(err, entry, cap, limits);
-      }
-    }
-    checkInflated(entry, data, cap, limits);
-    const actual = await crc32Sliced(data);
-    if (actual !== entry.crc32) throw crcMismatch(entry, actual);
+    const data = await readEntry(src, entry, limits, total);
     total += data.length;
     out.set(entry.name, data);
   }

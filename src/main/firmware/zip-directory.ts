@@ -5,9 +5,10 @@
  *
  *   EOCD (22 bytes + comment): sig 0x06054b50, disk u16, cd disk u16, entries on disk u16 @8,
  *        entries u16 @10, cd size u32 @12, cd offset u32 @16, comment length u16 @20
- *   CD header (46 bytes + name + extra + comment): sig 0x02014b50, flags u16 @8, method u16 @10,
- *        crc32 u32 @16, compressed u32 @20, uncompressed u32 @24, name len u16 @28,
- *        extra len u16 @30, comment len u16 @32, local header offset u32 @42, name @46
+ *   CD header (46 bytes + name + extra + comment): sig 0x02014b50, version made by u16 @4 (high
+ *        byte: host system, 3 = Unix), flags u16 @8, method u16 @10, crc32 u32 @16, compressed u32 @20, uncompressed u32 @24, name len u16 @28,
+ *        extra len u16 @30, comment len u16 @32, external attributes u32 @38 (Unix: mode << 16),
+ *        local header offset u32 @42, name @46
  *   Local header (30 bytes + name + extra): sig 0x04034b50, name len u16 @26, extra len u16 @28
  *
  * Everything here comes from a stranger, so every offset is bounds-checked and the sizes are
@@ -27,6 +28,19 @@ export interface ZipEntry {
   declaredSize: number;
   localHeaderOffset: number;
   isDirectory: boolean;
+  /** The host system that made the entry (high byte of "version made by"; 3 = Unix). */
+  madeBy: number;
+  /** The Unix mode (type and permission bits) when `madeBy` is Unix, else 0. */
+  unixMode: number;
+}
+
+const HOST_UNIX = 3;
+const S_IFMT = 0o170000;
+const S_IFLNK = 0o120000;
+
+/** A Unix symbolic link entry: its data is the link's target, never a file's contents. */
+export function isSymlink(e: ZipEntry): boolean {
+  return e.madeBy === HOST_UNIX && (e.unixMode & S_IFMT) === S_IFLNK;
 }
 
 export interface CentralDirectoryLocation {
@@ -95,6 +109,7 @@ export function checkEntryCount(loc: CentralDirectoryLocation, maxEntries: numbe
     throw new HubError(
       'image_invalid',
       `the archive has ${loc.count} entries, more than the ${maxEntries} allowed`,
+      { reason: 'too_many_entries' },
     );
   }
 }
@@ -120,6 +135,7 @@ export function parseCentralDirectory(
     if (p + CD_HEADER_SIZE > cd.length || dv.getUint32(p, true) !== CD_SIG) {
       throw bad(`central directory entry ${n} is damaged`);
     }
+    const madeBy = dv.getUint16(p + 4, true) >> 8;
     const flags = dv.getUint16(p + 8, true);
     const method = dv.getUint16(p + 10, true);
     const crc32 = dv.getUint32(p + 16, true);
@@ -128,6 +144,7 @@ export function parseCentralDirectory(
     const nameLength = dv.getUint16(p + 28, true);
     const extraLength = dv.getUint16(p + 30, true);
     const commentLength = dv.getUint16(p + 32, true);
+    const externalAttributes = dv.getUint32(p + 38, true);
     const localHeaderOffset = dv.getUint32(p + 42, true);
     const end = p + CD_HEADER_SIZE + nameLength + extraLength + commentLength;
     if (end > cd.length) throw bad(`central directory entry ${n} runs past the directory`);
@@ -157,6 +174,8 @@ export function parseCentralDirectory(
       declaredSize,
       localHeaderOffset,
       isDirectory: name.endsWith('/'),
+      madeBy,
+      unixMode: madeBy === HOST_UNIX ? externalAttributes >>> 16 : 0,
     });
   }
   return entries;

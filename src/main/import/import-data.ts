@@ -13,6 +13,7 @@ import {
   insertStatement,
   LIST_INDEXES,
   LIST_TABLES,
+  missingIndexes,
   pageQuery,
   READ_BOOKMARK,
   ROWID_COLUMN,
@@ -24,7 +25,7 @@ import {
   type TableShape,
 } from './data-plan';
 import type { SummaryBuilder } from './import-summary';
-import { RestError } from './rest-client';
+import { reasonOf, RestError } from './rest-client';
 import type { SourceReader } from './source-reader';
 import type { TargetHub } from './target-hub';
 
@@ -35,11 +36,6 @@ export interface DataOptions {
   maxInsertBytes: number;
   progress: (line: string) => void;
 }
-
-const reasonOf = (err: unknown): string => {
-  if (err instanceof RestError) return err.describe();
-  throw err;
-};
 
 /** A `SELECT count(*)`-like answer as a number. */
 function firstNumber(rows: unknown[][]): number {
@@ -75,7 +71,7 @@ export async function importData(
   const localTables = new Set(asTables(local.rows).map((t) => t.name));
   const indexes = (await source.sql(LIST_INDEXES)).rows
     .filter((r) => typeof r[0] === 'string' && typeof r[1] === 'string' && typeof r[2] === 'string')
-    .map((r) => ({ name: r[0] as string, tbl: r[1] as string, sql: r[2] as string }));
+    .map((r) => ({ name: r[0] as string, tbl_name: r[1] as string, sql: r[2] as string }));
   const localIndexes = new Set(
     (await target.sql("SELECT name FROM sqlite_master WHERE type='index'")).rows.map((r) =>
       String(r[0]),
@@ -93,8 +89,8 @@ export async function importData(
     try {
       if (!exists && !o.dryRun) {
         await target.sql(t.sql);
-        for (const i of indexes) {
-          if (i.tbl === t.name && !localIndexes.has(i.name)) await target.sql(i.sql);
+        for (const i of missingIndexes(indexes, new Set([t.name]), localIndexes)) {
+          await target.sql(i.sql);
         }
       }
       const after =

@@ -8,6 +8,7 @@
  * source in everything compared here, so a second run plans `unchanged` for all of it.
  */
 import type { DeviceAcl, Json, JsonObject } from '../../shared/types';
+import { normalizeEmail } from '../customers/email';
 import { jsonEqual } from '../shadow/json-value';
 import { shadowUpdate, type LooseShadow } from './shadow-diff';
 
@@ -123,9 +124,16 @@ export type CustomerAction =
   | { kind: 'unchanged'; id: string }
   | { kind: 'conflict'; id: string; reason: string };
 
-/** Emails compare as the hub stores them (lower case; customers/email.ts normalizes the same). */
-const sameEmail = (a: string, b: string): boolean =>
-  a.trim().toLowerCase() === b.trim().toLowerCase();
+/**
+ * An email as the hub stores and compares it (customers/email.ts `normalizeEmail`: trimmed, lower
+ * case), so an import matches customers exactly as the REST API would. A source's implausible
+ * address is still trimmed and lowercased, so it compares too (the hub refuses it on write).
+ */
+export function emailKey(email: string): string {
+  return normalizeEmail(email) ?? email.trim().toLowerCase();
+}
+
+const sameEmail = (a: string, b: string): boolean => emailKey(a) === emailKey(b);
 
 function fullBody(c: PlanCustomer): CustomerBody {
   return {

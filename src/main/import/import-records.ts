@@ -3,9 +3,15 @@
  * (import-plan.ts), carried out through its REST API unless this is a dry run, and counted.
  * A refusal by the local hub fails that one item, with the hub's message and code as the reason.
  */
-import { planCustomer, planDevice, type DeviceAction, type PlanOptions } from './import-plan';
+import {
+  emailKey,
+  planCustomer,
+  planDevice,
+  type DeviceAction,
+  type PlanOptions,
+} from './import-plan';
 import type { SummaryBuilder } from './import-summary';
-import { RestError } from './rest-client';
+import { reasonOf, RestError } from './rest-client';
 import type { SourceCustomer, SourceDevice, SourceReader } from './source-reader';
 import type { TargetHub } from './target-hub';
 
@@ -15,12 +21,6 @@ export interface RecordOptions extends PlanOptions {
   /** Devices planned and written at once within a page. */
   concurrency: number;
   progress: (line: string) => void;
-}
-
-/** The reason a write failed, for the summary; anything but a refusal is not ours to judge. */
-function reasonOf(err: unknown): string {
-  if (err instanceof RestError) return err.describe();
-  throw err;
 }
 
 /** Runs `fn` over `items` with at most `limit` at once, in order of start. */
@@ -132,9 +132,9 @@ export async function importCustomers(
     throw err;
   }
   const local = new Map((await target.customers()).map((c) => [c.id, c]));
-  const byEmail = new Map([...local.values()].map((c) => [c.email.toLowerCase(), c.id]));
+  const byEmail = new Map([...local.values()].map((c) => [emailKey(c.email), c.id]));
   for (const c of list) {
-    const action = planCustomer(c, local.get(c.id), byEmail.get(c.email.toLowerCase()), o);
+    const action = planCustomer(c, local.get(c.id), byEmail.get(emailKey(c.email)), o);
     const item = { kind: 'customers' as const, id: c.id };
     try {
       switch (action.kind) {

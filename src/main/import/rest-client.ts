@@ -37,6 +37,15 @@ export class RestError extends Error {
 }
 
 /**
+ * The reason a write failed, for the summary: a server's refusal is that item's failure; anything
+ * else (a bug, the target gone) is not ours to judge and is thrown on.
+ */
+export function reasonOf(err: unknown): string {
+  if (err instanceof RestError) return err.describe();
+  throw err;
+}
+
+/**
  * A checked endpoint from a URL as a user types it: `https://mdash.net`, `http://10.0.0.2:8009`,
  * with or without a trailing `/api/v2`. Throws a plain Error for something that is not a URL.
  */

@@ -8,19 +8,12 @@
  * Top-level keys this version does not know are kept on write, so a newer hub's settings survive
  * a downgrade-and-save.
  */
-import {
-  closeSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Type from 'typebox';
 import { LanSettingsPatchSchema, type LanSettingsPatchBody } from '../../shared/lan-schemas';
 import { firstProblem } from '../validate';
+import { writeFileAtomic } from './data-dir';
 
 export const SETTINGS_FILE = 'settings.json';
 
@@ -70,21 +63,7 @@ export function readSettings(dataDir: string): SettingsRead {
 
 /** Replaces the file atomically (mode 0600). */
 export function writeSettings(dataDir: string, doc: SettingsDoc): void {
-  const path = settingsPath(dataDir);
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, `${JSON.stringify(doc, null, 2)}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  writeFileAtomic(settingsPath(dataDir), `${JSON.stringify(doc, null, 2)}\n`);
 }
 
 /**

@@ -123,6 +123,18 @@ describe('restore refuses a damaged or foreign archive, touching nothing', () =>
     expect((await refusal(foreign)).reason).toBe('foreign');
   });
 
+  it('a manifest whose bytes do not match its CRC-32 (still valid JSON): damaged', async () => {
+    const db = strToU8('x');
+    const z = Buffer.from(archiveOf({ 'fleetbench.db': db, 'account.db': db }));
+    // Stored (level 0): the manifest's JSON is in the archive as it is; change one character.
+    const at = z.indexOf('"app_version":"x"');
+    expect(at).toBeGreaterThan(0);
+    z[at + '"app_version":"'.length] = 'y'.charCodeAt(0);
+    const r = await refusal(z);
+    expect(r.reason).toBe('truncated');
+    expect(r.message).toMatch(/fleetbench-backup\.json is corrupted: CRC-32/);
+  });
+
   it('a newer format version', async () => {
     const db = strToU8('x');
     const r = await refusal(archiveOf({ 'fleetbench.db': db, 'account.db': db }, { version: 2 }));

@@ -20,6 +20,7 @@ import {
   applyPendingRestore,
   markReady,
   pendingRestore,
+  previousDirFor,
   stagingDirFor,
 } from '../../../src/main/backup/data-dir-swap';
 import { startTestHub } from '../../support/hub-harness';
@@ -54,6 +55,23 @@ describe('data dir swap', () => {
     expect(r?.previous).toMatch(/b\.before-restore-/);
     expect(marker(r?.previous ?? '')).toBe('old');
     expect(pendingRestore(data)).toBeNull();
+  });
+
+  it('previousDirFor names where the apply keeps the old dir, also when that name is taken', () => {
+    const data = join(work, 'p');
+    for (const taken of [false, true]) {
+      dirWith(data, `old-${taken}`);
+      const staged = stagingDirFor(data);
+      dirWith(staged, 'new');
+      // The same time stamp for both rounds: the second finds the first one's name taken.
+      const ready = markReady(data, staged, 1_000);
+      const said = previousDirFor(data, ready);
+      if (taken) expect(said).toMatch(/p\.before-restore-[^/]*-2$/);
+      const r = applyPendingRestore(data);
+      expect(r?.previous).toBe(said);
+      expect(marker(said)).toBe(`old-${taken}`);
+      rmSync(data, { recursive: true });
+    }
   });
 
   it('crash between the two renames (data dir gone): finished to the new dir', () => {

@@ -6,7 +6,7 @@
  * server that is not mDash-compatible are coded errors; a local device with another password is
  * a conflict unless --overwrite.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { importCommand, type ImportCliOptions } from '../../../src/main/cli/import-cli';
@@ -216,6 +216,52 @@ describe('fleetbench import', () => {
     const now = await ok<DeviceObject>(target, 'GET', '/api/v2/devices/d1');
     expect(now.token).toBe(theirs.token);
     expect(now.acl).toEqual(theirs.acl);
+  });
+
+  it('an email that differs only in case and spaces is the local customer with it, as the REST API says', async () => {
+    // mdash.net-like source: it keeps emails as typed. A proxy in front of the source hub lists
+    // its customer c1 with the email "  Alice@Example.COM ".
+    const proxy = createServer((req, res) => {
+      const up = request(
+        `${source.http}${req.url ?? '/'}`,
+        { method: req.method, headers: req.headers },
+        (answer) => {
+          if (!(req.method === 'GET' && req.url === '/api/v2/customers')) {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+            return;
+          }
+          const chunks: Buffer[] = [];
+          answer.on('data', (c: Buffer) => chunks.push(c));
+          answer.on('end', () => {
+            const list = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Array<{
+              email: string;
+            }>;
+            for (const c of list)
+              c.email = `  ${c.email.replace('alice@example.com', 'Alice@Example.COM')} `;
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(JSON.stringify(list));
+          });
+        },
+      );
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => proxy.close(() => r())));
+    const from = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    // The target already has alice@example.com, under another id.
+    await ok(target, 'POST', '/api/v2/customers/c0', { email: 'alice@example.com' });
+    const r = await runCli({ from });
+    expect(r.summary.items).toContainEqual(
+      expect.objectContaining({
+        kind: 'customers',
+        id: 'c1',
+        outcome: 'skipped',
+        reason: expect.stringMatching(/'c0' has this email/),
+      }),
+    );
+    expect(r.code).toBe(3);
+    expect((await ok<unknown[]>(target, 'GET', '/api/v2/customers')).length).toBe(1);
   });
 
   it('pages devices and rows at the limits, and batches INSERTs by parameter count', async () => {

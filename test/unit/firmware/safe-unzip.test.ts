@@ -8,7 +8,7 @@ import {
   unzipSafeSync,
   type ZipLimits,
 } from '../../../src/main/firmware/safe-unzip';
-import { readZipDirectory } from '../../../src/main/firmware/zip-directory';
+import { isSymlink, readZipDirectory } from '../../../src/main/firmware/zip-directory';
 import { craftZip } from './craft-zip';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -248,6 +248,22 @@ describe('unzipSafe: the event loop keeps running', () => {
     expect(best).toBeLessThan(100);
     expect(best).toBeLessThan(syncMs / 2);
   }, 30_000);
+});
+
+describe('zip entries: host system and Unix mode', () => {
+  it('reads madeBy and the Unix mode from the central directory, and spots symlinks', () => {
+    const z = zipSync({
+      link: [enc('/etc/passwd'), { os: 3, attrs: (0o120777 << 16) >>> 0 }],
+      file: [enc('x'), { os: 3, attrs: (0o100644 << 16) >>> 0 }],
+      dos: [enc('y'), { os: 0, attrs: (0o120777 << 16) >>> 0 }],
+    });
+    const byName = new Map(readZipDirectory(z, 10).map((e) => [e.name, e]));
+    expect(byName.get('link')).toMatchObject({ madeBy: 3, unixMode: 0o120777 });
+    expect(byName.get('file')).toMatchObject({ madeBy: 3, unixMode: 0o100644 });
+    // Not made on Unix: the attributes are not a Unix mode.
+    expect(byName.get('dos')).toMatchObject({ madeBy: 0, unixMode: 0 });
+    expect([...byName.values()].filter(isSymlink).map((e) => e.name)).toEqual(['link']);
+  });
 });
 
 describe('isSafeEntryName', () => {

@@ -7,6 +7,7 @@ import {
   batchRows,
   BOOKMARK_TABLE,
   insertStatement,
+  missingIndexes,
   pageQuery,
   skipReason,
   tableShape,
@@ -64,5 +65,17 @@ describe('data plan', () => {
     const big = [['a'.repeat(100)], ['b'], ['c'.repeat(100)]];
     expect(batchRows(big, 999, 50).map((b) => b.length)).toEqual([1, 1, 1]);
     expect(batchRows([], 9, 100)).toEqual([]);
+  });
+
+  it('creates the source indexes of a copied table that the target lacks, and only those', () => {
+    const source = [
+      { name: 'r_v', tbl_name: 'readings', sql: 'CREATE INDEX r_v ON readings (v)' },
+      { name: 'r_n', tbl_name: 'readings', sql: 'CREATE INDEX r_n ON readings (note)' },
+      { name: 'o_x', tbl_name: 'other', sql: 'CREATE INDEX o_x ON other (x)' },
+    ];
+    expect(missingIndexes(source, new Set(['readings']), new Set(['r_n']))).toEqual([
+      { name: 'r_v', sql: 'CREATE INDEX r_v ON readings (v)' },
+    ]);
+    expect(missingIndexes(source, new Set(), new Set())).toEqual([]);
   });
 });

@@ -4,7 +4,12 @@
  * shadow equal the source's. A plan applied and planned again must be `unchanged`.
  */
 import { describe, expect, it } from 'vitest';
-import { planCustomer, planDevice, type PlanDevice } from '../../../src/main/import/import-plan';
+import {
+  emailKey,
+  planCustomer,
+  planDevice,
+  type PlanDevice,
+} from '../../../src/main/import/import-plan';
 import { mergeDiff, shadowUpdate, storedParts } from '../../../src/main/import/shadow-diff';
 import { mergePatch } from '../../../src/main/shadow/shadow-merge';
 import type { JsonObject } from '../../../src/shared/types';
@@ -149,6 +154,14 @@ describe('planCustomer', () => {
         token: 'ctok-123456',
       },
     });
+  });
+
+  it('compares emails as the hub stores them (customers/email.ts): case and spaces do not count', () => {
+    expect(emailKey('  Ann@Example.COM ')).toBe('ann@example.com');
+    expect(emailKey(' not an email ')).toBe('not an email');
+    expect(
+      planCustomer(c, { ...c, email: ' A@EXAMPLE.com\t' }, 'c1', { overwrite: false }).kind,
+    ).toBe('unchanged');
   });
 
   it('is unchanged when equal, updates differing fields, and never takes over another email', () => {

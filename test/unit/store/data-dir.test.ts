@@ -2,14 +2,27 @@
  * The data dir and the master key file are private to the user (src/main/store/data-dir.ts),
  * whoever created them and whatever the umask.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   MASTER_KEY_FILE,
   ensureDataDir,
+  fsyncDir,
+  fsyncDirSync,
+  fsyncFile,
   readMasterKeyFile,
+  writeFileAtomic,
   writeMasterKeyFile,
 } from '../../../src/main/store/data-dir';
 
@@ -66,4 +79,35 @@ describe('data dir', () => {
     writeFileSync(join(root, MASTER_KEY_FILE), '  abc123 \r\n');
     expect(readMasterKeyFile(root)).toBe('abc123');
   });
+});
+
+describe('fsync helpers and writeFileAtomic', () => {
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'fb-sync-'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('fsync a file and a directory; refuse what is not there', async () => {
+    const file = join(root, 'f');
+    writeFileSync(file, 'x');
+    await fsyncFile(file);
+    await fsyncDir(root);
+    fsyncDirSync(root);
+    await expect(fsyncFile(join(root, 'nope'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it.runIf(posix)(
+    'writeFileAtomic replaces the file by rename, with its mode, and no temp left',
+    () => {
+      const file = join(root, 'settings.json');
+      writeFileSync(file, 'old');
+      const before = statSync(file).ino;
+      writeFileAtomic(file, 'new', 0o600);
+      expect(readFileSync(file, 'utf8')).toBe('new');
+      expect(statSync(file).ino).not.toBe(before);
+      expect(mode(file)).toBe(0o600);
+      expect(readdirSync(root)).toEqual(['settings.json']);
+    },
+  );
 });
