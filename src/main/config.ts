@@ -319,6 +319,12 @@ export interface LanLimits {
   dnsUpstreamTimeoutMs: number;
   /** Forwarded queries waiting at once; more get SERVFAIL at once (bounds sockets and timers). */
   dnsMaxForwards: number;
+  /**
+   * How long the DNS responder reuses its read of the interface table (0: read per query). Each
+   * query needs the address of the interface it came in on; reading the table per query costs a
+   * syscall walk, so a burst of queries shares one read, and an address change shows within this.
+   */
+  dnsInterfacesCacheMs: number;
   /** Larger SNTP packets (a request with extension fields or a MAC) are dropped and counted. */
   sntpMaxPacketBytes: number;
 }
@@ -604,6 +610,7 @@ export const DEFAULT_LAN: LanConfig = {
   dnsMaxReplyBytes: 4096,
   dnsUpstreamTimeoutMs: 2000,
   dnsMaxForwards: 256,
+  dnsInterfacesCacheMs: 1000,
   sntpMaxPacketBytes: 1024,
 };
 

@@ -327,7 +327,7 @@ export function createHub(
       log,
     });
     // Built now for its routes; its sockets open after the HTTP listener (below).
-    const lan = new LanServices({ config, log });
+    const lan = new LanServices({ config, log, readInterfaces });
     registerLanRoutes(http.app, lan);
 
     // Read at request time: the listeners and the LAN parts are up by then.
@@ -339,8 +339,9 @@ export function createHub(
         dataDir: config.dataDir,
         ...(config.tlsCertFile !== undefined && { tlsCertFile: config.tlsCertFile }),
         store,
-        lan: () => services?.lan,
-        mdns: () => services?.mdns,
+        readInterfaces,
+        lan: () => services?.lan.status() ?? null,
+        mdns: () => services?.mdns?.status() ?? null,
       }),
     );
     const hubId = ensureHubId(config.dataDir);
@@ -457,9 +458,15 @@ export function createHub(
       addresses,
       hubId,
     };
-    // Not awaited: probing the name takes ~1 s, and mDNS trouble never stops the hub.
-    mdns?.start();
-    if (mdns?.mdns) services.hubBrowser = new HubBrowser(mdns.mdns, hubId);
+    // Awaited until the socket is open (multicast-dns loads only now, never with mDNS off);
+    // probing the name takes ~1 s more and is not awaited: mDNS trouble never stops the hub.
+    await mdns?.start();
+    if (mdns?.mdns) {
+      services.hubBrowser = await HubBrowser.open(mdns.mdns, hubId).catch((err: unknown) => {
+        log.warn({ err }, 'mDNS: cannot browse for other hubs');
+        return null;
+      });
+    }
     addresses.start();
     // Not awaited: the first listing may take a moment (udevadm) and must not delay the hub.
     flasher.watcher?.start().catch(() => {});

@@ -12,6 +12,25 @@ const LABEL = '[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
 /** A DNS name (labels of 1-63 letters, digits, `-`, `_`), optionally `*.` for every subdomain. */
 export const DNS_NAME_PATTERN = `^(\\*\\.)?(${LABEL}\\.)*${LABEL}\\.?$`;
 
+/** The port of `ip:port`, or null without one. */
+export function upstreamPort(text: string): number | null {
+  const m = /:(\d+)$/.exec(text);
+  return m?.[1] !== undefined ? Number(m[1]) : null;
+}
+
+/**
+ * `ip[:port]`. The range is a refinement, not the pattern, so every path that reads the schema
+ * (PUT /api/v2/lan, settings.json, `serve --dns-upstream`) refuses `:99999` with the same words.
+ */
+const Upstream = Type.Refine(
+  Type.String({ pattern: `^${OCTET}(\\.${OCTET}){3}(:[0-9]{1,5})?$` }),
+  (text: string) => {
+    const port = upstreamPort(text);
+    return port === null || (port >= 1 && port <= 65535);
+  },
+  () => 'the port must be 1-65535',
+);
+
 export const LanSettingsPatchSchema = Type.Object(
   {
     enabled: Type.Optional(Type.Boolean()),
@@ -21,12 +40,7 @@ export const LanSettingsPatchSchema = Type.Object(
       Type.Array(Type.String({ maxLength: 253, pattern: DNS_NAME_PATTERN }), { maxItems: 64 }),
     ),
     /** `ip[:port]` of an upstream resolver (an IPv4 literal: resolvers are named by address). */
-    upstream: Type.Optional(
-      Type.Union([
-        Type.String({ pattern: `^${OCTET}(\\.${OCTET}){3}(:([1-9][0-9]{0,4}))?$` }),
-        Type.Null(),
-      ]),
-    ),
+    upstream: Type.Optional(Type.Union([Upstream, Type.Null()])),
     lan_address: Type.Optional(Type.Union([Type.String({ pattern: IPV4_PATTERN }), Type.Null()])),
   },
   { additionalProperties: false },

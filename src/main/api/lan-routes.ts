@@ -5,7 +5,6 @@
  * the answer's status says `listening: false` with the problem and its fix.
  */
 import type { FastifyInstance } from 'fastify';
-import { HubError } from '../../shared/errors';
 import { LanSettingsPatchSchema } from '../../shared/lan-schemas';
 import type { LanServices } from '../lan/lan-services';
 import { parseWith } from '../validate';
@@ -17,11 +16,8 @@ export function registerLanRoutes(
   app.get('/api/v2/lan', async () => lan.status());
 
   app.put('/api/v2/lan', async (req) => {
-    const patch = parseWith(LanSettingsPatchSchema, req.body ?? {});
-    const upstreamPort = /:(\d+)$/.exec(patch.upstream ?? '')?.[1];
-    if (upstreamPort !== undefined && Number(upstreamPort) > 65535) {
-      throw new HubError('validation_failed', '/upstream: the port must be 1-65535');
-    }
-    return lan.apply(patch);
+    // The schema checks everything, the upstream's port range included (shared with
+    // settings.json and `serve --dns-upstream`).
+    return lan.apply(parseWith(LanSettingsPatchSchema, req.body ?? {}));
   });
 }

@@ -16,6 +16,7 @@ import { probeSntp, probeTcp } from '../lan/doctor-probes';
 import { splitHostPort } from '../lan/doctor-run';
 import { isValid } from '../validate';
 import { CliError } from './cli-errors';
+import { parseIntOption } from './int-option';
 import { addHubOptions, hubAt, hubRequest, resolveHub, type HubCliOptions } from './hub-client';
 
 const ReportShape = Type.Object({
@@ -72,10 +73,7 @@ export async function doctorReport(o: DoctorCliOptions): Promise<DoctorReport> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const up = await probeTcp(host, port);
   if (!up.ok) {
-    const tlsPort = o.tlsPort === 'off' ? null : Number(o.tlsPort);
-    if (tlsPort !== null && !(Number.isInteger(tlsPort) && tlsPort > 0 && tlsPort < 65536)) {
-      throw new CliError(`--tls-port: '${o.tlsPort}' is not a port or off`, 2);
-    }
+    const tlsPort = o.tlsPort === 'off' ? null : parseIntOption(o.tlsPort, '--tls-port', 1, 65535);
     const ntp = o.ntpServer !== undefined ? splitHostPort(o.ntpServer) : null;
     return runLocalDoctor({
       hubUrl: url.origin,

@@ -6,20 +6,11 @@
 import type { Command } from 'commander';
 import type { SeenHub } from '../../shared/lan';
 import { CliError } from './cli-errors';
+import { parseIntOption } from './int-option';
 import { defaultDataDir } from './data-dir-option';
 
 export const DEFAULT_HUBS_TIMEOUT_MS = 3000;
 const MAX_HUBS_TIMEOUT_MS = 60_000;
-
-/** An integer option in [min, max] (usage error, exit 2, otherwise). Not serve-command's: that
- * module loads the whole hub, and this command must start fast. */
-function intOption(text: string, flag: string, min: number, max: number): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new CliError(`invalid ${flag} '${text}': use ${min}-${max}`, 2);
-  }
-  return n;
-}
 
 /** One block per hub: what a person needs to point a browser or a device at it. */
 export function formatHubs(hubs: SeenHub[]): string {
@@ -58,8 +49,8 @@ export function registerHubsCommand(program: Command): void {
         mdnsPort: string;
         interface?: string;
       }) => {
-        const timeoutMs = intOption(o.timeout, '--timeout', 100, MAX_HUBS_TIMEOUT_MS);
-        const port = intOption(o.mdnsPort, '--mdns-port', 1, 65535);
+        const timeoutMs = parseIntOption(o.timeout, '--timeout', 100, MAX_HUBS_TIMEOUT_MS);
+        const port = parseIntOption(o.mdnsPort, '--mdns-port', 1, 65535);
         const [{ browseHubs }, { readHubId }] = await Promise.all([
           import('../lan/hub-browser'),
           import('../lan/hub-id'),

@@ -7,7 +7,8 @@ import type { LanSettings } from '../config';
 import { LanSettingsPatchSchema } from '../../shared/lan-schemas';
 import { settingsFromPatch } from '../lan/lan-services';
 import { firstProblem } from '../validate';
-import { CliError } from './cli-errors';
+import { HubError } from '../../shared/errors';
+import { parsePortOption } from './int-option';
 
 export interface LanFlags {
   lanServices?: boolean;
@@ -20,13 +21,6 @@ export interface LanFlags {
 
 /** The flags as config settings, only those given. Port 0 (any free port) is allowed here. */
 export function parseLanFlags(f: LanFlags): Partial<LanSettings> {
-  const port = (text: string, flag: string): number => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < 0 || n > 65535) {
-      throw new CliError(`invalid ${flag} '${text}': use 1-65535`);
-    }
-    return n;
-  };
   const patch = {
     ...(f.dnsNames !== undefined && {
       names: f.dnsNames
@@ -49,12 +43,13 @@ export function parseLanFlags(f: LanFlags): Partial<LanSettings> {
       : problem.startsWith('/upstream')
         ? '--dns-upstream (ip[:port])'
         : '--lan-address (an IPv4 address)';
-    throw new CliError(`invalid ${flag}: ${problem}`);
+    // Coded like PUT /api/v2/lan refusing the same value (the schema's words, code 4002).
+    throw new HubError('validation_failed', `invalid ${flag}: ${problem}`);
   }
   return {
     ...settingsFromPatch(patch),
     ...(f.lanServices === true && { enabled: true }),
-    ...(f.sntpPort !== undefined && { sntpPort: port(f.sntpPort, '--sntp-port') }),
-    ...(f.dnsPort !== undefined && { dnsPort: port(f.dnsPort, '--dns-port') }),
+    ...(f.sntpPort !== undefined && { sntpPort: parsePortOption(f.sntpPort, '--sntp-port') }),
+    ...(f.dnsPort !== undefined && { dnsPort: parsePortOption(f.dnsPort, '--dns-port') }),
   };
 }

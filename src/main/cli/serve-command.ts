@@ -16,6 +16,7 @@ import { tuneHeapGrowing } from './heap-tuning';
 import { readMasterKeyFile } from '../store/data-dir';
 import type { DemoFleet } from './demo-fleet';
 import { CliError } from './cli-errors';
+import { parseIntOption, parsePortOption } from './int-option';
 import { ensureDemoFds } from './fd-limit';
 
 export interface ServeOptions {
@@ -53,22 +54,16 @@ export function findRendererDir(): string | null {
 }
 
 export function parsePort(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new CliError(`invalid port '${text}': use 0-65535`);
-  return n;
+  return parsePortOption(text, '--port');
 }
 
 /** `--tls-port`: a port, or `off` for no TLS listener. */
 export function parseTlsPort(text: string): number | null {
-  return text === 'off' ? null : parsePort(text);
+  return text === 'off' ? null : parsePortOption(text, '--tls-port');
 }
 
-export function parseCount(text: string, what: string, max = 100_000): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > max)
-    throw new CliError(`invalid ${what} '${text}': use 0-${max}`);
-  return n;
+export function parseCount(text: string, flag: string, max = 100_000): number {
+  return parseIntOption(text, flag, 0, max);
 }
 
 export async function serve(

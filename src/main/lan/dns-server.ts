@@ -5,8 +5,8 @@
  * when the upstream's answer matches the query id, SERVFAIL after the timeout.
  */
 import { createSocket } from 'node:dgram';
-import { networkInterfaces } from 'node:os';
 import { decideDns, isAnswerTo, nameMatcher, servfail, type DnsDropReason } from './dns-answer';
+import type { InterfaceReader } from '../hub-urls';
 import { localAddressFor } from './local-address';
 import type { DatagramHandler } from './udp-responder';
 
@@ -23,6 +23,8 @@ export interface DnsServerOptions {
   names: readonly string[];
   /** Answer with this address instead of the query's interface address. */
   lanAddress: string | null;
+  /** The interface table, for the query's interface address (cachedInterfaces: not per query). */
+  interfaces: InterfaceReader;
   upstream: { host: string; port: number } | null;
   ttlS: number;
   maxQueryBytes: number;
@@ -44,8 +46,7 @@ export function dnsHandler(counters: DnsCounters, o: DnsServerOptions): Datagram
   return async (msg, from, reply) => {
     const decision = decideDns(msg, {
       matches,
-      address: () =>
-        o.lanAddress ?? localAddressFor(from.address, networkInterfaces()) ?? '127.0.0.1',
+      address: () => o.lanAddress ?? localAddressFor(from.address, o.interfaces()) ?? '127.0.0.1',
       ttlS: o.ttlS,
       maxQueryBytes: o.maxQueryBytes,
       forwarding: o.upstream !== null,

@@ -1,50 +1,22 @@
 /**
- * What the doctor reads from a running hub's parts (hub.ts hands it the services). The LAN
- * services (`lan`) and the mDNS advertiser (`mdns`) are separate parts that a hub may lack, so
- * they are read through small structural views and a hub without them gets those checks skipped.
+ * What the doctor reads from a running hub's parts (hub.ts hands them over). The LAN services and
+ * the mDNS advertiser give their typed status; null when the hub has not started them (before
+ * start, or mDNS off), and the doctor then skips those checks.
  */
-import type { LanStatus } from '../../shared/lan';
+import type { LanStatus, MdnsStatus } from '../../shared/lan';
+import type { InterfaceReader } from '../hub-urls';
 import type { Store } from '../store/store';
 import type { MdnsFacts } from './doctor-checks';
 import type { DoctorHubView } from './doctor-run';
 
-/** The part of the LAN services the doctor reads. */
-export interface LanStatusSource {
-  status(): LanStatus;
-}
-
-/**
- * The part of the mDNS advertiser the doctor reads: whether it advertises, under which host name
- * (`fleetbench.local`), and why not.
- */
-export interface MdnsStatusSource {
-  status(): {
-    advertising?: boolean;
-    running?: boolean;
-    host?: string;
-    problem?: string | { message: string } | null;
-  };
-}
-
-function hasStatus(x: unknown): x is { status(): unknown } {
-  return (
-    typeof x === 'object' && x !== null && typeof (x as { status?: unknown }).status === 'function'
-  );
-}
-
-export function mdnsFacts(source: unknown): MdnsFacts | null {
-  if (!hasStatus(source)) return null;
-  const s = (source as MdnsStatusSource).status();
-  const problem = typeof s.problem === 'string' ? s.problem : (s.problem?.message ?? undefined);
+/** What the mDNS check needs: whether it advertises, under which name (`fleetbench.local`), why not. */
+export function mdnsFacts(status: MdnsStatus | null): MdnsFacts | null {
+  if (status === null) return null;
   return {
-    advertising: s.advertising ?? s.running ?? false,
-    ...(s.host !== undefined && { host: s.host }),
-    ...(problem !== undefined && { problem }),
+    advertising: status.advertising,
+    ...(status.host !== undefined && { host: status.host }),
+    ...(status.problem !== undefined && { problem: status.problem }),
   };
-}
-
-export function lanStatusOf(source: unknown): LanStatus | null {
-  return hasStatus(source) ? (source as LanStatusSource).status() : null;
 }
 
 /** The newest notification's time (ms): a clock before it went backwards. */
@@ -63,9 +35,12 @@ export interface DoctorParts {
   dataDir: string;
   tlsCertFile?: string;
   store: Store;
-  /** `services.lan` and `services.mdns` (undefined before start, mdns null when it is off). */
-  lan: () => LanStatusSource | null | undefined;
-  mdns: () => MdnsStatusSource | null | undefined;
+  /** The interface list the hub reads (a test injects one). */
+  readInterfaces: InterfaceReader;
+  /** `services.lan.status()`; null before start. */
+  lan: () => LanStatus | null;
+  /** `services.mdns.status()`; null before start or with mDNS off. */
+  mdns: () => MdnsStatus | null;
 }
 
 export function doctorHubView(p: DoctorParts): DoctorHubView {
@@ -75,8 +50,9 @@ export function doctorHubView(p: DoctorParts): DoctorHubView {
     tlsPort: p.tlsPort(),
     dataDir: p.dataDir,
     ...(p.tlsCertFile !== undefined && { tlsCertFile: p.tlsCertFile }),
+    readInterfaces: p.readInterfaces,
     newestStoredMs: () => newestLogMs(p.store),
-    lanStatus: () => lanStatusOf(p.lan()),
+    lanStatus: p.lan,
     mdnsStatus: () => mdnsFacts(p.mdns()),
   };
 }

@@ -11,7 +11,7 @@ import type { DoctorCheck, DoctorReport } from '../../shared/lan';
 import { DEFAULT_PORT } from '../config';
 import { checkClock, checkLanAddress, fixText, type ClockFacts } from './doctor-checks';
 import { tlsFacts } from './doctor-probes';
-import { lanAddresses } from './doctor-run';
+import { lanAddresses, type InterfaceReader } from '../hub-urls';
 
 /** Binds and closes a TCP port: free, or the error code (EADDRINUSE, EACCES). */
 export function portFree(port: number, host = '0.0.0.0'): Promise<true | string> {
@@ -97,10 +97,12 @@ export interface LocalDoctorOptions {
   httpPort: number;
   tlsPort: number | null;
   clock: ClockFacts;
+  /** The interface list; os.networkInterfaces unless a test injects one. */
+  readInterfaces?: InterfaceReader;
 }
 
 export async function runLocalDoctor(o: LocalDoctorOptions): Promise<DoctorReport> {
-  const addresses = lanAddresses();
+  const addresses = lanAddresses(o.readInterfaces);
   const [http, tls] = await Promise.all([
     portFree(o.httpPort),
     o.tlsPort !== null ? portFree(o.tlsPort) : Promise.resolve(null),

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { randomInt, X509Certificate } from 'node:crypto';
 import * as dnsPacket from 'dns-packet';
 import { certCovers } from '../tls/tls-material';
+import { readNtpTime, writeNtpTime } from './sntp-codec';
 import type { DnsProbe, PortProbe, SntpProbe, TlsFacts } from './doctor-checks';
 
 /** How long one probe waits for an answer: a LAN answers in milliseconds. */
@@ -34,22 +35,6 @@ export function probeTcp(
       done({ ok: false, error: err.code ?? err.message }),
     );
   });
-}
-
-/** Seconds between the NTP era (1900) and the Unix epoch (1970). */
-const NTP_EPOCH_OFFSET = 2_208_988_800;
-
-function writeNtpTime(buf: Buffer, offset: number, ms: number): void {
-  const secs = Math.floor(ms / 1000) + NTP_EPOCH_OFFSET;
-  const frac = Math.floor(((ms % 1000) / 1000) * 2 ** 32);
-  buf.writeUInt32BE(secs >>> 0, offset);
-  buf.writeUInt32BE(frac >>> 0, offset + 4);
-}
-
-function readNtpTime(buf: Buffer, offset: number): number {
-  const secs = buf.readUInt32BE(offset);
-  const frac = buf.readUInt32BE(offset + 4);
-  return (secs - NTP_EPOCH_OFFSET) * 1000 + (frac / 2 ** 32) * 1000;
 }
 
 /**

@@ -1,26 +1,16 @@
 /**
  * Runs the doctor for a running hub (GET /api/v2/doctor): reads what the hub's parts say about
  * themselves, runs the probes at once (each bounded by PROBE_TIMEOUT_MS), and hands the facts to
- * the pure core. The LAN services and the mDNS advertiser are read through the small structural
- * views below, so a hub built without them (or an older one) still answers, with those checks
- * skipped.
+ * the pure core. The LAN services and the mDNS advertiser may be absent (before start, mDNS off):
+ * those checks are then skipped.
  */
-import { networkInterfaces } from 'node:os';
 import type { DoctorReport, LanStatus } from '../../shared/lan';
+import { lanAddresses, type InterfaceReader } from '../hub-urls';
 import { evaluateDoctor, type DoctorInputs, type MdnsFacts } from './doctor-checks';
 import { probeDns, probeSntp, probeTcp, tlsFacts } from './doctor-probes';
 
 /** The name the mDash library resolves before anything else (issue 12). */
 export const DOCTOR_DNS_NAME = 'time.google.com';
-
-/** The hub's non-internal IPv4 addresses, in interface order. */
-export function lanAddresses(): string[] {
-  const out: string[] = [];
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) out.push(a.address);
-  }
-  return out;
-}
 
 const isWildcard = (h: string): boolean => h === '0.0.0.0' || h === '::';
 
@@ -32,6 +22,8 @@ export interface DoctorHubView {
   tlsPort: number | null;
   dataDir: string;
   tlsCertFile?: string;
+  /** The interface list (os.networkInterfaces, or the one a test injected into the hub). */
+  readInterfaces: InterfaceReader;
   /** Newest stored event time (ms), or null. */
   newestStoredMs(): number | null;
   /** The LAN services' status, or null when the hub has none. */
@@ -60,7 +52,7 @@ export async function runDoctor(
   o: DoctorRunOptions = {},
 ): Promise<DoctorReport> {
   const now = o.now ?? Date.now;
-  const addresses = lanAddresses();
+  const addresses = lanAddresses(hub.readInterfaces);
   const lan = hub.lanStatus();
   const lanAddress = lan?.lan_address ?? null;
   const mdns = hub.mdnsStatus();

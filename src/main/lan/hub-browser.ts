@@ -2,10 +2,10 @@
  * Finds Fleetbench hubs on the LAN (issue 12 "Discovery"): the `_fleetbench._tcp` services
  * advertised by mdns-advertiser.ts, browsed with bonjour-service's DNS-SD browser. The hub runs
  * one on its advertiser's socket (GET /api/v2/hubs); `fleetbench hubs` opens its own socket for a
- * few seconds (browseHubs).
+ * few seconds (browseHubs). bonjour-service and multicast-dns are loaded when browsing starts,
+ * never by a hub with mDNS off (mdns-advertiser.ts says why).
  */
-import makeMdns from 'multicast-dns';
-import { Browser, type Service } from 'bonjour-service';
+import type { Browser, Service } from 'bonjour-service';
 import type { SeenHub } from '../../shared/lan';
 import type { MdnsSocket } from './mdns-advertiser';
 
@@ -46,13 +46,20 @@ export class HubBrowser {
     }
   };
 
-  constructor(
+  private constructor(
     private readonly mdns: MdnsSocket,
     private readonly selfId: string | null,
+    BrowserClass: typeof Browser,
   ) {
     mdns.on('response', this.onResponse);
     // Starts at once: listens, and asks for `_fleetbench._tcp.local` PTRs.
-    this.browser = new Browser(mdns, { type: 'fleetbench', protocol: 'tcp' });
+    this.browser = new BrowserClass(mdns, { type: 'fleetbench', protocol: 'tcp' });
+  }
+
+  /** Loads bonjour-service and starts browsing on `mdns`. */
+  static async open(mdns: MdnsSocket, selfId: string | null): Promise<HubBrowser> {
+    const { Browser: BrowserClass } = await import('bonjour-service');
+    return new HubBrowser(mdns, selfId, BrowserClass);
   }
 
   /** Asks the LAN again (answers arrive over the next second or so). */
@@ -94,6 +101,7 @@ export interface BrowseOptions {
 
 /** Browses on a socket of its own for `timeoutMs`, asking three times; then lists what answered. */
 export async function browseHubs(opts: BrowseOptions): Promise<SeenHub[]> {
+  const { default: makeMdns } = await import('multicast-dns');
   const mdns = makeMdns({
     port: opts.port ?? 5353,
     bind: '0.0.0.0',
@@ -102,7 +110,7 @@ export async function browseHubs(opts: BrowseOptions): Promise<SeenHub[]> {
   const failed = new Promise<never>((_, reject) => mdns.once('error', reject));
   failed.catch(() => undefined);
   await Promise.race([new Promise<void>((resolve) => mdns.once('ready', resolve)), failed]);
-  const browser = new HubBrowser(mdns, opts.selfId ?? null);
+  const browser = await HubBrowser.open(mdns, opts.selfId ?? null);
   // Multicast is lossy: ask again a third and two thirds of the way.
   const again = [1, 2].map((i) =>
     setTimeout(() => browser.query(), Math.floor((opts.timeoutMs * i) / 3)),

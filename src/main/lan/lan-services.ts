@@ -17,7 +17,8 @@ import type { LanSettingsPatchBody } from '../../shared/lan-schemas';
 import { readSettings, saveLanSettings } from '../store/settings-file';
 import { bindProblem, type LanService } from './bind-problem';
 import { dnsHandler, parseUpstream, type DnsCounters } from './dns-server';
-import { lanAddresses } from './local-address';
+import { lanAddresses, type InterfaceReader } from '../hub-urls';
+import { cachedInterfaces } from './local-address';
 import { sntpHandler, type SntpCounters } from './sntp-server';
 import { bindResponder, type BoundResponder, type DatagramHandler } from './udp-responder';
 
@@ -31,6 +32,8 @@ export interface LanServicesOptions {
   log: LanLog;
   /** The binary a `setcap` fix names (node for `serve`, the app's own binary in the desktop app). */
   execPath?: string;
+  /** The interface list (os.networkInterfaces); the hub passes the one a test injected. */
+  readInterfaces?: InterfaceReader;
 }
 
 interface Running {
@@ -67,8 +70,14 @@ export class LanServices {
   /** Why settings.json was not used, if it was not. */
   settingsWarning: string | null = null;
 
+  private readonly readInterfaces: InterfaceReader;
+  /** What the DNS responder reads: one table for a burst of queries. */
+  private readonly interfaces: InterfaceReader;
+
   constructor(private readonly o: LanServicesOptions) {
     this.settings = { ...o.config.lan };
+    this.readInterfaces = o.readInterfaces ?? networkInterfaces;
+    this.interfaces = cachedInterfaces(this.readInterfaces, o.config.lan.dnsInterfacesCacheMs);
   }
 
   /** Reads settings.json and starts the responders when enabled. Never rejects on a bind failure. */
@@ -107,7 +116,7 @@ export class LanServices {
     return {
       enabled: s.enabled,
       lan_address: s.lanAddress,
-      addresses: lanAddresses(networkInterfaces()),
+      addresses: lanAddresses(this.readInterfaces),
       sntp: {
         ...this.responderStatus(this.sntp, s.sntpPort, this.sntpCounters.answered),
         dropped: { ...this.sntpCounters.dropped },
@@ -156,6 +165,7 @@ export class LanServices {
       dnsHandler(this.dnsCounters, {
         names: s.dnsNames,
         lanAddress: s.lanAddress,
+        interfaces: this.interfaces,
         upstream: parseUpstream(s.dnsUpstream),
         ttlS: lan.dnsTtlS,
         maxQueryBytes: lan.dnsMaxQueryBytes,

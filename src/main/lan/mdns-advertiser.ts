@@ -10,8 +10,11 @@
  *
  * Nothing here may stop the hub: a port 5353 that cannot be bound, or multicast that cannot be
  * joined, is logged once and reported in status() (and so in GET /api/v2/hubs and the doctor).
+ *
+ * multicast-dns is loaded by start(), not with this module: a hub with mDNS off never loads it
+ * (issue 11, cold start and idle RSS; the way tls-material.ts loads selfsigned).
  */
-import makeMdns from 'multicast-dns';
+import type makeMdns from 'multicast-dns';
 import type { RemoteInfo } from 'node:dgram';
 import type { Answer, Question } from 'dns-packet';
 import type { MdnsStatus } from '../../shared/lan';
@@ -87,13 +90,19 @@ export class MdnsAdvertiser {
     return hostCandidates(opts.hostName, opts.machineHostname, opts.id);
   }
 
-  /** Opens the socket and starts probing; returns at once (the hub does not wait for mDNS). */
-  start(): void {
+  /**
+   * Loads multicast-dns, opens the socket and starts probing. Resolves once the socket is open
+   * (or failed), not when probing ends (~1 s later: whenSettled()); never rejects.
+   */
+  async start(): Promise<void> {
     if (this.state !== 'idle') return;
     this.state = 'probing';
     let socket: MdnsSocket;
     try {
-      socket = makeMdns({
+      const { default: open } = await import('multicast-dns');
+      // Stopped while the module loaded: nothing to open.
+      if (this.state !== 'probing') return;
+      socket = open({
         port: this.opts.port,
         // Bind to all addresses even with one interface: on Linux a socket bound to an interface
         // address never receives packets sent to the multicast group.

@@ -103,7 +103,10 @@ describe('fleetbench CLI', () => {
         /^fleetbench: error: no Fleetbench data in/,
       ],
       [['devices', 'add', '--id', 'bad id!', '--data-dir', dataDir], /^fleetbench: error: id: /],
-      [['serve', '--port', 'abc', '--data-dir', dataDir], /^fleetbench: error: invalid port 'abc'/],
+      [
+        ['serve', '--port', 'abc', '--data-dir', dataDir],
+        /^fleetbench: error: invalid --port 'abc'/,
+      ],
       [['frobnicate'], /unknown command 'frobnicate'/],
     ];
     for (const [args, re] of cases) {

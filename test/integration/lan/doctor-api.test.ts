@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../../src/main/hub';
-import { lanAddresses } from '../../../src/main/lan/doctor-run';
+import { lanAddresses } from '../../../src/main/hub-urls';
 import { portFree } from '../../../src/main/lan/doctor-local';
 import type { DoctorReport } from '../../../src/shared/lan';
 import { CLI_ENV } from '../../support/cli-fixture';
@@ -121,6 +121,35 @@ describe('GET /api/v2/doctor', () => {
       headers: { authorization: `Bearer ${hub.masterKey()}` },
     });
     expect(bad.status).toBe(400);
+  });
+
+  it('reads the interfaces the hub was given (GET /api/v2/lan too), not the machine ones', async () => {
+    // TEST-NET-1: no machine has it, so only an injected table can show it.
+    const iface = {
+      lo: [
+        {
+          address: '127.0.0.1',
+          netmask: '255.0.0.0',
+          family: 'IPv4' as const,
+          mac: '00:00:00:00:00:00',
+          internal: true,
+          cidr: null,
+        },
+      ],
+      eth9: [
+        {
+          address: '192.0.2.77',
+          netmask: '255.255.255.0',
+          family: 'IPv4' as const,
+          mac: '00:00:00:00:00:00',
+          internal: false,
+          cidr: null,
+        },
+      ],
+    };
+    const { hub, http } = await hubWith('injected', { networkInterfaces: () => iface });
+    expect(byId(await doctor(hub, http), 'lan-address')?.detail).toContain('192.0.2.77');
+    expect(hub.services().lan.status().addresses).toEqual(['192.0.2.77']);
   });
 
   it('a hub bound to loopback on a machine with a LAN address fails the port check with --host', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readSntpReply, sntpRequest } from '../../../src/main/lan/doctor-probes';
 import { splitHostPort } from '../../../src/main/lan/doctor-run';
+import { buildSntpReply, parseSntpRequest } from '../../../src/main/lan/sntp-codec';
 
 /** A server reply to `req` with the server's receive/transmit times (ms). */
 function reply(req: Buffer, t2: number, t3: number, first = 0x24, stratum = 2): Buffer {
@@ -31,6 +32,16 @@ describe('SNTP client probe', () => {
     // Server 500 ms ahead, 10 ms each way, 2 ms inside the server.
     const p = readSntpReply(reply(req, t1 + 510, t1 + 512), req, t1 + 22);
     expect(p).toEqual({ ok: true, stratum: 2, offsetMs: 500, roundTripMs: 20 });
+  });
+
+  it('reads times past 2036 (NTP era 1), as the server codec writes them', () => {
+    // 2040-01-01: the NTP seconds field has wrapped (RFC 4330 section 3).
+    const t1 = Date.UTC(2040, 0, 1);
+    const req = sntpRequest(t1);
+    const parsed = parseSntpRequest(req);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const p = readSntpReply(buildSntpReply(parsed, t1 + 510, t1 + 512), req, t1 + 22);
+    expect(p).toEqual({ ok: true, stratum: 10, offsetMs: 500, roundTripMs: 20 });
   });
 
   it('refuses a wrong mode, kiss-o-death, unsynchronised stratum, foreign or short reply', () => {

@@ -1,7 +1,8 @@
 /** Which hub address a DNS answer carries: the interface the sender shares a subnet with. */
 import type { NetworkInterfaceInfo } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { lanAddresses, localAddressFor } from '../../../src/main/lan/local-address';
+import { lanAddresses } from '../../../src/main/hub-urls';
+import { localAddressFor } from '../../../src/main/lan/local-address';
 import { bindProblem, highPortFor } from '../../../src/main/lan/bind-problem';
 import { ERRORS } from '../../../src/shared/errors';
 
@@ -32,7 +33,7 @@ describe('localAddressFor', () => {
   it('falls back to the first LAN address for a routed sender, null with no address at all', () => {
     expect(localAddressFor('172.16.0.5', table)).toBe('10.1.2.3');
     expect(localAddressFor('172.16.0.5', { lo: table.lo })).toBeNull();
-    expect(lanAddresses(table)).toEqual(['10.1.2.3', '192.168.4.1']);
+    expect(lanAddresses(() => table)).toEqual(['10.1.2.3', '192.168.4.1']);
   });
 });
 
