@@ -20,7 +20,8 @@ import { emptyShadow } from '../src/main/shadow/shadow';
 import { startHubProcess } from './bench-hub';
 import { HubClient } from './http-json';
 import { makeTempDir } from './temp-dir';
-import { fmtMs, LatencyRecorder, type LatencySummary } from './latency';
+import { fmtMs } from './latency';
+import { startProbe } from './latency-probe';
 import { intFlag, isMain, runMain } from './bench-main';
 import { currentLoad, machineInfo } from './machine-info';
 
@@ -69,29 +70,13 @@ function prefill(dataDir: string, devices: number, rows: number): void {
 
 /** Closed-loop GETs of random devices until stopped. */
 function probe(client: HubClient, devices: number, clients: number) {
-  const lat = new LatencyRecorder();
-  let errors = 0;
-  let running = true;
-  const caller = async (): Promise<void> => {
-    while (running) {
-      const t = performance.now();
-      try {
-        const r = await client.send(
-          'GET',
-          `/api/v2/devices/dev-${Math.floor(Math.random() * devices)}`,
-        );
-        if (r.status === 200) lat.add(performance.now() - t);
-        else errors++;
-      } catch {
-        errors++;
-      }
-    }
-  };
-  const all = Promise.all(Array.from({ length: clients }, caller));
+  const p = startProbe(clients, async () => {
+    const id = `dev-${Math.floor(Math.random() * devices)}`;
+    return (await client.send('GET', `/api/v2/devices/${id}`)).status;
+  });
   return {
-    async stop(): Promise<{ lat: LatencySummary; errors: number }> {
-      running = false;
-      await all;
+    async stop() {
+      const { lat, errors } = await p.stop();
       return { lat: lat.summary(), errors };
     },
   };

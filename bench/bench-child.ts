@@ -40,6 +40,11 @@ export interface SpawnOptions {
   onLine?: (line: string) => void;
   /** Open an IPC channel (child_process.fork); the script is loaded through tsx. */
   ipc?: boolean;
+  /**
+   * false: leave FLEETBENCH_FROM_SOURCE as it is, so `bin/fleetbench.js` runs the build when
+   * there is one (cold-start.ts times the command a user runs). Default true.
+   */
+  fromSource?: boolean;
 }
 
 export class BenchChild {
@@ -86,18 +91,19 @@ export class BenchChild {
   /** `node [flags] script args` from the repository root. */
   static node(script: string, args: string[], opts: SpawnOptions): BenchChild {
     const flags = opts.nodeFlags ?? [];
+    const env = opts.fromSource === false ? process.env : CHILD_ENV;
     if (opts.ipc) {
       const proc = fork(script, args, {
         cwd: REPO_ROOT,
         execArgv: ['--import', 'tsx', ...flags],
-        env: CHILD_ENV,
+        env,
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       });
       return new BenchChild(opts.label, proc, opts.onLine);
     }
     const proc = spawn(process.execPath, [...flags, script, ...args], {
       cwd: REPO_ROOT,
-      env: CHILD_ENV,
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new BenchChild(opts.label, proc, opts.onLine);

@@ -11,15 +11,17 @@
  * / max of each figure. --bin times another checkout's CLI (a before/after comparison).
  */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO_ROOT } from './bench-child';
+import { BenchChild, REPO_ROOT } from './bench-child';
 import { intFlag, isMain, runMain } from './bench-main';
 import { currentLoad, machineInfo } from './machine-info';
 import { readMemory } from './proc-stats';
 import { makeTempDir } from './temp-dir';
 
 const DEFAULT_BIN = join(REPO_ROOT, 'bin/fleetbench.js');
+/** A start slower than this is a failure, not a figure. */
+const SERVE_TIMEOUT_MS = 120_000;
 
 export interface ColdStartResult {
   versionMs: number[];
@@ -45,31 +47,23 @@ function timeExit(args: string[]): Promise<number> {
 }
 
 /** Starts `fleetbench serve`; resolves with the ms until its "REST API" line and the child. */
-function startServe(
+async function startServe(
   bin: string,
   dataDir: string,
-): Promise<{ ms: number; pid: number; stop: () => Promise<void> }> {
+): Promise<{ ms: number; child: BenchChild }> {
   const t0 = performance.now();
-  const child = spawn(
-    process.execPath,
-    [bin, 'serve', '--host', '127.0.0.1', '--port', '0', '--tls-port', '0', '--data-dir', dataDir],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+  const child = BenchChild.node(
+    bin,
+    ['serve', '--host', '127.0.0.1', '--port', '0', '--tls-port', '0', '--data-dir', dataDir],
+    { label: 'serve', fromSource: false },
   );
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  const stop = async (): Promise<void> => {
-    child.kill('SIGTERM');
-    await exited;
-  };
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('REST API:') && child.pid !== undefined)
-        resolve({ ms: performance.now() - t0, pid: child.pid, stop });
-    });
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => reject(new Error(`serve exited ${code} before listening:\n${out}`)));
-  });
+  try {
+    await child.waitForLine(/REST API:/, SERVE_TIMEOUT_MS);
+  } catch (err) {
+    await child.stop();
+    throw err;
+  }
+  return { ms: performance.now() - t0, child };
 }
 
 export async function runColdStart(opts: {
@@ -85,7 +79,9 @@ export async function runColdStart(opts: {
     restartMs: [],
     idleRssMiB: [],
   };
-  const bin = opts.bin ?? DEFAULT_BIN;
+  // Absolute: the serve child runs from the repository root (bench-child.ts); --bin is
+  // relative to our working directory.
+  const bin = resolve(opts.bin ?? DEFAULT_BIN);
   await timeExit([bin, '--version']); // warm-up: page cache, compile cache
   for (let i = 0; i < opts.runs; i++) {
     r.versionMs.push(await timeExit([bin, '--version']));
@@ -97,12 +93,12 @@ export async function runColdStart(opts: {
       const data = dir.file('data');
       const first = await startServe(bin, data);
       r.firstStartMs.push(first.ms);
-      await first.stop();
+      await first.child.stop();
       const again = await startServe(bin, data);
       r.restartMs.push(again.ms);
       await new Promise((res) => setTimeout(res, opts.idleMs));
-      r.idleRssMiB.push(readMemory(again.pid).rssKb / 1024);
-      await again.stop();
+      r.idleRssMiB.push(readMemory(again.child.pid).rssKb / 1024);
+      await again.child.stop();
     } finally {
       dir.remove();
     }

@@ -16,7 +16,8 @@ import { createDevices, writePasswords } from './bench-devices';
 import { HubClient } from './http-json';
 import { SessionWatch } from './session-watch';
 import { makeTempDir } from './temp-dir';
-import { fmtMs, LatencyRecorder, type LatencySummary } from './latency';
+import { fmtMs, type LatencySummary } from './latency';
+import { startProbe, type Probe } from './latency-probe';
 import { cpuTimeMs, readMemory, resetPeak, RssSampler } from './proc-stats';
 import { monotonicUs, profileOf } from './cpu-profile-summary';
 import { fmtMiB, fmtInt, type BenchReport } from './bench-report';
@@ -66,36 +67,12 @@ export interface OtaConcurrentResult {
 export type MemParts = [number, number, number, number, number];
 
 /** Callers calling idle devices back to back until stopped; latencies of the calls that finished. */
-function probe(
-  client: HubClient,
-  ids: readonly string[],
-  clients: number,
-): { stop(): Promise<{ lat: LatencyRecorder; errors: number }> } {
-  const lat = new LatencyRecorder();
-  let errors = 0;
-  let running = true;
+function probe(client: HubClient, ids: readonly string[], clients: number): Probe {
   let k = 0;
-  const caller = async (): Promise<void> => {
-    while (running) {
-      const id = ids[k++ % ids.length] ?? '';
-      const t = performance.now();
-      try {
-        const r = await client.send('POST', `/api/v2/devices/${id}/rpc/Sys.GetInfo`, {});
-        if (r.status === 200) lat.add(performance.now() - t);
-        else errors++;
-      } catch {
-        errors++;
-      }
-    }
-  };
-  const all = Promise.all(Array.from({ length: clients }, caller));
-  return {
-    async stop() {
-      running = false;
-      await all;
-      return { lat, errors };
-    },
-  };
+  return startProbe(clients, async () => {
+    const id = ids[k++ % ids.length] ?? '';
+    return (await client.send('POST', `/api/v2/devices/${id}/rpc/Sys.GetInfo`, {})).status;
+  });
 }
 
 export async function runOtaConcurrent(o: OtaConcurrentOptions = {}): Promise<OtaConcurrentResult> {

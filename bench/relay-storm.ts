@@ -5,9 +5,9 @@
  * and reads the relay's RSS before and at rest after, so both sides give RSS per device.
  */
 import { DEFAULT_LIMITS } from '../src/main/config';
-import { BenchChild } from './bench-child';
 import { startSimProcess } from './bench-sim';
 import { cpuTimeMs, readMemory, RssSampler } from './proc-stats';
+import { startRelayProcess, waitRelayOnline } from './relay-process';
 
 export interface RelayStormResult {
   /** From the sim's "connecting" line until the relay held N sockets. */
@@ -30,23 +30,19 @@ export async function runRelayStorm(o: {
   log?: (line: string) => void;
 }): Promise<RelayStormResult> {
   const log = o.log ?? (() => undefined);
-  const relay = BenchChild.node(
-    'bench/minimal-relay.ts',
-    ['--devices', o.passwordsFile, '--backlog', String(o.backlog ?? DEFAULT_LIMITS.listenBacklog)],
-    {
-      label: 'relay',
-      nodeFlags: ['--import', 'tsx'],
-    },
-  );
+  const relayProcess = await startRelayProcess({
+    devicesFile: o.passwordsFile,
+    backlog: o.backlog ?? DEFAULT_LIMITS.listenBacklog,
+    startTimeoutMs: 60_000,
+  });
+  const relay = relayProcess.child;
   let sim: ReturnType<typeof startSimProcess> | null = null;
   try {
-    const m = await relay.waitForLine(/^relay: (http:\/\/\S+)/, 60_000);
-    const http = m[1] ?? '';
     await sleep(2000);
     const rssBeforeKb = readMemory(relay.pid).rssKb;
     const sampler = new RssSampler(relay.pid, 100);
     sim = startSimProcess({
-      url: `${http.replace(/^http/, 'ws')}/api/v2/rpc`,
+      url: relayProcess.deviceUrl,
       passwordsFile: o.passwordsFile,
       count: o.devices,
       ramp: o.ramp,
@@ -55,13 +51,7 @@ export async function runRelayStorm(o: {
     });
     const t0 = await sim.started(60_000);
     const cpu0 = cpuTimeMs(relay.pid);
-    const deadline = performance.now() + o.timeoutMs;
-    let online = 0;
-    while (online < o.devices) {
-      if (performance.now() > deadline) throw new Error(`relay storm: ${online} of ${o.devices}`);
-      await sleep(100);
-      online = await relayOnline(http);
-    }
+    await waitRelayOnline(relayProcess.http, o.devices, o.timeoutMs, 100);
     const onlineMs = performance.now() - t0;
     const cpuMs = cpuTimeMs(relay.pid) - cpu0;
     log(`relay: ${o.devices} sockets in ${onlineMs.toFixed(0)} ms`);
@@ -72,15 +62,6 @@ export async function runRelayStorm(o: {
     await sim?.stop();
     await relay.stop();
   }
-}
-
-async function relayOnline(http: string): Promise<number> {
-  const res = await fetch(`${http}/status`);
-  const body: unknown = await res.json();
-  const n =
-    typeof body === 'object' && body !== null && 'online' in body ? Number(body.online) : NaN;
-  if (!Number.isFinite(n)) throw new Error('relay /status: no online count');
-  return n;
 }
 
 function sleep(ms: number): Promise<void> {

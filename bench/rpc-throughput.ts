@@ -12,12 +12,9 @@
  * rounds alternate so that drifting background load hits both alike.
  */
 import { parseArgs } from 'node:util';
-import { startHubProcess, type HubProcess } from './bench-hub';
-import { startSimProcess, type SimProcess } from './bench-sim';
-import { createDevices, writePasswords } from './bench-devices';
-import { HubClient } from './http-json';
+import type { SimProcess } from './bench-sim';
 import { hubStatus } from './hub-status';
-import { SessionWatch } from './session-watch';
+import { startRpcHub, type RpcHub } from './rpc-bench-setup';
 import { BareDeviceServer } from './bare-device-server';
 import { mergeLoops, rate, runClosedLoop, type LoopResult } from './closed-loop';
 import { cpuShare, cpuTimeMs } from './proc-stats';
@@ -82,50 +79,26 @@ export async function runRpcThroughput(o: RpcOptions = {}): Promise<RpcResult> {
   const method = o.method ?? 'Sys.GetInfo';
   const log = o.log ?? (() => undefined);
   const tmp = makeTempDir('fb-bench-rpc-');
-  let hub: HubProcess | null = null;
-  let client: HubClient | null = null;
-  let simHub: SimProcess | null = null;
+  let setup: RpcHub | null = null;
   let simBare: SimProcess | null = null;
   let bare: BareDeviceServer | null = null;
   const windows: ProfileWindow[] = [];
   let result: RpcResult;
   try {
-    hub = await startHubProcess({
+    setup = await startRpcHub({
+      devices,
+      clients,
+      maxSeconds: seconds * rounds * 2 + 300,
       ...(o.cpuProfDir !== undefined && { cpuProfDir: o.cpuProfDir }),
-      onLine: (l) => log(`  [hub] ${l}`),
+      tmp,
+      log,
     });
-    client = new HubClient(hub.http, hub.key, clients);
-    const created = await createDevices(client, devices);
-    const ids = created.devices.map((d) => d.id);
-    const passwords = tmp.file('passwords.txt');
-    writePasswords(passwords, created.devices);
-
+    const { hub, client, ids } = setup;
     // Devices on the hub, all through their session steps before anything is measured.
-    const watch = await SessionWatch.open(hub.ws, hub.key, ids);
-    const bound = seconds * rounds * 2 + 300;
-    simHub = startSimProcess({
-      url: hub.deviceUrl,
-      passwordsFile: passwords,
-      count: devices,
-      ramp: 0,
-      maxSeconds: bound,
-      label: 'sim-hub',
-    });
-    try {
-      await watch.allReady(60_000);
-    } finally {
-      await watch.close();
-    }
+    const simHub = await setup.connectToHub(60_000);
     // The same devices (same passwords) once more, on the bare server.
     bare = await BareDeviceServer.listen();
-    simBare = startSimProcess({
-      url: bare.url,
-      passwordsFile: passwords,
-      count: devices,
-      ramp: 0,
-      maxSeconds: bound,
-      label: 'sim-bare',
-    });
+    simBare = setup.startBaselineSim(bare.url, 'sim-bare');
     await bare.waitForSessions(devices, 60_000);
     log(`rpc: ${devices} devices on the hub and on the bare server; ${clients} callers`);
 
@@ -181,14 +154,12 @@ export async function runRpcThroughput(o: RpcOptions = {}): Promise<RpcResult> {
       profile: null,
     };
   } finally {
-    client?.close();
     await simBare?.stop();
     await bare?.close();
-    await simHub?.stop();
-    await hub?.stop();
+    await setup?.close();
     tmp.remove();
   }
-  if (hub !== null) result.profile = profileOf(o.cpuProfDir, hub.pid, windows);
+  if (setup !== null) result.profile = profileOf(o.cpuProfDir, setup.hub.pid, windows);
   return result;
 }
 

@@ -12,21 +12,18 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { startHubProcess, type HubProcess } from './bench-hub';
-import { startSimProcess, type SimProcess } from './bench-sim';
-import { createDevices, writePasswords } from './bench-devices';
+import type { SimProcess } from './bench-sim';
 import { HubClient } from './http-json';
-import { SessionWatch } from './session-watch';
-import { BenchChild } from './bench-child';
 import { mergeLoops, rate, runClosedLoop, type LoopResult } from './closed-loop';
 import { cpuTimeMs, readMemory } from './proc-stats';
-import { waitOnlineAndQuiet } from './hub-status';
 import { makeTempDir } from './temp-dir';
 import { fmtMs } from './latency';
 import { monotonicUs, profileOf, type ProfileWindow } from './cpu-profile-summary';
 import { fmtInt } from './bench-report';
 import { currentLoad } from './machine-info';
 import { intFlag, isMain, runMain } from './bench-main';
+import { startRpcHub, type RpcHub } from './rpc-bench-setup';
+import { startRelayProcess, waitRelayOnline, type RelayProcess } from './relay-process';
 
 export interface SideResult {
   rate: number;
@@ -48,11 +45,6 @@ export interface RelayRunResult {
 
 const CLIENTS = 64;
 
-async function relayConnected(client: HubClient): Promise<number> {
-  const r = await client.send('GET', '/status');
-  return (JSON.parse(r.text) as { online: number }).online;
-}
-
 export async function runRpcVsRelay(
   devices: number,
   seconds: number,
@@ -61,72 +53,37 @@ export async function runRpcVsRelay(
   log: (l: string) => void,
 ): Promise<RelayRunResult> {
   const tmp = makeTempDir('fb-bench-relay-');
-  let hub: HubProcess | null = null;
-  let relay: BenchChild | null = null;
-  let hubClient: HubClient | null = null;
+  let setup: RpcHub | null = null;
+  let relay: RelayProcess | null = null;
   let relayClient: HubClient | null = null;
-  let simHub: SimProcess | null = null;
   let simRelay: SimProcess | null = null;
   const windows: ProfileWindow[] = [];
   let result: RelayRunResult;
   try {
-    hub = await startHubProcess({
+    setup = await startRpcHub({
+      devices,
+      clients: CLIENTS,
+      createConcurrency: 32,
+      maxSeconds: seconds * rounds * 2 + 600,
       ...(cpuProfDir !== undefined && { cpuProfDir }),
-      onLine: (l) => log(`  [hub] ${l}`),
+      tmp,
+      log,
     });
-    hubClient = new HubClient(hub.http, hub.key, CLIENTS);
-    const created = await createDevices(hubClient, devices, { concurrency: 32 });
-    const ids = created.devices.map((d) => d.id);
+    const { hub, created, ids } = setup;
     log(`${devices} devices created in ${fmtInt(created.ms)} ms`);
-    const passwords = tmp.file('passwords.txt');
-    writePasswords(passwords, created.devices);
     const idFile = tmp.file('ids.txt');
     writeFileSync(idFile, created.devices.map((d) => `${d.id} ${d.token}`).join('\n') + '\n');
 
-    relay = BenchChild.node('bench/minimal-relay.ts', ['--devices', idFile], {
-      label: 'relay',
-      nodeFlags: ['--import', 'tsx'],
-    });
-    const relayUrl = (await relay.waitForLine(/^relay: (http:\S+)/, 30_000))[1] ?? '';
-    relayClient = new HubClient(relayUrl, 'unused', CLIENTS);
+    relay = await startRelayProcess({ devicesFile: idFile, startTimeoutMs: 30_000 });
+    relayClient = new HubClient(relay.http, 'unused', CLIENTS);
 
-    const bound = seconds * rounds * 2 + 600;
-    const watch = await SessionWatch.open(hub.ws, hub.key, ids);
-    simHub = startSimProcess({
-      url: hub.deviceUrl,
-      passwordsFile: passwords,
-      count: devices,
-      ramp: 0,
-      maxSeconds: bound,
-      label: 'sim-hub',
-    });
-    try {
-      await watch.allReady(300_000);
-    } catch (err) {
-      // At 10k devices on two cores the watcher can fall behind the storm's notifications and be
-      // dropped (1013): the hub's own counters then tell when the sessions are up and settled.
-      log(`session watch: ${(err as Error).message}; polling the hub's counters instead`);
-      await waitOnlineAndQuiet(hubClient, devices, 300_000);
-    } finally {
-      await watch.close();
-    }
-    simRelay = startSimProcess({
-      url: `${relayUrl.replace(/^http/, 'ws')}/api/v2/rpc`,
-      passwordsFile: passwords,
-      count: devices,
-      ramp: 0,
-      maxSeconds: bound,
-      label: 'sim-relay',
-    });
-    const deadline = performance.now() + 300_000;
-    while ((await relayConnected(relayClient)) < devices) {
-      if (performance.now() > deadline) throw new Error('relay: not every device connected');
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await setup.connectToHub(300_000, true);
+    simRelay = setup.startBaselineSim(relay.deviceUrl, 'sim-relay');
+    await waitRelayOnline(relay.http, devices, 300_000, 250);
     log(`${devices} devices on the hub and on the relay; ${CLIENTS} callers`);
 
     let next = 0;
-    const hc = hubClient;
+    const hc = setup.client;
     const rc = relayClient;
     const hubCall = async (): Promise<string | null> => {
       const id = ids[next++ % devices] ?? '';
@@ -142,10 +99,11 @@ export async function runRpcVsRelay(
     const relayRounds: LoopResult[] = [];
     let hubCpu = 0;
     let relayCpu = 0;
+    const relayPid = relay.child.pid;
     for (let r = 0; r < rounds; r++) {
-      const r0 = cpuTimeMs(relay.pid);
+      const r0 = cpuTimeMs(relayPid);
       relayRounds.push(await runClosedLoop(CLIENTS, 1000, seconds * 1000, relayCall));
-      relayCpu += cpuTimeMs(relay.pid) - r0;
+      relayCpu += cpuTimeMs(relayPid) - r0;
       log(`relay round ${r + 1}: ${fmtInt(rate(relayRounds.at(-1) as LoopResult))} calls/s`);
       const h0 = cpuTimeMs(hub.pid);
       const from = monotonicUs();
@@ -157,20 +115,18 @@ export async function runRpcVsRelay(
     result = {
       devices,
       hub: side(hubRounds, hubCpu, readMemory(hub.pid).rssKb),
-      relay: side(relayRounds, relayCpu, readMemory(relay.pid).rssKb),
+      relay: side(relayRounds, relayCpu, readMemory(relayPid).rssKb),
       profile: null,
       load: currentLoad(),
     };
   } finally {
-    hubClient?.close();
     relayClient?.close();
     await simRelay?.stop();
-    await relay?.stop(5000);
-    await simHub?.stop();
-    await hub?.stop();
+    await relay?.child.stop(5000);
+    await setup?.close();
     tmp.remove();
   }
-  if (hub !== null) result.profile = profileOf(cpuProfDir, hub.pid, windows);
+  if (setup !== null) result.profile = profileOf(cpuProfDir, setup.hub.pid, windows);
   return result;
 }
 

@@ -165,7 +165,7 @@ export class DeviceGateway implements DeviceLink {
       return;
     }
     const holdOffMs = this.damper.refuse(deviceId, Date.now());
-    const newcomer = remoteOf(req);
+    const newcomer = formatPeer(req.socket);
     this.stats.disconnect('duplicate_refused');
     this.deps.log.warn(
       { device: deviceId, old: incumbent.remote, new: newcomer, holdOffMs },
@@ -304,9 +304,4 @@ export class DeviceGateway implements DeviceLink {
     for (const ws of this.wss.clients) ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
-}
-
-/** `address:port` of an upgrade request's peer, for logs and the `duplicate` notification. */
-function remoteOf(req: IncomingMessage): string {
-  return formatPeer(req.socket);
 }

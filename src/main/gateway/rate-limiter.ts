@@ -111,10 +111,6 @@ export class DeviceRateLimiter {
     this.quietMs = o.quietMs ?? 2 * this.maxPauseMs;
   }
 
-  get enabled(): boolean {
-    return this.frames.enabled || this.bytes.enabled;
-  }
-
   /**
    * Both buckets full and no streak open: the limiter is in the state a new one starts in, so the
    * session may drop it and build a fresh one at its next frame (issue 11: a fleet at rest holds

@@ -91,8 +91,6 @@ export interface OtaManagerDeps {
   limits: OtaLimits;
   log: { warn(obj: object, msg: string): void };
   now?: () => number;
-  /** Unix milliseconds, for the job's `timeline` (tests inject a clock). */
-  nowMs?: () => number;
 }
 
 /** A file sent straight to a device without entering the library (a forced non-image). */
@@ -133,7 +131,6 @@ export class OtaManager implements OtaManagerApi {
   private readonly waiters = new Map<string, ((job: OtaJob) => void)[]>();
   private stopped = false;
   private readonly now: () => number;
-  private readonly nowMs: () => number;
   private readonly runs = new Set<Promise<void>>();
 
   /** Bounds the `OTA.Write` calls in flight across all transfers (ota-write-gate.ts). */
@@ -141,7 +138,6 @@ export class OtaManager implements OtaManagerApi {
 
   constructor(private readonly d: OtaManagerDeps) {
     this.now = d.now ?? nowSec;
-    this.nowMs = d.nowMs ?? Date.now;
     this.writeGate = new OtaWriteGate(Math.max(1, d.limits.maxInflightWrites));
   }
 
@@ -581,7 +577,7 @@ export class OtaManager implements OtaManagerApi {
   private changed(run: Running): void {
     // A new object each time: copies of the job handed out earlier keep what they showed.
     if (run.job.timeline?.[run.job.state] === undefined) {
-      run.job.timeline = { ...run.job.timeline, [run.job.state]: this.nowMs() };
+      run.job.timeline = { ...run.job.timeline, [run.job.state]: Date.now() };
     }
     this.d.repo.save(run.job);
     this.publishState(run.job);

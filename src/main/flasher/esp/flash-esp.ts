@@ -24,13 +24,6 @@ import {
   resolveImages,
   type EspImageInput,
 } from './images';
-
-export {
-  DEFAULT_ESP_BAUD,
-  DEFAULT_ROM_BAUD,
-  EspFlashOptions,
-  MAX_ESP_BAUD,
-} from './esp-flash-options';
 import { DEFAULT_ESP_BAUD, DEFAULT_ROM_BAUD, EspFlashOptions } from './esp-flash-options';
 
 /**

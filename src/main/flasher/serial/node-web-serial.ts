@@ -20,6 +20,7 @@
  * - Writes fail at once after the port was lost (serialport would queue them until a reopen).
  */
 import { SerialPort, type SerialPortMock } from 'serialport';
+import { PendingPortCalls, type PortCall } from './pending-port-calls';
 
 export interface UsbInfo {
   usbVendorId?: number;
@@ -81,7 +82,7 @@ function isNoModemLines(err: unknown): boolean {
   return /ENOTTY|Inappropriate ioctl/i.test(text);
 }
 
-function call(fn: (cb: (err: Error | null | undefined) => void) => void): Promise<void> {
+function call(fn: PortCall): Promise<void> {
   return new Promise((resolve, reject) => fn((err) => (err ? reject(err) : resolve())));
 }
 
@@ -193,8 +194,8 @@ export class NodeWebSerialPort {
           throw err;
         }
         try {
-          await this.untilLost(call((cb) => p.write(Buffer.from(chunk), cb)));
-          await this.untilLost(call((cb) => p.drain(cb)));
+          await this.untilLost((cb) => p.write(Buffer.from(chunk), cb));
+          await this.untilLost((cb) => p.drain(cb));
         } catch (err) {
           // A failed write on an open port means the device is gone (EIO when unplugged); the
           // 'close' event that says so only follows later.
@@ -281,32 +282,18 @@ export class NodeWebSerialPort {
   }
 
   /** Port calls still waiting: serialport keeps a write to a port that closed queued for ever. */
-  private readonly waitingIo = new Set<(err: Error) => void>();
+  private readonly waitingIo = new PendingPortCalls();
 
-  /** `p`, or the port's loss if that comes first (a write in flight when the device vanished). */
-  private untilLost(p: Promise<void>): Promise<void> {
+  /** One port call, or the port's loss if that comes first (the device vanished mid-write). */
+  private untilLost(start: PortCall): Promise<void> {
     if (this.lostError) return Promise.reject(this.lostError);
-    return new Promise<void>((resolve, reject) => {
-      const onLost = (err: Error): void => reject(err);
-      this.waitingIo.add(onLost);
-      p.then(
-        () => {
-          this.waitingIo.delete(onLost);
-          resolve();
-        },
-        (err: unknown) => {
-          this.waitingIo.delete(onLost);
-          reject(err instanceof Error ? err : new Error(String(err)));
-        },
-      );
-    });
+    return this.waitingIo.run(start);
   }
 
   private onLost(err: Error): void {
     if (this.closing || !this.port) return;
     this.lostError ??= err;
-    for (const reject of this.waitingIo) reject(this.lostError);
-    this.waitingIo.clear();
+    this.waitingIo.failAll(this.lostError);
     const controller = this.controller;
     if (controller && !this.readCancelled) {
       this.readCancelled = true;

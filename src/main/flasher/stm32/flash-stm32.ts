@@ -25,8 +25,6 @@ import { flattenImage } from './firmware-image';
 import { planFlash, type FlashPlan } from './flash-plan';
 import { Stm32Client, type Stm32Timeouts } from './stm32-client';
 import { Stm32Link, type LineState } from './stm32-link';
-
-export { Stm32FlashRequestSchema, type Stm32FlashRequest } from './stm32-flash-request';
 import { Stm32FlashRequestSchema, type Stm32FlashRequest } from './stm32-flash-request';
 
 export interface Stm32FlashResult {

@@ -6,6 +6,7 @@
  */
 import { SerialPort } from 'serialport';
 import { FlashError } from '../../../shared/flash-state';
+import { PendingPortCalls, type PortCall } from '../serial/pending-port-calls';
 
 /** What the AN3155 client needs from a transport (stm32-client.ts). */
 export interface ByteLink {
@@ -157,27 +158,12 @@ export class Stm32Link implements ByteLink, ModemLines {
   }
 
   /** Write and drain calls whose callback has not come yet: a failure of the link ends them. */
-  private readonly pendingIo = new Set<(err: FlashError) => void>();
+  private readonly pendingIo = new PendingPortCalls();
 
-  /**
-   * One port call, settled by its callback or by the link failing first: serialport keeps a
-   * write to a port that closed underneath it queued until a reopen, so its callback may never
-   * come, and a flash waited for it for ever when the device vanished mid-write.
-   */
-  private io(
-    op: string,
-    start: (cb: (err: Error | null | undefined) => void) => void,
-  ): Promise<void> {
+  /** One port call, settled by its callback or by the link failing first (pending-port-calls). */
+  private io(op: string, start: PortCall): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise<void>((resolve, reject) => {
-      const onFail = (err: FlashError): void => reject(err);
-      this.pendingIo.add(onFail);
-      start((err) => {
-        if (!this.pendingIo.delete(onFail)) return;
-        if (err) reject(this.portError(op, err));
-        else resolve();
-      });
-    });
+    return this.pendingIo.run(start, (err) => this.portError(op, err));
   }
 
   readExactly(n: number, timeoutMs: number, what = 'reply'): Promise<Uint8Array> {
@@ -246,8 +232,7 @@ export class Stm32Link implements ByteLink, ModemLines {
 
   private fail(err: FlashError): void {
     if (!this.failure) this.failure = err;
-    for (const reject of this.pendingIo) reject(this.failure);
-    this.pendingIo.clear();
+    this.pendingIo.failAll(this.failure);
     const w = this.waiter;
     if (!w) return;
     this.waiter = null;

@@ -3,7 +3,8 @@
  * validated by stm32flash in stm32-sim.test.ts. Failure paths live in stm32-flash-faults.test.ts.
  */
 import { afterEach, describe, it, expect } from 'vitest';
-import { flashStm32, type Stm32FlashRequest } from '../../../../src/main/flasher/stm32/flash-stm32';
+import { flashStm32 } from '../../../../src/main/flasher/stm32/flash-stm32';
+import type { Stm32FlashRequest } from '../../../../src/main/flasher/stm32/stm32-flash-request';
 import { NO_RESET_LINES_WARNING } from '../../../../src/main/flasher/stm32/entry-sequence';
 import type { FlashState } from '../../../../src/shared/flash-state';
 import type { SimPartName } from '../../../support/stm32-sim-parts';
