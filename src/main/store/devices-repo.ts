@@ -4,12 +4,21 @@
  * await durability. Insert and delete run in the committer's order too (`writeNow`): after every
  * write queued before them, so a shadow write queued for a deleted device can never land on a new
  * device with the same id (issue 7 item 3).
+ *
+ * Every row but its shadow is held in memory (issue 11: a SQLite read per login, per REST RPC and
+ * per session step was a seventh of the hub's CPU in a 10k-device storm), loaded at first use and
+ * kept in step write-through: a write's new values enter the map once its commit is durable, in
+ * commit order, so readers see what is committed, as shadow readers do (shadow-cache.ts). A write
+ * that failed reloads its row from the table, the only truth after a failure. Another connection's
+ * commit (the CLI on a running hub) reloads the whole map at the next loop turn (`data_version`).
  */
 import type { Db } from './database';
 import type { GroupCommitter } from './group-commit';
 import type { DeviceAcl, ShadowDoc } from '../../shared/types';
-import { hashSecret, secretsEqual } from './secrets';
+import { timingSafeEqual } from 'node:crypto';
+import { hashSecret } from './secrets';
 import { OutsideWrites } from './outside-writes';
+import { deepFreeze } from './deep-freeze';
 
 export interface DeviceRecord {
   id: string;
@@ -21,13 +30,17 @@ export interface DeviceRecord {
   last_seen: number;
 }
 
-/** A registry row without its shadow, for callers that hold the current shadow already. */
-export type DeviceMeta = Omit<DeviceRecord, 'shadow'>;
+/**
+ * A registry row without its shadow, for callers that hold the current shadow already. The
+ * registry's own frozen copy: every caller shares it, none may change it.
+ */
+export type DeviceMeta = Readonly<Omit<DeviceRecord, 'shadow'>>;
 
 interface MetaRow {
   id: string;
   name: string;
   token: string;
+  token_hash: Buffer;
   acl: string;
   created: number;
   last_seen: number;
@@ -43,6 +56,15 @@ interface Row {
   last_seen: number;
 }
 
+/** A device in memory: its frozen row and the SHA-256 of its password, for logins. */
+interface Entry {
+  meta: DeviceMeta;
+  hash: Buffer;
+}
+
+/** The fields a write changes, applied to the map once it is durable. */
+type MetaFields = Partial<Pick<DeviceMeta, 'name' | 'acl' | 'last_seen'>>;
+
 function fromRow(row: Row): DeviceRecord {
   return {
     id: row.id,
@@ -55,30 +77,34 @@ function fromRow(row: Row): DeviceRecord {
   };
 }
 
-function metaFromRow(row: MetaRow): DeviceMeta {
-  return {
+/** Most devices have no ACL of their own: one shared frozen `{}` for all of them. */
+const EMPTY_ACL: DeviceAcl = Object.freeze({});
+
+function parseAcl(json: string): DeviceAcl {
+  return json === '{}' ? EMPTY_ACL : deepFreeze(JSON.parse(json) as DeviceAcl);
+}
+
+function entryOf(row: MetaRow): Entry {
+  const meta: DeviceMeta = Object.freeze({
     id: row.id,
     name: row.name,
     token: row.token,
-    acl: JSON.parse(row.acl) as DeviceAcl,
+    acl: parseAcl(row.acl),
     created: row.created,
     last_seen: row.last_seen,
-  };
+  });
+  return { meta, hash: row.token_hash };
 }
 
 const COLUMNS = 'id, name, token, acl, shadow, created, last_seen';
-const META_COLUMNS = 'id, name, token, acl, created, last_seen';
+const META_COLUMNS = 'id, name, token, token_hash, acl, created, last_seen';
 
 export class DevicesRepo {
   private readonly stmts;
-  /**
-   * Rows without their shadow, by id, for the per-call path (issue 11: a SQLite read of the row
-   * per REST RPC was 8% of the hub's CPU at 10k devices). Filled on read; an entry is dropped
-   * when a write to it is queued AND when that write settles, so the map never holds a value
-   * the table no longer has once the write is done (a failed write is dropped with it too).
-   * Writes of other connections (the CLI on a running hub) clear the map via `data_version`.
-   */
-  private readonly metaCache = new Map<string, MetaRow>();
+  /** Every device by id; null until first used, and again after another connection wrote. */
+  private byId: Map<string, Entry> | null = null;
+  /** Device ids by the hex SHA-256 of their password (PROTOCOL.md 1 login). */
+  private readonly byHash = new Map<string, string>();
   private dataVersion = -1;
 
   constructor(
@@ -89,11 +115,8 @@ export class DevicesRepo {
     this.stmts = {
       get: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM devices WHERE id = ?`),
       getMeta: db.prepare<[string], MetaRow>(`SELECT ${META_COLUMNS} FROM devices WHERE id = ?`),
-      byHash: db.prepare<[Buffer], MetaRow>(
-        `SELECT ${META_COLUMNS} FROM devices WHERE token_hash = ?`,
-      ),
+      allMeta: db.prepare<[], MetaRow>(`SELECT ${META_COLUMNS} FROM devices`),
       all: db.prepare<[], Row>(`SELECT ${COLUMNS} FROM devices ORDER BY created, id`),
-      count: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM devices'),
       insert: db.prepare(
         `INSERT INTO devices (id, name, token, token_hash, acl, shadow, created, last_seen)
          VALUES (@id, @name, @token, @token_hash, @acl, @shadow, @created, @last_seen)`,
@@ -117,51 +140,23 @@ export class DevicesRepo {
     return row ? fromRow(row) : undefined;
   }
 
-  /**
-   * The row without its shadow, for a caller that has the current shadow cached and would parse
-   * the stored copy (up to 8 KB) only to throw it away.
-   */
+  /** The row without its shadow, from memory (frozen, shared by every caller). */
   getMeta(id: string): DeviceMeta | undefined {
-    this.syncOutsideWrites();
-    // The row as SQLite gave it: each caller gets its own parse of the ACL, as before.
-    let row = this.metaCache.get(id);
-    if (!row) {
-      row = this.stmts.getMeta.get(id);
-      if (!row) return undefined;
-      this.metaCache.set(id, row);
-    }
-    return metaFromRow(row);
-  }
-
-  /** Clears `metaCache` when another connection committed (the CLI on a running hub). */
-  private syncOutsideWrites(): void {
-    const version = this.outside.current();
-    if (version !== this.dataVersion) {
-      this.metaCache.clear();
-      this.dataVersion = version;
-    }
-  }
-
-  /** Drops the cached row now and once `write` settled (see `metaCache`). */
-  private metaWrite(id: string, write: Promise<void>): Promise<void> {
-    this.metaCache.delete(id);
-    const drop = (): void => void this.metaCache.delete(id);
-    write.then(drop, drop);
-    return write;
+    return this.entries().get(id)?.meta;
   }
 
   /**
-   * Finds the device whose password this is (PROTOCOL.md 1 auth), comparing in constant time.
-   * Without the shadow, which a login does not need (parsing up to 8 KB of it per connect was
-   * part of the 10k storm's cost, issue 11); the row is kept in `metaCache`, where the session
-   * steps that follow the login read it instead of querying again.
+   * Finds the device whose password this is (PROTOCOL.md 1 auth), from memory. The lookup is by
+   * the password's SHA-256 and the check compares the stored digest in constant time: what a
+   * timing could reveal is about a digest, which an attacker cannot choose.
    */
   byToken(token: string): DeviceMeta | undefined {
-    const row = this.stmts.byHash.get(hashSecret(token));
-    if (!row || !secretsEqual(row.token, token)) return undefined;
-    this.syncOutsideWrites();
-    this.metaCache.set(row.id, row);
-    return metaFromRow(row);
+    const entries = this.entries();
+    const hash = hashSecret(token);
+    const id = this.byHash.get(hash.toString('hex'));
+    const entry = id === undefined ? undefined : entries.get(id);
+    if (!entry || !timingSafeEqual(entry.hash, hash)) return undefined;
+    return entry.meta;
   }
 
   list(): DeviceRecord[] {
@@ -169,7 +164,7 @@ export class DevicesRepo {
   }
 
   count(): number {
-    return this.stmts.count.get()?.n ?? 0;
+    return this.entries().size;
   }
 
   /**
@@ -187,17 +182,19 @@ export class DevicesRepo {
       created: rec.created,
       last_seen: rec.last_seen,
     };
-    this.metaCache.delete(rec.id);
+    const entries = this.entries();
     this.committer.writeNow(() => this.stmts.insert.run(row));
+    this.put(entries, entryOf(row));
   }
 
   rename(id: string, name: string): Promise<void> {
-    return this.metaWrite(id, this.committer.writeStatement(this.stmts.rename, name, id));
+    return this.settled(id, { name }, this.committer.writeStatement(this.stmts.rename, name, id));
   }
 
   setAcl(id: string, acl: DeviceAcl): Promise<void> {
     const json = JSON.stringify(acl);
-    return this.metaWrite(id, this.committer.writeStatement(this.stmts.setAcl, json, id));
+    const write = this.committer.writeStatement(this.stmts.setAcl, json, id);
+    return this.settled(id, { acl: parseAcl(json) }, write);
   }
 
   setShadow(id: string, shadow: ShadowDoc): Promise<void> {
@@ -216,15 +213,19 @@ export class DevicesRepo {
     const acl = fields.acl === undefined ? undefined : JSON.stringify(fields.acl);
     const shadow = fields.shadow === undefined ? undefined : JSON.stringify(fields.shadow);
     const { name } = fields;
+    const meta: MetaFields = {
+      ...(name !== undefined && { name }),
+      ...(acl !== undefined && { acl: parseAcl(acl) }),
+    };
     // One field is one statement, atomic by itself: no SAVEPOINT on the hot shadow-write path.
     if (acl === undefined && shadow === undefined && name !== undefined) {
       return this.rename(id, name);
     }
     if (name === undefined && shadow === undefined && acl !== undefined) {
-      return this.metaWrite(id, this.committer.writeStatement(this.stmts.setAcl, acl, id));
+      return this.settled(id, meta, this.committer.writeStatement(this.stmts.setAcl, acl, id));
     }
     if (name === undefined && acl === undefined && shadow !== undefined) {
-      // The shadow is not part of the cached row: nothing to drop.
+      // The shadow is not part of the row in memory: nothing to apply.
       return this.committer.writeStatement(this.stmts.setShadow, shadow, id);
     }
     const write = this.committer.write(() => {
@@ -232,21 +233,20 @@ export class DevicesRepo {
       if (acl !== undefined) this.stmts.setAcl.run(acl, id);
       if (shadow !== undefined) this.stmts.setShadow.run(shadow, id);
     });
-    return this.metaWrite(id, write);
+    return this.settled(id, meta, write);
   }
 
   setLastSeen(id: string, unixSec: number): Promise<void> {
-    return this.metaWrite(id, this.committer.writeStatement(this.stmts.setLastSeen, unixSec, id));
+    const write = this.committer.writeStatement(this.stmts.setLastSeen, unixSec, id);
+    return this.settled(id, { last_seen: unixSec }, write);
   }
 
   /** Deletes now (synchronously durable), after everything queued for the device. */
   remove(id: string): boolean {
-    this.metaCache.delete(id);
-    try {
-      return this.committer.writeNow(() => this.stmts.remove.run(id).changes > 0);
-    } finally {
-      this.metaCache.delete(id);
-    }
+    const entries = this.entries();
+    const removed = this.committer.writeNow(() => this.stmts.remove.run(id).changes > 0);
+    this.drop(entries, id);
+    return removed;
   }
 
   /**
@@ -255,5 +255,64 @@ export class DevicesRepo {
    */
   idsMarkedOnline(): string[] {
     return this.stmts.markedOnline.all();
+  }
+
+  /** The map, loaded again when another connection committed since (the CLI on a running hub). */
+  private entries(): Map<string, Entry> {
+    const version = this.outside.current();
+    if (this.byId === null || version !== this.dataVersion) {
+      this.byId = new Map();
+      this.byHash.clear();
+      for (const row of this.stmts.allMeta.all()) this.put(this.byId, entryOf(row));
+      this.dataVersion = version;
+    }
+    return this.byId;
+  }
+
+  private put(entries: Map<string, Entry>, entry: Entry): void {
+    this.drop(entries, entry.meta.id);
+    entries.set(entry.meta.id, entry);
+    this.byHash.set(entry.hash.toString('hex'), entry.meta.id);
+  }
+
+  private drop(entries: Map<string, Entry>, id: string): void {
+    const old = entries.get(id);
+    if (old === undefined) return;
+    entries.delete(id);
+    this.byHash.delete(old.hash.toString('hex'));
+  }
+
+  /**
+   * Applies `fields` to the device in memory once `write` is durable (settles run in commit
+   * order, so the last write wins as in the table). A failed write reloads the row instead.
+   */
+  private settled(id: string, fields: MetaFields, write: Promise<void>): Promise<void> {
+    return write.then(
+      () => {
+        const entries = this.entries();
+        const entry = entries.get(id);
+        if (entry === undefined) return; // deleted meanwhile (or never there: a no-op UPDATE)
+        entries.set(id, { meta: Object.freeze({ ...entry.meta, ...fields }), hash: entry.hash });
+      },
+      (err: unknown) => {
+        this.reload(id);
+        throw err;
+      },
+    );
+  }
+
+  /** Reads one row back from the table into the map (after a failed write). */
+  private reload(id: string): void {
+    const entries = this.entries();
+    let row: MetaRow | undefined;
+    try {
+      row = this.stmts.getMeta.get(id);
+    } catch {
+      // The database cannot be read either: drop the row, the next full load has the truth.
+      this.byId = null;
+      return;
+    }
+    if (row === undefined) this.drop(entries, id);
+    else this.put(entries, entryOf(row));
   }
 }

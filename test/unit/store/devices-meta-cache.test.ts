@@ -1,7 +1,7 @@
 /**
  * The device rows held in memory for the per-call path (issue 11): served without a table read,
- * never stale after a write through the repo settled, nor after another connection (the CLI on
- * a running hub's data dir) wrote. Real SQLite files in a temp dir.
+ * never stale after a write through the repo settled, never ahead of what is committed, nor stale
+ * after another connection (the CLI on a running hub's data dir) wrote. Real SQLite files in a temp dir.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +25,7 @@ const rec = (id: string): DeviceRecord => ({
   last_seen: 0,
 });
 
-describe('DevicesRepo meta cache', () => {
+describe('DevicesRepo in memory', () => {
   let dir: string;
   let store: Store;
   beforeEach(() => {
@@ -38,15 +38,35 @@ describe('DevicesRepo meta cache', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('serves a read row from memory, a copy each time', () => {
+  it('serves the row from memory, frozen: no caller can change what the others see', () => {
+    store.devices.insert({ ...rec('d2'), acl: { data_read: { q: 'SELECT 1' } } as never });
     const a = store.devices.getMeta('d1');
     expect(a?.name).toBe('d1');
-    // Changed behind the repo's back on its own connection: only the cache can still say 'd1'.
+    // Changed behind the repo's back on its own connection: only memory can still say 'd1'.
     store.registry.prepare("UPDATE devices SET name = 'x' WHERE id = 'd1'").run();
     const b = store.devices.getMeta('d1');
     expect(b?.name).toBe('d1');
-    (b as { acl: Record<string, unknown> }).acl.changed = true;
+    expect(() => ((b as { acl: Record<string, unknown> }).acl.changed = true)).toThrow(TypeError);
+    expect(() => ((b as { name: string }).name = 'y')).toThrow(TypeError);
+    const nested = store.devices.getMeta('d2')?.acl as { data_read: Record<string, string> };
+    expect(() => (nested.data_read.q = 'DROP TABLE data')).toThrow(TypeError);
     expect(store.devices.getMeta('d1')?.acl).toEqual({});
+    expect(store.devices.getMeta('d2')?.acl).toEqual({ data_read: { q: 'SELECT 1' } });
+    expect(store.devices.count()).toBe(2);
+  });
+
+  it('a write that fails reloads the row: memory never keeps a value the table refused', async () => {
+    store.devices.getMeta('d1');
+    store.registry.exec(
+      `CREATE TRIGGER no_bad BEFORE UPDATE OF name ON devices WHEN NEW.name = 'bad'
+         BEGIN SELECT RAISE(ABORT, 'refused'); END`,
+    );
+    await expect(store.devices.rename('d1', 'bad')).rejects.toThrow(/refused/);
+    expect(store.devices.getMeta('d1')?.name).toBe('d1');
+    // Changed in the table behind the repo's back, then a failed write: the table is the truth.
+    store.registry.prepare("UPDATE devices SET name = 'table' WHERE id = 'd1'").run();
+    await expect(store.devices.update('d1', { name: 'bad', acl: {} })).rejects.toThrow(/refused/);
+    expect(store.devices.getMeta('d1')?.name).toBe('table');
   });
 
   it('shows renames, ACL changes and last_seen once written, and a delete at once', async () => {
