@@ -37,6 +37,15 @@ export interface HubLimits {
    */
   maxPendingCallsPerDevice: number;
   /**
+   * Devices whose session steps (PROTOCOL.md 1: mark online, Sys.GetInfo, Shadow.Delta, spool
+   * drain) run at once; later ones wait their turn. A device is reachable from its login on, so
+   * in a connect storm logins go first: while they arrive (`timings.loginQuietMs`) only
+   * `maxSessionStepsWhileLoggingIn` devices run their steps (issue 11, gateway/step-queue.ts).
+   * Too low, and steps trail behind device round trips instead of the CPU.
+   */
+  maxSessionStepsRunning: number;
+  maxSessionStepsWhileLoggingIn: number;
+  /**
    * Listen backlog of the HTTP and TLS listeners (issue 11): connections the kernel holds before
    * the hub accepts them. Node's default 511 overflows in a connect storm of thousands of devices,
    * and every refused handshake is retried by TCP only after 1, 3, 7 s: at 10,000 devices that
@@ -69,6 +78,8 @@ export interface HubTimings {
   maxMissedPongs: number;
   /** Group commit: longest a write waits for others before its transaction commits. */
   commitWindowMs: number;
+  /** Logins count as arriving (session steps yield to them) until this long after the last. */
+  loginQuietMs: number;
   /** Largest `?timeout=` a REST RPC call may ask for; above it is a 400. */
   maxRpcTimeoutMs: number;
   /** A request's headers must arrive within this (slow-header clients get 408). */
@@ -437,6 +448,8 @@ export const DEFAULT_LIMITS: HubLimits = {
   maxJsonDepth: 64,
   maxUploadsPerKey: 4,
   maxPendingCallsPerDevice: 64,
+  maxSessionStepsRunning: 256,
+  maxSessionStepsWhileLoggingIn: 16,
   listenBacklog: 4096,
   // Chatty real firmware logs a few lines and a shadow update or two per second.
   deviceFramesPerSecond: 100,
@@ -450,6 +463,7 @@ export const DEFAULT_TIMINGS: HubTimings = {
   pingIntervalMs: 20_000,
   maxMissedPongs: 3,
   commitWindowMs: 2,
+  loginQuietMs: 50,
   maxRpcTimeoutMs: 60_000,
   headersTimeoutMs: 20_000,
   // 64 MB (maxUploadBytes) in 5 minutes needs about 220 KB/s: any LAN, most uplinks.

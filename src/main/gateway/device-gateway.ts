@@ -20,6 +20,7 @@ import { runSessionSteps } from './session-steps';
 import { formatPeer, pickSubprotocol, requestSecret, type PeerAddress } from './upgrade-auth';
 import { DuplicateDamper } from './duplicate-damper';
 import { IntervalQueue } from './interval-queue';
+import { StepQueue } from './step-queue';
 import { DeviceData } from '../data/device-data';
 
 export interface GatewayLogger {
@@ -46,6 +47,8 @@ export class DeviceGateway implements DeviceLink {
   private readonly wss: WebSocketServer;
   private readonly sessions = new Map<string, DeviceSession>();
   private readonly damper: DuplicateDamper;
+  /** Session steps of a bounded number of devices at once: logins go first (step-queue.ts). */
+  private readonly steps: StepQueue;
   drainSpool: ((s: DeviceSession) => Promise<void>) | undefined;
   /** DB.Store, DB.Save, the spool drain and their counters (PROTOCOL.md 5). */
   readonly data: DeviceData;
@@ -53,6 +56,12 @@ export class DeviceGateway implements DeviceLink {
   constructor(private readonly deps: GatewayDeps) {
     this.stats = new FrameStats(deps.log);
     this.damper = new DuplicateDamper(deps.config.timings);
+    const { limits } = deps.config;
+    this.steps = new StepQueue({
+      running: limits.maxSessionStepsRunning,
+      whileLoggingIn: limits.maxSessionStepsWhileLoggingIn,
+      quietMs: deps.config.timings.loginQuietMs,
+    });
     this.data = new DeviceData({
       account: deps.account,
       limits: deps.config.data,
@@ -120,6 +129,7 @@ export class DeviceGateway implements DeviceLink {
       void this.contest(rec.id, incumbent, req, socket, head);
       return;
     }
+    this.steps.noteLogin();
     this.accept(rec.id, req, socket, head);
   }
 
@@ -211,7 +221,8 @@ export class DeviceGateway implements DeviceLink {
     );
     ws.on('close', () => this.onClose(session));
     session.startLiveness();
-    void runSessionSteps(session, { devices, log, drainSpool: this.drainSpool });
+    const deps = { devices, log, drainSpool: this.drainSpool };
+    this.steps.push(() => runSessionSteps(session, deps));
   }
 
   private get sessionDeps(): SessionDeps {
@@ -289,6 +300,7 @@ export class DeviceGateway implements DeviceLink {
    */
   async close(): Promise<void> {
     this.closing = true;
+    this.steps.close();
     await this.data.close();
     const sessions = [...this.sessions.values()];
     this.sessions.clear();

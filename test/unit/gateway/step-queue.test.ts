@@ -1,0 +1,88 @@
+/**
+ * Session steps run for a bounded number of devices at once, in login order, and fewer while
+ * logins arrive (issue 11: in a connect storm logins go first). A fake clock drives the login
+ * window; the quiet timer is real (a few ms).
+ */
+import { describe, expect, it } from 'vitest';
+import { StepQueue } from '../../../src/main/gateway/step-queue';
+
+interface Gate {
+  started: string[];
+  task(name: string): () => Promise<void>;
+  finish(name: string): Promise<void>;
+}
+
+function gate(): Gate {
+  const started: string[] = [];
+  const ends = new Map<string, () => void>();
+  return {
+    started,
+    task: (name) => () => {
+      started.push(name);
+      return new Promise<void>((resolve) => ends.set(name, resolve));
+    },
+    async finish(name) {
+      ends.get(name)?.();
+      // Let the queue's then() and the next start run.
+      for (let i = 0; i < 3; i++) await Promise.resolve();
+    },
+  };
+}
+
+describe('StepQueue', () => {
+  it('runs at most `running` at once, in order, and starts the next as one ends', async () => {
+    const q = new StepQueue({ running: 2, whileLoggingIn: 1, quietMs: 50 });
+    const g = gate();
+    for (const n of ['a', 'b', 'c', 'd']) q.push(g.task(n));
+    expect(g.started).toEqual(['a', 'b']);
+    expect(q.queued).toBe(2);
+    await g.finish('b');
+    expect(g.started).toEqual(['a', 'b', 'c']);
+    await g.finish('a');
+    expect(g.started).toEqual(['a', 'b', 'c', 'd']);
+    expect(q.active).toBe(2);
+    expect(q.queued).toBe(0);
+  });
+
+  it('while logins arrive only `whileLoggingIn` run; the rest start once logins pause', async () => {
+    let now = 1000;
+    const q = new StepQueue({ running: 3, whileLoggingIn: 1, quietMs: 5, now: () => now });
+    const g = gate();
+    q.noteLogin();
+    for (const n of ['a', 'b', 'c']) q.push(g.task(n));
+    expect(g.started).toEqual(['a']);
+    // The quiet timer fires after quietMs; logins have stopped by then.
+    now += 10;
+    await new Promise((r) => setTimeout(r, 30));
+    expect(g.started).toEqual(['a', 'b', 'c']);
+    q.close();
+  });
+
+  it('a task that throws or rejects does not stall the queue', async () => {
+    const q = new StepQueue({ running: 1, whileLoggingIn: 1, quietMs: 1 });
+    const ran: string[] = [];
+    q.push(() => {
+      throw new Error('sync');
+    });
+    q.push(() => Promise.reject(new Error('async')));
+    q.push(async () => void ran.push('last'));
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    expect(ran).toEqual(['last']);
+    expect(q.active).toBe(0);
+  });
+
+  it('keeps order across many queued tasks (the waiting list is compacted, not shifted)', async () => {
+    const q = new StepQueue({ running: 1, whileLoggingIn: 1, quietMs: 1 });
+    const order: number[] = [];
+    for (let i = 0; i < 5000; i++) q.push(async () => void order.push(i));
+    while (q.queued > 0 || q.active > 0) await new Promise((r) => setImmediate(r));
+    expect(order).toEqual(Array.from({ length: 5000 }, (_, i) => i));
+  });
+
+  it('refuses a limit below 1', () => {
+    expect(() => new StepQueue({ running: 0, whileLoggingIn: 1, quietMs: 1 })).toThrow(RangeError);
+    expect(() => new StepQueue({ running: 4, whileLoggingIn: 0.5, quietMs: 1 })).toThrow(
+      RangeError,
+    );
+  });
+});
