@@ -148,6 +148,9 @@ class DataDevice {
       if (f.id === undefined) return;
       if (f.method === 'Sys.GetInfo') this.send({ id: f.id, result: SYS_INFO });
       else if (f.method === 'FS.Get' || f.method === 'FS.Remove') this.fs(f.id, f.method, f.params);
+      // As the firmware does for a method it does not have (FS.Rename before a drain): an error
+      // reply, not silence, which would hold the hub's call for its 30 s timeout.
+      else this.send({ id: f.id, error: { code: -32601, message: 'method not found' } });
       return;
     }
     if (typeof f.id !== 'number') return;

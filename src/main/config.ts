@@ -38,10 +38,10 @@ export interface HubLimits {
   maxPendingCallsPerDevice: number;
   /**
    * Devices whose session steps (PROTOCOL.md 1: mark online, Sys.GetInfo, Shadow.Delta, spool
-   * drain) run at once; later ones wait their turn. A device is reachable from its login on, so
-   * in a connect storm logins go first: while they arrive (`timings.loginQuietMs`) only
-   * `maxSessionStepsWhileLoggingIn` devices run their steps (issue 11, gateway/step-queue.ts).
-   * Too low, and steps trail behind device round trips instead of the CPU.
+   * drain) run at once; fewer while logins arrive (until `timings.loginQuietMs` after the last).
+   * A device is reachable from its login on, so in a connect storm logins go first (issue 11,
+   * gateway/step-queue.ts). A step waiting on a silent device stops counting after
+   * `timings.sessionStepSlotMs`, so a fleet that never answers is not queued behind timeouts.
    */
   maxSessionStepsRunning: number;
   maxSessionStepsWhileLoggingIn: number;
@@ -80,6 +80,8 @@ export interface HubTimings {
   commitWindowMs: number;
   /** Logins count as arriving (session steps yield to them) until this long after the last. */
   loginQuietMs: number;
+  /** A session step counts against `limits.maxSessionStepsRunning` for at most this long. */
+  sessionStepSlotMs: number;
   /** Largest `?timeout=` a REST RPC call may ask for; above it is a 400. */
   maxRpcTimeoutMs: number;
   /** A request's headers must arrive within this (slow-header clients get 408). */
@@ -464,6 +466,7 @@ export const DEFAULT_TIMINGS: HubTimings = {
   maxMissedPongs: 3,
   commitWindowMs: 2,
   loginQuietMs: 50,
+  sessionStepSlotMs: 1000,
   maxRpcTimeoutMs: 60_000,
   headersTimeoutMs: 20_000,
   // 64 MB (maxUploadBytes) in 5 minutes needs about 220 KB/s: any LAN, most uplinks.

@@ -56,11 +56,12 @@ export class DeviceGateway implements DeviceLink {
   constructor(private readonly deps: GatewayDeps) {
     this.stats = new FrameStats(deps.log);
     this.damper = new DuplicateDamper(deps.config.timings);
-    const { limits } = deps.config;
+    const { limits, timings } = deps.config;
     this.steps = new StepQueue({
       running: limits.maxSessionStepsRunning,
       whileLoggingIn: limits.maxSessionStepsWhileLoggingIn,
-      quietMs: deps.config.timings.loginQuietMs,
+      slotMs: timings.sessionStepSlotMs,
+      quietMs: timings.loginQuietMs,
     });
     this.data = new DeviceData({
       account: deps.account,

@@ -1,6 +1,6 @@
 /**
  * Runs the session steps (session-steps.ts) of a bounded number of devices at once, in login
- * order, and fewer while logins are arriving.
+ * order, and of fewer while logins are arriving.
  *
  * Why: a device is reachable (REST RPC, the dashboard's `online`) from its login on; its steps (a
  * durable shadow write, a Sys.GetInfo round trip, a shadow write of the reply, the spool drain)
@@ -8,21 +8,38 @@
  * session's steps started at once the last of 10,000 devices was admitted only when nearly all
  * steps had run too (issue 11, bench/RESULTS.md). So while logins arrive (one came within
  * `quietMs`) only `whileLoggingIn` devices run their steps, which keeps them moving without
- * starving them; once logins pause, up to `running` do, and the backlog is worked off at the pace
- * the hub commits it. A queued entry is one closure.
+ * starving them, and otherwise `running`: starting every waiting one the moment logins paused
+ * flooded the loop and held up the next logins again.
+ *
+ * A step can also just wait for its device: a firmware that never answers `Sys.GetInfo` or
+ * `FS.Rename` holds it for the 30 s call timeout. So a step keeps its place in the count for at
+ * most `slotMs`; after that it goes on uncounted and the next device starts, and a fleet of such
+ * devices is not queued behind their timeouts. A queued or running entry is one closure and one
+ * small record.
  */
 export interface StepQueueOptions {
-  /** Devices running their steps at once when no login is arriving. */
+  /** Devices counted as running their steps at once when no login is arriving. */
   running: number;
   /** ... while logins arrive. */
   whileLoggingIn: number;
   /** Logins count as arriving until this long after the last one. */
   quietMs: number;
+  /** A step counts against the limit for at most this long. */
+  slotMs: number;
   now?: () => number;
 }
 
+interface Started {
+  at: number;
+  /** Whether it still counts against the limit: not done, and within its slot. */
+  counted: boolean;
+}
+
 export class StepQueue {
-  private running = 0;
+  /** Started steps, oldest first, until they are done or past their slot. */
+  private started: Started[] = [];
+  private counted = 0;
+  private unfinished = 0;
   private waiting: (() => Promise<void>)[] = [];
   /** Index of the next task in `waiting`: shifting a 10,000-entry array per start is O(n). */
   private head = 0;
@@ -40,9 +57,9 @@ export class StepQueue {
     this.now = opts.now ?? (() => performance.now());
   }
 
-  /** Tasks started and not yet finished. */
+  /** Tasks started and not yet finished (counted or not). */
   get active(): number {
-    return this.running;
+    return this.unfinished;
   }
 
   /** Tasks waiting for their turn. */
@@ -61,29 +78,46 @@ export class StepQueue {
     this.pump();
   }
 
-  /** Stops the quiet timer (the hub is closing); tasks already queued still run as room comes. */
+  /** Stops the timer (the hub is closing); queued tasks still start as running ones end. */
   close(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
   }
 
-  private limit(now: number): number {
-    const busy = now - this.lastLoginAt < this.opts.quietMs;
-    return busy ? this.opts.whileLoggingIn : this.opts.running;
-  }
-
-  /** Starts waiting tasks while there is room; if logins hold some back, looks again later. */
+  /** Starts waiting tasks while there is room; when there is none, looks again when there may be. */
   private pump(): void {
     const now = this.now();
-    const limit = this.limit(now);
-    while (this.running < limit && this.queued > 0) this.start(this.take());
-    if (this.queued > 0 && this.running < this.opts.running && this.timer === null) {
-      const wait = Math.max(1, this.lastLoginAt + this.opts.quietMs - now);
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        this.pump();
-      }, wait);
+    this.expire(now);
+    const busy = now - this.lastLoginAt < this.opts.quietMs;
+    const limit = busy ? this.opts.whileLoggingIn : this.opts.running;
+    while (this.counted < limit && this.queued > 0) this.start(this.take(), now);
+    if (this.queued === 0 || this.timer !== null) return;
+    // Room comes when logins pause, or when the oldest counted step has had its slot.
+    const oldest = this.started[0];
+    const slotEnd = oldest === undefined ? now : oldest.at + this.opts.slotMs;
+    const quietEnd = busy ? this.lastLoginAt + this.opts.quietMs : Infinity;
+    const wait = Math.max(1, Math.min(slotEnd, quietEnd) - now);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.pump();
+    }, wait);
+  }
+
+  /** Drops finished steps and steps past their slot from the front of the count. */
+  private expire(now: number): void {
+    let i = 0;
+    for (; i < this.started.length; i++) {
+      const s = this.started[i] as Started;
+      if (s.counted && now - s.at < this.opts.slotMs) break;
+      this.uncount(s);
     }
+    if (i > 0) this.started = this.started.slice(i);
+  }
+
+  private uncount(s: Started): void {
+    if (!s.counted) return;
+    s.counted = false;
+    this.counted--;
   }
 
   private take(): () => Promise<void> {
@@ -99,10 +133,14 @@ export class StepQueue {
     return t;
   }
 
-  private start(task: () => Promise<void>): void {
-    this.running++;
+  private start(task: () => Promise<void>, now: number): void {
+    const s: Started = { at: now, counted: true };
+    this.started.push(s);
+    this.counted++;
+    this.unfinished++;
     const done = (): void => {
-      this.running--;
+      this.unfinished--;
+      this.uncount(s);
       this.pump();
     };
     let p: Promise<void>;
