@@ -7,15 +7,10 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { guardOnExit } from './exit-guard';
+import { cliEnv, ensureBuilt } from './hub-build';
 
 /** The repository root: children run from here so `--import tsx` and `bin/` resolve. */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-/**
- * `bin/fleetbench.js` runs a build in out/ when there is one; benchmarks measure the working tree
- * instead, so that a stale build never stands in for the code under test.
- */
-const CHILD_ENV = { ...process.env, FLEETBENCH_FROM_SOURCE: '1' };
 
 /** Lines kept for error messages. */
 const TAIL_LINES = 40;
@@ -41,8 +36,9 @@ export interface SpawnOptions {
   /** Open an IPC channel (child_process.fork); the script is loaded through tsx. */
   ipc?: boolean;
   /**
-   * false: leave FLEETBENCH_FROM_SOURCE as it is, so `bin/fleetbench.js` runs the build when
-   * there is one (cold-start.ts times the command a user runs). Default true.
+   * false: leave the environment and out/ as they are, so `bin/fleetbench.js` runs whatever build
+   * there is (cold-start.ts times the command a user runs, or `--bin` another checkout's). Default:
+   * the working tree's build, or its sources (hub-build.ts).
    */
   fromSource?: boolean;
 }
@@ -91,7 +87,9 @@ export class BenchChild {
   /** `node [flags] script args` from the repository root. */
   static node(script: string, args: string[], opts: SpawnOptions): BenchChild {
     const flags = opts.nodeFlags ?? [];
-    const env = opts.fromSource === false ? process.env : CHILD_ENV;
+    const asIs = opts.fromSource === false;
+    if (!asIs && script === 'bin/fleetbench.js') ensureBuilt();
+    const env = asIs ? process.env : cliEnv();
     if (opts.ipc) {
       const proc = fork(script, args, {
         cwd: REPO_ROOT,

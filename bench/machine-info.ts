@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { REPO_ROOT } from './bench-child';
+import { HUB_BUILD } from './hub-build';
 
 export interface MachineInfo {
   cpuModel: string;
@@ -19,7 +20,7 @@ export interface MachineInfo {
   commit: string;
   /** True when the working tree had changes not in `commit`. */
   dirty: boolean;
-  /** How the hub ran (bench-child.ts sets FLEETBENCH_FROM_SOURCE for every child). */
+  /** How the hub ran: its build or its sources (hub-build.ts). */
   hubBuild: string;
 }
 
@@ -33,7 +34,7 @@ export function machineInfo(): MachineInfo {
     date: new Date().toISOString(),
     loadAtStart: loadavg()[0] ?? 0,
     ...gitState(),
-    hubBuild: 'working-tree sources through tsx (`FLEETBENCH_FROM_SOURCE=1`)',
+    hubBuild: HUB_BUILD,
   };
 }
 
