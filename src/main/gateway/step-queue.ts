@@ -101,6 +101,8 @@ export class StepQueue {
       this.timer = null;
       this.pump();
     }, wait);
+    // Never what keeps a stopping hub's process alive.
+    this.timer.unref();
   }
 
   /** Drops finished steps and steps past their slot from the front of the count. */
