@@ -20,7 +20,8 @@ import { BenchChild } from './bench-child';
 import { createDevices, writePasswords } from './bench-devices';
 import { HubClient } from './http-json';
 import { makeTempDir } from './temp-dir';
-import { fmtMs, LatencyRecorder, type LatencySummary } from './latency';
+import { fmtMs, type LatencySummary } from './latency';
+import { startProbe } from './latency-probe';
 import { intFlag, isMain, runMain } from './bench-main';
 import { startSimProcess, type SimProcess } from './bench-sim';
 import { currentLoad, machineInfo } from './machine-info';
@@ -56,35 +57,6 @@ function prefill(dataDir: string, rows: number, devices: number): void {
     }
   })();
   store.close();
-}
-
-/** Back-to-back calls until stopped; latencies of the successful ones. */
-function loop(
-  call: () => Promise<number>,
-  clients: number,
-): { stop(): Promise<{ lat: LatencyRecorder; errors: number }> } {
-  const lat = new LatencyRecorder();
-  let errors = 0;
-  let running = true;
-  const caller = async (): Promise<void> => {
-    while (running) {
-      const t = performance.now();
-      try {
-        if ((await call()) === 200) lat.add(performance.now() - t);
-        else errors++;
-      } catch {
-        errors++;
-      }
-    }
-  };
-  const all = Promise.all(Array.from({ length: clients }, caller));
-  return {
-    async stop() {
-      running = false;
-      await all;
-      return { lat, errors };
-    },
-  };
 }
 
 export async function runSqlUnderIngest(o: {
@@ -140,8 +112,8 @@ export async function runSqlUnderIngest(o: {
     const phase = async (name: string, withSql: boolean): Promise<void> => {
       await sleep(1000);
       const rows0 = rows;
-      const p = loop(probeCall, 4);
-      const s = withSql ? loop(sqlCall, 1) : null;
+      const p = startProbe(4, probeCall);
+      const s = withSql ? startProbe(1, sqlCall) : null;
       const start = performance.now();
       await sleep(o.seconds * 1000);
       const pr = await p.stop();
