@@ -9,6 +9,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { HubError } from '../../shared/errors';
+import { multipartFailure } from './local-uploads';
 
 /** What @fastify/multipart's `parts()` yields when a part is read as a stream. */
 type StreamPart =
@@ -80,7 +81,9 @@ async function stageParts<T>(
     }
   } catch (err) {
     if (staged !== undefined) await sink.discard(staged.value);
-    throw err;
+    // A body cut off before its closing boundary or with broken part headers is the client's
+    // malformed upload (400), never a 500; our own coded errors pass through.
+    throw multipartFailure(err);
   }
   if (staged === undefined) {
     throw new HubError('validation_failed', `file: upload ${o.what} as a multipart 'file' part`);

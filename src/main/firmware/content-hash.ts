@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { finished, type Readable } from 'node:stream';
 import { HubError, type ErrorName } from '../../shared/errors';
 
 export interface Ingested {
@@ -58,8 +58,11 @@ export async function ingestToTemp(
           out.once('drain', () => input.resume());
         }
       });
-      input.once('end', resolve);
-      input.once('error', reject);
+      // `finished`, not 'end'/'error' listeners: a multipart part the parser gave up on (a body
+      // cut off before its closing boundary) can be destroyed before we see it, and waiting for
+      // an 'end' that never comes held the request, and the restore route's one-at-a-time lock
+      // with it, forever. A premature close is an error here like any other.
+      finished(input, (err) => (err ? reject(err) : resolve()));
       out.once('error', reject);
     });
     await new Promise<void>((resolve, reject) =>
