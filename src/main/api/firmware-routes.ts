@@ -16,6 +16,7 @@ import type { FirmwareObject } from '../../shared/firmware';
 import type { FirmwareLimits } from '../config';
 import type { FirmwareLibrary, Staged } from '../firmware/firmware-library';
 import { parseWith } from '../validate';
+import { multipartFailure } from './local-uploads';
 
 export interface FirmwareRoutesDeps {
   library: FirmwareLibrary;
@@ -79,7 +80,8 @@ async function readUpload(req: FastifyRequest, library: FirmwareLibrary): Promis
   } catch (err) {
     await library.discard(upload.image);
     await library.discard(upload.elf);
-    throw err;
+    // A body cut off before its closing boundary is a coded 400, never a 500.
+    throw multipartFailure(err);
   }
 }
 

@@ -33,7 +33,7 @@ describe('a multipart upload cut off before its end', () => {
     return { status: r.status, json: (await r.json()) as { error?: { code: number } } };
   };
 
-  it.each([['/api/v2/m'], ['/api/v2/devices/:id/ota'], ['/api/v2/restore']])(
+  it.each([['/api/v2/m'], ['/api/v2/devices/:id/ota'], ['/api/v2/firmware'], ['/api/v2/restore']])(
     '%s answers 400 multipart_invalid',
     async (path) => {
       const r = await post(
