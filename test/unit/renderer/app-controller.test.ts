@@ -449,7 +449,12 @@ describe('loading and reconnecting', () => {
     await until(() => app.devices.getState().devices.has(d.id));
     const ids = app.devices.getState().visibleIds;
     const sock = await connectDevice(d.token);
-    await until(() => app.devices.getState().devices.get(d.id)?.online === true);
+    // Online and through its session steps (the Sys.GetInfo answer shows as `fw`), which the hub
+    // runs after the login: only then is the row steady.
+    await until(() => {
+      const row = app.devices.getState().devices.get(d.id);
+      return row?.online === true && row.fw === '3.1.4';
+    });
     const summary = app.devices.getState().devices.get(d.id);
     expect(app.devices.getState().visibleIds).toBe(ids);
     // A reported value the table does not show changes nothing at all.
