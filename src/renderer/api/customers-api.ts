@@ -7,10 +7,15 @@
 import Type from 'typebox';
 import { Value } from 'typebox/value';
 import { DEFAULT_APP_ID } from '../../shared/customer-app';
-import type { Json, JsonObject } from '../../shared/types';
+import type { JsonObject } from '../../shared/types';
 import { ApiError } from './api-error';
-import type { FetchLike } from './http-client';
-import { answerError, hubJsonCall, noAnswerError, parseAnswerBody } from './hub-answer';
+import {
+  answerError,
+  hubJsonCaller,
+  noAnswerError,
+  parseAnswerBody,
+  type HubClientOptions,
+} from './hub-answer';
 import { xhrUpload, type UploadProgress, type UploadTransport } from './ota-api';
 
 /** Dates as the hub sends them: Unix seconds or an ISO text (shown either way). */
@@ -88,12 +93,8 @@ export interface CustomersApi {
   deleteApp(appId: string): Promise<void>;
 }
 
-export interface CustomersApiOptions {
-  baseUrl: string;
-  key: string;
-  fetch?: FetchLike;
+export interface CustomersApiOptions extends HubClientOptions {
   upload?: UploadTransport;
-  timeoutMs?: number;
 }
 
 /** An app zip over a slow link. */
@@ -101,21 +102,9 @@ export const APP_UPLOAD_TIMEOUT_MS = 300_000;
 
 export function createCustomersApi(o: CustomersApiOptions): CustomersApi {
   const base = o.baseUrl.replace(/\/+$/, '');
-  const doFetch: FetchLike = o.fetch ?? ((input, init) => fetch(input, init));
   const upload = o.upload ?? xhrUpload;
   const enc = encodeURIComponent;
-
-  function request(method: string, path: string, body?: Json): Promise<unknown> {
-    return hubJsonCall({
-      fetch: doFetch,
-      url: `${base}/api/v2${path}`,
-      key: o.key,
-      method,
-      body,
-      timeoutMs: o.timeoutMs ?? 15_000,
-      late: 'the hub did not answer in time',
-    });
-  }
+  const request = hubJsonCaller(o, 15_000, 'the hub did not answer in time');
 
   function listOf<T>(value: unknown, read: (v: unknown) => T | null, what: string): T[] {
     if (!Array.isArray(value)) throw bad(what);

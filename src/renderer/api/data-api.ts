@@ -7,8 +7,7 @@
 import type { DeviceAcl, DeviceObject, Json } from '../../shared/types';
 import { readSqlResult, type SqlResult } from '../lib/sql-result';
 import { ApiError } from './api-error';
-import type { FetchLike } from './http-client';
-import { hubJsonCall } from './hub-answer';
+import { hubJsonCaller, type HubClientOptions } from './hub-answer';
 import { readDevice } from './schemas';
 
 /** Longer than the hub's own SQL deadline, so the hub's coded timeout is what the user sees. */
@@ -27,28 +26,12 @@ export interface DataApi {
   dbUrl(): string;
 }
 
-export interface DataApiOptions {
-  baseUrl: string;
-  key: string;
-  fetch?: FetchLike;
-  timeoutMs?: number;
-}
+export type DataApiOptions = HubClientOptions;
 
 export function createDataApi(o: DataApiOptions): DataApi {
   const base = o.baseUrl.replace(/\/+$/, '');
-  const doFetch: FetchLike = o.fetch ?? ((input, init) => fetch(input, init));
   const enc = encodeURIComponent;
-
-  function request(method: string, path: string, body: Json): Promise<unknown> {
-    return hubJsonCall({
-      fetch: doFetch,
-      url: `${base}/api/v2${path}`,
-      key: o.key,
-      method,
-      body,
-      timeoutMs: o.timeoutMs ?? SQL_TIMEOUT_MS,
-    });
-  }
+  const request = hubJsonCaller(o, SQL_TIMEOUT_MS);
 
   const result = (value: unknown): SqlResult => {
     const r = readSqlResult(value);

@@ -80,3 +80,35 @@ export async function hubJsonCall(c: HubJsonCall): Promise<unknown> {
   if (!res.ok) throw answerError(res.status, parsed, res.statusText);
   return parsed;
 }
+
+/** What every feature client (LAN, network, data, customers) is made from. */
+export interface HubClientOptions {
+  baseUrl: string;
+  key: string;
+  fetch?: HubJsonCall['fetch'];
+  timeoutMs?: number;
+}
+
+/**
+ * A feature client's JSON caller: `method` on `/api/v2` + `path` of the hub, with the client's
+ * key, fetch and deadline (`o.timeoutMs`, else `defaultTimeoutMs`) and `late` as the message when
+ * that deadline cuts a call.
+ */
+export function hubJsonCaller(
+  o: HubClientOptions,
+  defaultTimeoutMs: number,
+  late?: string,
+): (method: string, path: string, body?: unknown) => Promise<unknown> {
+  const base = o.baseUrl.replace(/\/+$/, '');
+  const doFetch = o.fetch ?? ((input, init) => fetch(input, init));
+  return (method, path, body) =>
+    hubJsonCall({
+      fetch: doFetch,
+      url: `${base}/api/v2${path}`,
+      key: o.key,
+      method,
+      body,
+      timeoutMs: o.timeoutMs ?? defaultTimeoutMs,
+      ...(late !== undefined && { late }),
+    });
+}

@@ -7,8 +7,7 @@ import Type from 'typebox';
 import { Value } from 'typebox/value';
 import type { LanSettingsPatch, LanStatus } from '../../shared/lan';
 import { ApiError } from './api-error';
-import type { FetchLike } from './http-client';
-import { hubJsonCall } from './hub-answer';
+import { hubJsonCaller, type HubClientOptions } from './hub-answer';
 
 /** Applying restarts two UDP sockets: quick, but leave room for a busy hub. */
 export const LAN_TIMEOUT_MS = 15_000;
@@ -43,27 +42,13 @@ export interface LanApi {
   apply(patch: LanSettingsPatch): Promise<LanStatus>;
 }
 
-export interface LanApiOptions {
-  baseUrl: string;
-  key: string;
-  fetch?: FetchLike;
-  timeoutMs?: number;
-}
+export type LanApiOptions = HubClientOptions;
 
 export function createLanApi(o: LanApiOptions): LanApi {
-  const base = o.baseUrl.replace(/\/+$/, '');
-  const doFetch: FetchLike = o.fetch ?? ((input, init) => fetch(input, init));
+  const request = hubJsonCaller(o, LAN_TIMEOUT_MS, 'the hub did not answer in time');
 
   async function call(method: 'GET' | 'PUT', body?: LanSettingsPatch): Promise<LanStatus> {
-    const parsed = await hubJsonCall({
-      fetch: doFetch,
-      url: `${base}/api/v2/lan`,
-      key: o.key,
-      method,
-      body,
-      timeoutMs: o.timeoutMs ?? LAN_TIMEOUT_MS,
-      late: 'the hub did not answer in time',
-    });
+    const parsed = await request(method, '/lan', body);
     if (!Value.Check(LanStatusSchema, parsed)) {
       throw new ApiError(0, 200, 'the hub sent an unexpected LAN status');
     }

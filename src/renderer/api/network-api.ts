@@ -8,8 +8,7 @@ import Type from 'typebox';
 import { Value } from 'typebox/value';
 import type { DoctorReport, HubsList } from '../../shared/lan';
 import { ApiError } from './api-error';
-import type { FetchLike } from './http-client';
-import { hubJsonCall } from './hub-answer';
+import { hubJsonCaller, type HubClientOptions } from './hub-answer';
 
 /** The doctor's probes wait at most 1.5 s each, in parallel: this is a generous bound. */
 export const NETWORK_TIMEOUT_MS = 20_000;
@@ -64,25 +63,11 @@ export interface NetworkApi {
   hubs(waitMs?: number): Promise<HubsList>;
 }
 
-export interface NetworkApiOptions {
-  baseUrl: string;
-  key: string;
-  fetch?: FetchLike;
-  timeoutMs?: number;
-}
+export type NetworkApiOptions = HubClientOptions;
 
 export function createNetworkApi(o: NetworkApiOptions): NetworkApi {
-  const base = o.baseUrl.replace(/\/+$/, '');
-  const doFetch: FetchLike = o.fetch ?? ((input, init) => fetch(input, init));
-
-  function get(path: string): Promise<unknown> {
-    return hubJsonCall({
-      fetch: doFetch,
-      url: `${base}/api/v2${path}`,
-      key: o.key,
-      timeoutMs: o.timeoutMs ?? NETWORK_TIMEOUT_MS,
-    });
-  }
+  const request = hubJsonCaller(o, NETWORK_TIMEOUT_MS);
+  const get = (path: string): Promise<unknown> => request('GET', path);
 
   return {
     async doctor() {
