@@ -20,8 +20,14 @@ import { DEFAULT_APP_ID } from '../../shared/customer-app';
 import { HubError } from '../../shared/errors';
 import type { AppLimits } from '../config';
 import { ingestToTemp, TEMP_PREFIX } from '../firmware/content-hash';
-import { fileSource, unzipSafe, type ZipLimits, type ZipSource } from '../firmware/safe-unzip';
-import type { ZipEntry } from '../firmware/zip-directory';
+import {
+  checkEntryNames,
+  directoryOf,
+  fileSource,
+  readEntry,
+  type ZipLimits,
+  type ZipSource,
+} from '../firmware/safe-unzip';
 import { randomId } from '../store/secrets';
 import { appFileMap } from './app-archive';
 
@@ -29,12 +35,6 @@ import { appFileMap } from './app-archive';
 export const APPS_DIR = 'apps';
 const TRASH_PREFIX = '.deleting-';
 const APP_ID = new RegExp(APP_ID_PATTERN);
-
-/**
- * Entries inflated per pass, by their declared sizes: an honest archive is never held in memory
- * whole (a lying one is still capped by `maxUnpackedBytes`, counted as it inflates).
- */
-const BATCH_BYTES = 4 * 1024 * 1024;
 
 /**
  * The built-in app's folder: `resources/customer-app/` of the checkout, found from this module in
@@ -265,7 +265,10 @@ export class AppStore {
     }
   }
 
-  /** Inflates the kept entries batch by batch into `into`, capped by `maxUnpackedBytes` in all. */
+  /**
+   * Inflates the kept entries one by one into `into`, capped by `maxUnpackedBytes` in all: the
+   * directory is read once, and one entry's bytes are in memory at a time.
+   */
   private async unpack(src: ZipSource, into: string): Promise<{ files: number; bytes: number }> {
     const max = this.limits.maxUnpackedBytes;
     const limitsFor = (left: number): ZipLimits => ({
@@ -273,42 +276,21 @@ export class AppStore {
       maxEntryBytes: left,
       maxTotalBytes: left,
     });
-    // First pass: the directory only (names checked, nothing inflated).
-    const entries: ZipEntry[] = [];
-    await unzipSafe(src, {
-      limits: limitsFor(max),
-      filter: (e) => {
-        entries.push(e);
-        return false;
-      },
-    });
+    const all = await directoryOf(src, limitsFor(max));
+    checkEntryNames(all);
+    const entries = all.filter((e) => !e.isDirectory);
     const map = appFileMap(entries.map((e) => e.name));
-    const kept = entries.filter((e) => map.has(e.name));
     let bytes = 0;
     let files = 0;
-    for (let i = 0; i < kept.length;) {
-      const batch = new Set<string>();
-      let declared = 0;
-      while (
-        i < kept.length &&
-        (batch.size === 0 || declared + (kept[i]?.declaredSize ?? 0) <= BATCH_BYTES)
-      ) {
-        const e = kept[i++];
-        if (!e) break;
-        batch.add(e.name);
-        declared += e.declaredSize;
-      }
-      const inflated = await unzipSafe(src, {
-        limits: limitsFor(max - bytes),
-        filter: (e) => batch.has(e.name),
-      });
-      for (const [name, data] of inflated) {
-        const target = join(into, ...(map.get(name) ?? name).split('/'));
-        await mkdir(dirname(target), { recursive: true, mode: 0o700 });
-        await writeFile(target, data, { flag: 'wx', mode: 0o600 });
-        bytes += data.length;
-        files += 1;
-      }
+    for (const e of entries) {
+      const path = map.get(e.name);
+      if (path === undefined) continue;
+      const data = await readEntry(src, e, limitsFor(max - bytes));
+      const target = join(into, ...path.split('/'));
+      await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+      await writeFile(target, data, { flag: 'wx', mode: 0o600 });
+      bytes += data.length;
+      files += 1;
     }
     return { files, bytes };
   }
