@@ -12,10 +12,12 @@ const LABEL = '[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
 /** A DNS name (labels of 1-63 letters, digits, `-`, `_`), optionally `*.` for every subdomain. */
 export const DNS_NAME_PATTERN = `^(\\*\\.)?(${LABEL}\\.)*${LABEL}\\.?$`;
 
-/** The port of `ip:port`, or null without one. */
-export function upstreamPort(text: string): number | null {
-  const m = /:(\d+)$/.exec(text);
-  return m?.[1] !== undefined ? Number(m[1]) : null;
+/** `ip[:port]` split: the port is null without one. */
+export function splitUpstream(text: string): { host: string; port: number | null } {
+  const m = /^(.*):(\d+)$/.exec(text);
+  return m?.[1] !== undefined && m[2] !== undefined
+    ? { host: m[1], port: Number(m[2]) }
+    : { host: text, port: null };
 }
 
 /**
@@ -25,7 +27,7 @@ export function upstreamPort(text: string): number | null {
 const Upstream = Type.Refine(
   Type.String({ pattern: `^${OCTET}(\\.${OCTET}){3}(:[0-9]{1,5})?$` }),
   (text: string) => {
-    const port = upstreamPort(text);
+    const { port } = splitUpstream(text);
     return port === null || (port >= 1 && port <= 65535);
   },
   () => 'the port must be 1-65535',

@@ -8,6 +8,7 @@ import { createSocket } from 'node:dgram';
 import { decideDns, isAnswerTo, nameMatcher, servfail, type DnsDropReason } from './dns-answer';
 import type { InterfaceReader } from '../hub-urls';
 import { localAddressFor } from './local-address';
+import { splitUpstream } from '../../shared/lan-schemas';
 import type { DatagramHandler } from './udp-responder';
 
 export interface DnsCounters {
@@ -36,8 +37,8 @@ export interface DnsServerOptions {
 /** `10.0.0.1` or `10.0.0.1:5353` -> host and port (53 by default). Validated by the schema. */
 export function parseUpstream(text: string | null): { host: string; port: number } | null {
   if (text === null || text === '') return null;
-  const m = /^(.*?)(?::(\d+))?$/.exec(text);
-  return { host: m?.[1] ?? text, port: m?.[2] !== undefined ? Number(m[2]) : 53 };
+  const { host, port } = splitUpstream(text);
+  return { host, port: port ?? 53 };
 }
 
 export function dnsHandler(counters: DnsCounters, o: DnsServerOptions): DatagramHandler {
