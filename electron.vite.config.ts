@@ -1,12 +1,16 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
+import { requireCjsExternals } from './scripts/require-cjs-externals';
 
-// Main bundles four entries: the Electron entry, the headless CLI (also used when the Electron
-// binary is missing), the flashing worker and the SQL worker, which must be files of their own to
-// run off the hub's loop.
+// Main bundles five entries: the Electron entry, the headless CLI (also used when the Electron
+// binary is missing), the flashing worker, the SQL worker and the notification log's thread,
+// which must be files of their own to run off the hub's loop.
 export default defineConfig({
   main: {
+    // CommonJS packages are required, not imported: no export lexer at boot (issue 11, idle RSS;
+    // scripts/require-cjs-externals.ts says why).
+    plugins: [requireCjsExternals(resolve('.'))],
     build: {
       outDir: 'out/main',
       // typebox is 700 files of ES modules: resolving and loading them one by one costs the CLI
@@ -19,6 +23,8 @@ export default defineConfig({
           'flash-worker': resolve('src/main/flasher/flash-worker.ts'),
           // The SQL API runs statements in processes of their own (src/main/data/sql-executor.ts).
           'sql-worker': resolve('src/main/data/sql-worker.ts'),
+          // The notification log's writer while the log is busy (src/main/store/log-repo.ts).
+          'log-worker': resolve('src/main/store/log-worker.ts'),
         },
         // V8 keeps every loaded module's source for lazy compilation, as a two-byte string when
         // it holds one character past Latin-1: one '…' doubled the hub chunk's 380 KB. ASCII

@@ -321,7 +321,7 @@ export function createHub(
     await registerAppsRoutes(http.app, { store: apps, limits: config.apps });
     if (restored) log.warn({ previous: restored.previous }, 'started on a restored data dir');
     await registerBackupRoutes(http.app, {
-      sources: hubSnapshotSources(config.dataDir, store.registry, sql),
+      sources: hubSnapshotSources(config.dataDir, store.registry, sql, store.log),
       limits: config.backup,
       restart: async () => void (await restart()),
       log,
@@ -509,6 +509,8 @@ export function createHub(
     await s.app.close();
     s.sql.close();
     s.logWriter.stop();
+    // The log's thread, if it runs, writes what it was handed before the files close.
+    await s.store.log.close();
     s.store.close();
     removeHubLock(config.dataDir);
   }

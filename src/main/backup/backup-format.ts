@@ -9,7 +9,7 @@
  */
 import Type from 'typebox';
 import type { BackupManifest } from '../../shared/lan';
-import { ACCOUNT_FILE, MASTER_KEY_FILE, REGISTRY_FILE } from '../store/data-dir';
+import { ACCOUNT_FILE, LOG_FILE, MASTER_KEY_FILE, REGISTRY_FILE } from '../store/data-dir';
 import { HubError } from '../../shared/errors';
 import { firstProblem } from '../validate';
 
@@ -35,7 +35,12 @@ export const REQUIRED_FILES = [REGISTRY_FILE, ACCOUNT_FILE] as const;
  * made, uploads in flight). Everything else, including files other features add later, goes in.
  */
 export function isExcluded(relPath: string): boolean {
-  return relPath === REGISTRY_FILE || relPath === ACCOUNT_FILE || isScratch(relPath);
+  return (
+    relPath === REGISTRY_FILE ||
+    relPath === ACCOUNT_FILE ||
+    relPath === LOG_FILE ||
+    isScratch(relPath)
+  );
 }
 
 /** Never part of a data dir's lasting state: neither archived nor restored. */

@@ -23,7 +23,7 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { BackupManifest } from '../../shared/lan';
 import { APP_VERSION } from '../version';
-import { ACCOUNT_FILE, REGISTRY_FILE } from '../store/data-dir';
+import { ACCOUNT_FILE, LOG_FILE, REGISTRY_FILE } from '../store/data-dir';
 import {
   BACKUP_FORMAT,
   BACKUP_VERSION,
@@ -34,13 +34,18 @@ import {
 } from './backup-format';
 import { ZipFileWriter } from './zip-writer';
 
-/** How the two databases are copied: by the running hub, or from the files of a stopped one. */
+/** How the databases are copied: by the running hub, or from the files of a stopped one. */
 export interface SnapshotSources {
   dataDir: string;
   /** Writes a consistent copy of the registry (`fleetbench.db`) to `dest`. */
   registry(dest: string): Promise<void>;
   /** Writes a consistent copy of the account database (`account.db`) to `dest`. */
   account(dest: string): Promise<void>;
+  /**
+   * Writes a consistent copy of the notification log (`log.db`) to `dest`; resolves false when
+   * there is none (a stopped hub's data dir from before log.db: its registry holds the log).
+   */
+  log(dest: string): Promise<boolean>;
 }
 
 export interface MadeBackup {
@@ -127,6 +132,7 @@ export async function makeBackup(
     await sources.registry(join(files, REGISTRY_FILE));
     await sources.account(join(files, ACCOUNT_FILE));
     staged.add(REGISTRY_FILE).add(ACCOUNT_FILE);
+    if (await sources.log(join(files, LOG_FILE))) staged.add(LOG_FILE);
     for (const rel of await listDataFiles(root)) {
       if (staged.has(rel)) continue;
       if (await place(join(root, rel), join(files, rel), isImmutable(rel))) staged.add(rel);
@@ -140,7 +146,7 @@ export async function makeBackup(
     const written: BackupManifest['files'] = [];
     try {
       for (const rel of [...staged].sort()) {
-        const isDb = rel === REGISTRY_FILE || rel === ACCOUNT_FILE;
+        const isDb = rel === REGISTRY_FILE || rel === ACCOUNT_FILE || rel === LOG_FILE;
         const e = await zip.addFile(rel, join(files, rel), isDb || !isImmutable(rel));
         written.push({ ...e, ...(isSecret(rel) && { secret: true }) });
       }
@@ -194,5 +200,14 @@ export function fileSources(dataDir: string): SnapshotSources {
     dataDir,
     registry: (dest) => copy(REGISTRY_FILE, dest),
     account: (dest) => copy(ACCOUNT_FILE, dest),
+    log: async (dest) => {
+      try {
+        await stat(join(dataDir, LOG_FILE));
+      } catch {
+        return false;
+      }
+      await copy(LOG_FILE, dest);
+      return true;
+    },
   };
 }

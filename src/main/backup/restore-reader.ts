@@ -30,7 +30,8 @@ import { HubError } from '../../shared/errors';
 import type { BackupManifest } from '../../shared/lan';
 import type { BackupLimits } from '../config';
 import { ACCOUNT_MIGRATIONS, REGISTRY_MIGRATIONS } from '../store/migrations';
-import { ACCOUNT_FILE, REGISTRY_FILE, fsyncDir, fsyncFile } from '../store/data-dir';
+import { ACCOUNT_FILE, LOG_FILE, REGISTRY_FILE, fsyncDir, fsyncFile } from '../store/data-dir';
+import { LOG_MIGRATIONS } from '../store/log-sql';
 import {
   LOCAL_HEADER_SIZE,
   entryDataOffset,
@@ -269,6 +270,8 @@ export async function extractBackup(
     }
     checkDatabase(join(dest, REGISTRY_FILE), REGISTRY_FILE, REGISTRY_MIGRATIONS.length);
     checkDatabase(join(dest, ACCOUNT_FILE), ACCOUNT_FILE, ACCOUNT_MIGRATIONS.length);
+    // Backups made before log.db hold the log in the registry (moved out when the hub opens it).
+    if (byName.has(LOG_FILE)) checkDatabase(join(dest, LOG_FILE), LOG_FILE, LOG_MIGRATIONS.length);
     for (const d of dirs) await fsyncDir(d);
     return manifest;
   } catch (err) {

@@ -9,7 +9,8 @@ import type { LogRetention } from '../config';
 import { storedLogData } from './stored-log-data';
 
 export interface LogWriter {
-  sweep(): number;
+  /** Applies retention now; resolves with how many entries went (0 when it failed). */
+  sweep(): Promise<number>;
   stop(): void;
 }
 
@@ -30,15 +31,12 @@ export function startLogWriter(
       done.catch(onError);
     }
   });
-  const sweep = (): number => {
-    try {
-      return log.prune(Date.now(), retention.maxAgeMs, retention.maxEntries);
-    } catch (err) {
+  const sweep = (): Promise<number> =>
+    log.prune(Date.now(), retention.maxAgeMs, retention.maxEntries).catch((err: unknown) => {
       onError(err);
       return 0;
-    }
-  };
-  const timer = setInterval(sweep, retention.sweepIntervalMs);
+    });
+  const timer = setInterval(() => void sweep(), retention.sweepIntervalMs);
   timer.unref();
   return {
     sweep,

@@ -22,7 +22,7 @@ export function mdnsFacts(status: MdnsStatus | null): MdnsFacts | null {
 /** The newest notification's time (ms): a clock before it went backwards. */
 export function newestLogMs(store: Store): number | null {
   try {
-    return store.log.query({ start: 0, limit: 1 })[0]?.timestamp ?? null;
+    return store.log.newestMs();
   } catch {
     return null;
   }

@@ -23,6 +23,8 @@ import { dirname, join } from 'node:path';
 export const REGISTRY_FILE = 'fleetbench.db';
 export const ACCOUNT_FILE = 'account.db';
 export const MASTER_KEY_FILE = 'master.key';
+/** The notification log (log-sql.ts): a file of its own, so a worker thread can write it. */
+export const LOG_FILE = 'log.db';
 
 export function ensureDataDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -1,94 +1,104 @@
 /**
  * Stored notifications for `POST /logs` (PROTOCOL.md 7), with retention by count and by age.
  *
- * The log is a log, not acknowledged state, and it is written on the path of every REST RPC
- * (`rpc.in.*`, `rpc.out.*`): queued per commit window it cost a commit and a WAL flush every
- * 2 ms, about 15% of the hub's CPU at 10k devices (issue 11). So rows are buffered in memory and
- * handed to the group commit as ONE write (one closure, one promise, the prepared insert reused)
- * when `LOG_FLUSH_MS` passed since the first buffered row or `LOG_BATCH_ROWS` rows are waiting.
- * That write rides in whatever batch commits next (shadow writes, data rows: no fsync of its
- * own); when nothing else is written, the log causes at most one commit and one WAL flush per
- * `LOG_FLUSH_MS`. Acknowledged state (shadow writes, data rows, keys, devices) is untouched: it
- * still resolves only after its own flush.
+ * The log is a log, not acknowledged state, and it is written on the path of every REST RPC and
+ * shadow update (`rpc.in.*`, `rpc.out.*`, `updated`): inserting its rows was a quarter of the
+ * hub's time under a storm of shadow updates (issue 11). So:
+ * - Rows are buffered in memory and handed over as one batch when `LOG_FLUSH_MS` passed since the
+ *   first buffered row or `LOG_BATCH_ROWS` rows are waiting.
+ * - The log lives in its own file, `log.db` (log-sql.ts). While it is busy (a batch of at least
+ *   `LOG_WORKER_ROWS` rows) a worker thread writes it (log-thread.ts), off the hub's loop; it ends
+ *   after `LOG_WORKER_IDLE_MS` without such a batch, because a thread costs ~16 MB of memory.
+ *   Otherwise batches are written on the loop by the log's own group committer (NORMAL plus an
+ *   `fdatasync` off the loop, like the registry). One writer at a time: the thread starts after
+ *   the loop's writes are committed, and the loop writes again only once the thread has ended, so
+ *   `seq` stays in append order.
+ * - A thread that cannot start (a build without its entry) leaves the loop writing, for good.
  *
  * The bound (README "Durability"): a crash of the hub loses from the log at most the rows of the
- * last `LOG_FLUSH_MS` (at most `LOG_BATCH_ROWS` rows); a power cut can also lose the batch whose
- * WAL flush was in flight, as for any write not yet acknowledged. Readers of the log (`query`,
- * `count`, retention) commit the buffer first, so the hub always reads its own rows.
+ * last `LOG_FLUSH_MS` (at most `LOG_BATCH_ROWS` rows) plus the batch being written; a power cut
+ * can also lose the batch whose flush was in flight, as for any write not yet acknowledged.
+ * Acknowledged state (shadow writes, data rows, keys, devices) is in other files and untouched.
+ * Readers of the log (`query`, `count`, retention) hand the buffer over first and are answered
+ * after it, so the hub always reads its own rows.
  */
 import type { Db } from './database';
 import type { GroupCommitter } from './group-commit';
-import type { Json, LogEntry, Notification } from '../../shared/types';
+import type { LogEntry, Notification } from '../../shared/types';
+import { LogTable, type LogPrune, type LogQuery, type LogRow } from './log-sql';
+import type { LogAnswer } from './log-protocol';
+import { LogThread, LogThreadNotStarted } from './log-thread';
 
-interface Row {
-  seq: number;
-  ts: number;
-  name: string;
-  device_id: string;
-  data: string;
-}
+export type { LogQuery } from './log-sql';
 
-export interface LogQuery {
-  /** Skip this many of the newest matching entries (0 = up to the newest). */
-  start: number;
-  limit: number;
-  device?: string;
-  name?: string;
-}
-
-/** Rows buffered at most: this many are handed to the committer at once. */
+/** Rows buffered at most: this many are handed over at once. */
 export const LOG_BATCH_ROWS = 2000;
-/** Longest a row waits in memory before it is handed to the committer. */
+/** Longest a row waits in memory before it is handed over. */
 export const LOG_FLUSH_MS = 100;
-
-type LogRow = [number, string, string, string];
-
-/**
- * Rows one INSERT statement carries: a statement per row cost more in binding and stepping than
- * the row's B-tree inserts (issue 11 profile).
- */
-const ROWS_PER_INSERT = 64;
+/** A hand-over of at least this many rows (2,000 rows/s at LOG_FLUSH_MS) starts the thread. */
+export const LOG_WORKER_ROWS = 200;
+/** The thread ends after this long without a hand-over of LOG_WORKER_ROWS rows. */
+export const LOG_WORKER_IDLE_MS = 30_000;
 
 export interface LogRepoOptions {
   flushMs?: number;
   batchRows?: number;
+  /** Infinity: never start the thread. */
+  workerRows?: number;
+  workerIdleMs?: number;
+  /** The worker entry (tests: one that fails to start). */
+  workerEntry?: string;
 }
+
+type Settle = (err: unknown) => void;
+type Read =
+  | { t: 'query'; q: LogQuery }
+  | { t: 'count' }
+  | { t: 'prune'; p: LogPrune }
+  | { t: 'snapshot'; dest: string };
 
 export class LogRepo {
   private rows: LogRow[] = [];
   /** Settles when the buffered rows are committed (or failed): what `append` returns. */
   private done: Promise<void> | null = null;
-  private settle: ((err: unknown) => void) | null = null;
+  private settle: Settle | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly flushMs: number;
   private readonly batchRows: number;
-  private readonly insertStmt;
-  private readonly insertManyStmt;
-  private readonly countStmt;
-  private readonly maxSeqStmt;
-  private readonly pruneAgeStmt;
-  private readonly pruneCountStmt;
+  private readonly workerRows: number;
+  private readonly workerIdleMs: number;
+  private readonly table: LogTable;
+  private thread: LogThread | null = null;
+  /** Set while a thread is ending: writes and reads wait for it. */
+  private ending: Promise<void> | null = null;
+  /** The thread could not start once: the loop writes from now on. */
+  private threadBroken = false;
+  private lastBusyMs = 0;
+  private idleTimer: NodeJS.Timeout | null = null;
+  /** The newest appended row's time, once a row was appended. */
+  private lastMs: number | null = null;
+  /**
+   * Snapshots in progress on the loop's connection: no thread starts meanwhile, since another
+   * connection's writes would restart the copy (the thread's own writes do not, log-worker.ts).
+   */
+  private snapshots = 0;
 
   constructor(
     private readonly db: Db,
     private readonly committer: GroupCommitter,
-    opts: LogRepoOptions = {},
+    private readonly file: string,
+    private readonly opts: LogRepoOptions = {},
   ) {
     this.flushMs = opts.flushMs ?? LOG_FLUSH_MS;
     this.batchRows = opts.batchRows ?? LOG_BATCH_ROWS;
-    this.insertStmt = db.prepare<LogRow>(
-      'INSERT INTO notifications (ts, name, device_id, data) VALUES (?, ?, ?, ?)',
-    );
-    this.insertManyStmt = db.prepare<(number | string)[]>(
-      'INSERT INTO notifications (ts, name, device_id, data) VALUES ' +
-        Array.from({ length: ROWS_PER_INSERT }, () => '(?, ?, ?, ?)').join(', '),
-    );
-    this.countStmt = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM notifications');
-    this.maxSeqStmt = db.prepare<[], { m: number | null }>(
-      'SELECT MAX(seq) AS m FROM notifications',
-    );
-    this.pruneAgeStmt = db.prepare<[number]>('DELETE FROM notifications WHERE ts < ?');
-    this.pruneCountStmt = db.prepare<[number]>('DELETE FROM notifications WHERE seq <= ?');
+    this.workerRows = opts.workerRows ?? LOG_WORKER_ROWS;
+    this.workerIdleMs = opts.workerIdleMs ?? LOG_WORKER_IDLE_MS;
+    this.table = new LogTable(db);
+  }
+
+  /** Whether the worker thread writes the log now (hub status, tests). */
+  get threaded(): boolean {
+    return this.thread !== null;
   }
 
   /**
@@ -98,6 +108,7 @@ export class LogRepo {
    */
   append(n: Notification, nowMs: number, dataJson?: string): Promise<void> {
     this.rows.push([nowMs, n.name, n.id, dataJson ?? JSON.stringify(n.data ?? null)]);
+    this.lastMs = nowMs;
     if (this.done === null) {
       this.done = new Promise<void>((resolve, reject) => {
         this.settle = (err) => (err === null ? resolve() : reject(err));
@@ -109,7 +120,7 @@ export class LogRepo {
     return done;
   }
 
-  /** Hands the buffered rows to the committer as one write (queued, not yet committed). */
+  /** Hands the buffered rows to their writer (queued, not yet committed). */
   handOver(): void {
     if (this.timer) {
       clearTimeout(this.timer);
@@ -121,74 +132,148 @@ export class LogRepo {
     this.rows = [];
     this.done = null;
     this.settle = null;
-    this.committer
-      .write(() => this.insertRows(rows))
-      .then(
-        () => settle(null),
-        (err: unknown) => settle(err),
-      );
-  }
-
-  /** Inserts in order: whole chunks of ROWS_PER_INSERT by one statement, the rest one by one. */
-  private insertRows(rows: LogRow[]): void {
-    let i = 0;
-    for (; i + ROWS_PER_INSERT <= rows.length; i += ROWS_PER_INSERT) {
-      this.insertManyStmt.run(...rows.slice(i, i + ROWS_PER_INSERT).flat());
+    if (rows.length >= this.workerRows) {
+      this.lastBusyMs = Date.now();
+      if (this.thread === null && this.ending === null && this.snapshots === 0) this.startThread();
     }
-    for (; i < rows.length; i++) this.insertStmt.run(...(rows[i] as LogRow));
+    if (this.ending !== null) void this.ending.then(() => this.write(rows, settle));
+    else this.write(rows, settle);
   }
 
-  /** Commits the buffered rows now (not waiting for their flush), so a read sees them. */
-  private commitBuffered(): void {
-    if (this.rows.length === 0) return;
-    this.handOver();
+  private write(rows: LogRow[], settle: Settle): void {
+    const thread = this.thread;
+    if (thread === null) {
+      this.committer
+        .write(() => this.table.insertRows(rows))
+        .then(
+          () => settle(null),
+          (err: unknown) => settle(err),
+        );
+      return;
+    }
+    thread.request({ t: 'rows', rows }).then(
+      () => settle(null),
+      (err: unknown) => {
+        // Nothing of it was written: the loop writes it (the thread is gone by now).
+        if (err instanceof LogThreadNotStarted) this.write(rows, settle);
+        else settle(err);
+      },
+    );
+  }
+
+  private startThread(): void {
+    if (this.threadBroken) return;
+    // One writer at a time: what the loop queued commits before the thread's first batch.
     this.committer.flush();
+    let thread: LogThread;
+    try {
+      thread = new LogThread(this.file, this.opts.workerEntry, (err) => {
+        if (this.thread !== thread) return;
+        this.thread = null;
+        this.stopIdleTimer();
+        if (err !== null) this.threadBroken = true;
+      });
+    } catch {
+      this.threadBroken = true;
+      return;
+    }
+    this.thread = thread;
+    this.idleTimer = setInterval(
+      () => {
+        if (Date.now() - this.lastBusyMs >= this.workerIdleMs) void this.stopThread();
+      },
+      Math.max(10, this.workerIdleMs / 2),
+    );
+    this.idleTimer.unref();
+  }
+
+  private stopIdleTimer(): void {
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    this.idleTimer = null;
+  }
+
+  /** Ends the thread after it has written everything handed to it; the loop writes after that. */
+  private stopThread(): Promise<void> {
+    const thread = this.thread;
+    if (thread === null) return this.ending ?? Promise.resolve();
+    this.thread = null;
+    this.stopIdleTimer();
+    const ending = thread.close().then(() => {
+      if (this.ending === ending) this.ending = null;
+    });
+    this.ending = ending;
+    return ending;
+  }
+
+  /** Hands the buffer over, then answers `r` after it: on the thread, or on the loop. */
+  private async read(r: Read): Promise<LogAnswer> {
+    this.handOver();
+    while (this.ending !== null) await this.ending;
+    const thread = this.thread;
+    if (thread !== null) {
+      try {
+        return await thread.request(r);
+      } catch (err) {
+        if (!(err instanceof LogThreadNotStarted)) throw err;
+      }
+    }
+    // Commits what the loop queued (the rows just handed over among them).
+    this.committer.flush();
+    switch (r.t) {
+      case 'query':
+        return this.table.query(r.q);
+      case 'count':
+        return this.table.count();
+      case 'prune':
+        return this.table.prune(r.p);
+      case 'snapshot':
+        this.snapshots++;
+        try {
+          await this.db.backup(r.dest);
+        } finally {
+          this.snapshots--;
+        }
+        return null;
+    }
+  }
+
+  /** Writes a consistent copy of `log.db`, with every row appended before, to `dest` (backups). */
+  async snapshot(dest: string): Promise<void> {
+    await this.read({ t: 'snapshot', dest });
   }
 
   /** Newest last: the `limit` entries just before the `start` newest ones that match. */
-  query(q: LogQuery): LogEntry[] {
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    if (q.device !== undefined) {
-      where.push('device_id = ?');
-      params.push(q.device);
-    }
-    if (q.name !== undefined) {
-      // A trailing '*' selects a family of names, e.g. 'rpc.out.*'.
-      if (q.name.endsWith('*')) {
-        where.push("name LIKE ? ESCAPE '\\'");
-        params.push(q.name.slice(0, -1).replace(/[\\%_]/g, (c) => '\\' + c) + '%');
-      } else {
-        where.push('name = ?');
-        params.push(q.name);
-      }
-    }
-    this.commitBuffered();
-    const sql =
-      'SELECT seq, ts, name, device_id, data FROM notifications' +
-      (where.length ? ' WHERE ' + where.join(' AND ') : '') +
-      ' ORDER BY seq DESC LIMIT ? OFFSET ?';
-    const rows = this.db.prepare<(string | number)[], Row>(sql).all(...params, q.limit, q.start);
-    return rows.reverse().map((r) => ({
-      seq: r.seq,
-      timestamp: r.ts,
-      name: r.name,
-      id: r.device_id,
-      data: JSON.parse(r.data) as Json,
-    }));
+  async query(q: LogQuery): Promise<LogEntry[]> {
+    return (await this.read({ t: 'query', q })) as LogEntry[];
   }
 
-  count(): number {
-    this.commitBuffered();
-    return this.countStmt.get()?.n ?? 0;
+  async count(): Promise<number> {
+    return (await this.read({ t: 'count' })) as number;
   }
 
-  /** Applies retention; returns how many entries were removed. */
-  prune(nowMs: number, maxAgeMs: number, maxEntries: number): number {
-    this.commitBuffered();
-    let removed = this.pruneAgeStmt.run(nowMs - maxAgeMs).changes;
-    const max = this.maxSeqStmt.get()?.m ?? 0;
-    if (max > maxEntries) removed += this.pruneCountStmt.run(max - maxEntries).changes;
-    return removed;
+  /** Applies retention; resolves with how many entries were removed. */
+  async prune(nowMs: number, maxAgeMs: number, maxEntries: number): Promise<number> {
+    return (await this.read({ t: 'prune', p: { nowMs, maxAgeMs, maxEntries } })) as number;
+  }
+
+  /** The newest entry's time (ms), null for an empty log; from memory once a row was appended. */
+  newestMs(): number | null {
+    return this.lastMs ?? this.table.newestMs();
+  }
+
+  /** Writes the buffer and ends the thread; resolves once the thread has ended. */
+  async close(): Promise<void> {
+    this.handOver();
+    while (this.ending !== null) await this.ending;
+    await this.stopThread();
+  }
+
+  /**
+   * For a synchronous close (store.ts): hands the buffer over and asks the thread to end after
+   * it, without waiting; the loop's rows go into the log committer's last batch.
+   */
+  closeNow(): void {
+    this.handOver();
+    void this.stopThread();
   }
 }

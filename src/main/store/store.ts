@@ -4,12 +4,13 @@
 import { join } from 'node:path';
 import type { HubError } from '../../shared/errors';
 import { openDatabase, type Db } from './database';
-import { ACCOUNT_FILE, REGISTRY_FILE, ensureDataDir } from './data-dir';
+import { ACCOUNT_FILE, LOG_FILE, REGISTRY_FILE, ensureDataDir } from './data-dir';
 import { ACCOUNT_MIGRATIONS, REGISTRY_MIGRATIONS } from './migrations';
 import { GroupCommitter, type FlushFn, type StorageHealth } from './group-commit';
 import { DevicesRepo } from './devices-repo';
 import { KeysRepo } from './keys-repo';
 import { LogRepo, type LogRepoOptions } from './log-repo';
+import { moveLegacyLog, openLogDb } from './log-sql';
 import { OutsideWrites } from './outside-writes';
 import { AccountDb } from './account-db';
 import { FirmwareRepo } from './firmware-repo';
@@ -19,7 +20,7 @@ import { CustomersRepo } from './customers-repo';
 
 /** Told of every storage failure: which database, the catalog error, and whether writes stopped. */
 export type StorageErrorListener = (
-  db: 'registry' | 'account',
+  db: 'registry' | 'account' | 'log',
   err: HubError,
   fatal: boolean,
 ) => void;
@@ -56,13 +57,16 @@ export function openStore(dataDir: string, commitWindowMs = 2, opts: StoreOption
   ensureDataDir(dataDir);
   const registry = openDatabase(join(dataDir, REGISTRY_FILE), REGISTRY_MIGRATIONS);
   const accountDb = openDatabase(join(dataDir, ACCOUNT_FILE), ACCOUNT_MIGRATIONS);
+  const logFile = join(dataDir, LOG_FILE);
+  const logDb = openLogDb(logFile);
+  moveLegacyLog(registry, logFile);
   // The SQL API writes this file from its own processes (data/sql-executor.ts). SQLite's busy
   // handler would sleep on the event loop while one of them holds the write lock: the hub's
   // connection never waits there, its group commit retries the batch instead (busyRetryMs).
   accountDb.pragma('busy_timeout = 0');
   const listeners = new Set<StorageErrorListener>();
   const report =
-    (db: 'registry' | 'account') =>
+    (db: 'registry' | 'account' | 'log') =>
     (err: HubError, fatal: boolean): void => {
       for (const l of listeners) l(db, err, fatal);
     };
@@ -75,7 +79,12 @@ export function openStore(dataDir: string, commitWindowMs = 2, opts: StoreOption
     ...(opts.fdatasync && { fdatasync: opts.fdatasync }),
     onStorageError: report('account'),
   });
-  const log = new LogRepo(registry, committer, opts.log);
+  // The log's own committer: it writes log.db on the loop while the log is quiet (log-repo.ts).
+  const logCommitter = new GroupCommitter(logDb, commitWindowMs, {
+    ...(opts.fdatasync && { fdatasync: opts.fdatasync }),
+    onStorageError: report('log'),
+  });
+  const log = new LogRepo(logDb, logCommitter, logFile, opts.log);
   const outside = new OutsideWrites(registry);
   return {
     registry,
@@ -94,12 +103,14 @@ export function openStore(dataDir: string, commitWindowMs = 2, opts: StoreOption
       return () => void listeners.delete(listener);
     },
     close() {
-      // The log's buffered rows go into the committer's last batch.
-      log.handOver();
+      // The log's buffered rows go into its committer's last batch, or to its thread.
+      log.closeNow();
+      logCommitter.close();
       committer.close();
       accountCommitter.close();
       registry.close();
       accountDb.close();
+      logDb.close();
     },
   };
 }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeviceObject } from '../../../src/shared/types';
+import type { DeviceObject, LogEntry } from '../../../src/shared/types';
 import type { BackupManifest, RestoreResult } from '../../../src/shared/lan';
 import type { FirmwareObject } from '../../../src/shared/firmware';
 import type { AppObject } from '../../../src/shared/apps';
@@ -64,6 +64,9 @@ async function expectSameAsA(t: TestHub): Promise<void> {
     headers: { authorization: `Bearer ${t.key}` },
   });
   expect(file.status).toBe(200);
+  // The notification log (log.db) came along: A's `created` entries, none of the hub's before.
+  const created = await t.api<LogEntry[]>('POST', '/api/v2/logs', { name: 'created', limit: 100 });
+  expect(created.body.map((e) => e.id).sort()).toEqual(devices.map((d) => d.id).sort());
   const apps = await t.api<AppObject[]>('GET', '/api/v2/m');
   const uploaded = apps.body.filter((x) => !x.builtin);
   expect(uploaded).toHaveLength(1);
@@ -170,7 +173,9 @@ describe('fleetbench backup / restore (CLI)', () => {
     const bk = await runCli(['backup', cold, '--data-dir', bDir], SRC, 60_000);
     expect(bk.stderr).toContain('no hub runs on');
     expect(bk.code).toBe(0);
-    expect((await extractBackup(cold, join(work, 'cold'), DEFAULT_BACKUP)).counts.devices).toBe(1);
+    const coldManifest = await extractBackup(cold, join(work, 'cold'), DEFAULT_BACKUP);
+    expect(coldManifest.counts.devices).toBe(1);
+    expect(coldManifest.files.map((f) => f.path)).toContain('log.db');
     const r = await runCli(['restore', archive, '--data-dir', bDir], SRC, 60_000);
     expect(r.stderr + r.stdout).toContain('restored 5 devices');
     expect(r.code).toBe(0);

@@ -36,19 +36,19 @@ describe('retention by count', () => {
     await makeEvents(t, 'cnt');
     await waitFor(async () => (await logs(t)).length >= 12, 5000, 'twelve stored entries');
     const before = await logs(t);
-    const removed = t.hub.services().logWriter.sweep();
+    const removed = await t.hub.services().logWriter.sweep();
     expect(removed).toBe(before.length - 5);
     const after = await logs(t);
     expect(after).toEqual(before.slice(-5));
     // A second sweep has nothing to do.
-    expect(t.hub.services().logWriter.sweep()).toBe(0);
+    expect(await t.hub.services().logWriter.sweep()).toBe(0);
   });
 
   it('keeps counting after a sweep: new entries push the oldest out', async () => {
     const kept = await logs(t);
     await makeEvents(t, 'more', 1);
     await waitFor(async () => (await logs(t)).length === kept.length + 2, 5000, 'two more');
-    t.hub.services().logWriter.sweep();
+    await t.hub.services().logWriter.sweep();
     const after = await logs(t);
     expect(after).toHaveLength(5);
     expect(after.slice(0, 3)).toEqual(kept.slice(-3));

@@ -21,11 +21,13 @@ const SCHEDULING_SLACK_MS = 400;
 interface Killed {
   logs: { i: number; ms: number }[];
   acked: number[];
+  /** Whether the log's worker thread was writing (printed after 300 ms of appends). */
+  threaded: boolean | null;
 }
 
-function runAndKill(dir: string, runMs: number): Promise<Killed> {
+function runAndKill(dir: string, runMs: number, burst: number): Promise<Killed> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dir], {
+    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dir, String(burst)], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -52,7 +54,8 @@ function runAndKill(dir: string, runMs: number): Promise<Killed> {
           return { i: Number(i), ms: Number(ms) };
         });
       const acked = lines.filter((l) => l.startsWith('a ')).map((l) => Number(l.slice(2)));
-      resolve({ logs, acked });
+      const t = lines.find((l) => l.startsWith('t '));
+      resolve({ logs, acked, threaded: t === undefined ? null : t === 't 1' });
     });
   });
 }
@@ -64,31 +67,39 @@ describe('notification log crash bound', () => {
     dir = undefined;
   });
 
-  it('SIGKILL during load loses at most the last LOG_FLUSH_MS of log rows, no acknowledged shadow write', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'fb-log-crash-'));
-    const killed = await runAndKill(dir, 1500);
-    const last = killed.logs.at(-1);
-    expect(last).toBeDefined();
-    expect(killed.acked.length).toBeGreaterThan(10);
+  it.each([
+    { burst: 1, writer: 'the loop (1,000 rows/s)', threaded: false },
+    { burst: 5, writer: 'the worker thread (5,000 rows/s)', threaded: true },
+  ])(
+    'SIGKILL while $writer writes loses at most the last LOG_FLUSH_MS of log rows, no acknowledged shadow write',
+    async ({ burst, threaded }) => {
+      dir = mkdtempSync(join(tmpdir(), 'fb-log-crash-'));
+      const killed = await runAndKill(dir, 1500, burst);
+      expect(killed.threaded).toBe(threaded);
+      const last = killed.logs.at(-1);
+      expect(last).toBeDefined();
+      expect(killed.acked.length).toBeGreaterThan(10);
 
-    const store = openStore(dir);
-    try {
-      const rows = store.log.query({ start: 0, limit: 100_000 });
-      const stored = rows.map((r) => (r.data as { i: number }).i);
-      // A prefix: 1..n in order, nothing skipped.
-      expect(stored).toEqual(stored.map((_, n) => n + 1));
-      const lost = killed.logs.filter((l) => l.i > stored.length);
-      expect(lost.length).toBeLessThanOrEqual(LOG_BATCH_ROWS);
-      // Everything appended well before the last printed row is on disk.
-      const oldLost = lost.filter(
-        (l) => l.ms < (last?.ms ?? 0) - LOG_FLUSH_MS - SCHEDULING_SLACK_MS,
-      );
-      expect(oldLost).toEqual([]);
-      // Every acknowledged shadow write survived: the stored one is at least the last ack.
-      const shadow = store.devices.get('d1')?.shadow as unknown as { version: number };
-      expect(shadow.version).toBeGreaterThanOrEqual(killed.acked.at(-1) ?? 0);
-    } finally {
-      store.close();
-    }
-  }, 30_000);
+      const store = openStore(dir);
+      try {
+        const rows = await store.log.query({ start: 0, limit: 100_000 });
+        const stored = rows.map((r) => (r.data as { i: number }).i);
+        // A prefix: 1..n in order, nothing skipped.
+        expect(stored).toEqual(stored.map((_, n) => n + 1));
+        const lost = killed.logs.filter((l) => l.i > stored.length);
+        expect(lost.length).toBeLessThanOrEqual(LOG_BATCH_ROWS);
+        // Everything appended well before the last printed row is on disk.
+        const oldLost = lost.filter(
+          (l) => l.ms < (last?.ms ?? 0) - LOG_FLUSH_MS - SCHEDULING_SLACK_MS,
+        );
+        expect(oldLost).toEqual([]);
+        // Every acknowledged shadow write survived: the stored one is at least the last ack.
+        const shadow = store.devices.get('d1')?.shadow as unknown as { version: number };
+        expect(shadow.version).toBeGreaterThanOrEqual(killed.acked.at(-1) ?? 0);
+      } finally {
+        store.close();
+      }
+    },
+    30_000,
+  );
 });

@@ -44,6 +44,7 @@ describe('backup format', () => {
     for (const p of [
       'fleetbench.db',
       'account.db',
+      'log.db',
       'fleetbench.db-wal',
       'account.db-shm',
       'hub.lock',
