@@ -23,6 +23,7 @@ import {
   setReported,
   type ShadowResult,
 } from '../shadow/shadow';
+import { notifiedDeviceJson, notifiedDeviceOf } from './notified-device-json';
 
 /** What the device service needs from the gateway, injected after both exist. */
 export interface DeviceLink {
@@ -66,13 +67,44 @@ export class DeviceService {
       id: rec.id,
       name: rec.name,
       token: rec.token,
-      // Without a gateway (CLI on a data dir) the persisted flag is the best knowledge.
-      online: this.link ? this.link.isOnline(rec.id) : rec.shadow.state.reported['online'] === true,
+      online: this.onlineOf(rec.id, rec.shadow),
       shadow: this.shadows.committed(rec.id) ?? rec.shadow,
       acl: rec.acl,
       created: rec.created,
-      last_seen: Math.max(rec.last_seen, this.lastSeenWritten.get(rec.id) ?? 0),
+      last_seen: this.lastSeenOf(rec.id, rec.last_seen),
     };
+  }
+
+  private onlineOf(id: string, shadow: ShadowDoc): boolean {
+    // Without a gateway (CLI on a data dir) the persisted flag is the best knowledge.
+    return this.link ? this.link.isOnline(id) : shadow.state.reported['online'] === true;
+  }
+
+  private lastSeenOf(id: string, stored: number): number {
+    return Math.max(stored, this.lastSeenWritten.get(id) ?? 0);
+  }
+
+  /**
+   * Publishes `updated` after a shadow commit: what `notificationData(this.get(id))` would carry,
+   * built from the row in memory and the committed shadow, with its JSON text made from the
+   * shadow's own text, so the device is not copied nor encoded again (notified-device-json.ts,
+   * issue 11).
+   */
+  private publishUpdated(id: string): void {
+    const meta = this.store.devices.getMeta(id);
+    const shadow = this.shadows.committed(id);
+    if (meta === undefined || shadow === undefined) {
+      this.bus.publish({ name: 'updated', id, data: this.notificationData(this.get(id)) });
+      return;
+    }
+    const online = this.onlineOf(id, shadow);
+    const lastSeen = this.lastSeenOf(id, meta.last_seen);
+    const shadowJson = this.shadows.committedJson(id) ?? JSON.stringify(shadow);
+    const data = notifiedDeviceOf(meta, online, shadow, lastSeen) as unknown as Json;
+    this.bus.publish(
+      { name: 'updated', id, data },
+      notifiedDeviceJson(meta, online, shadowJson, lastSeen),
+    );
   }
 
   list(): DeviceObject[] {
@@ -157,7 +189,7 @@ export class DeviceService {
       ...(patch.acl !== undefined && { acl: patch.acl }),
     };
     if (shadowResult?.ok && shadowResult.changed) {
-      await this.commitShadow(id, shadowResult.doc, meta);
+      await this.commitShadow(id, shadowResult.doc, meta, shadowResult.json);
     } else if (meta.name !== undefined || meta.acl !== undefined) {
       await this.store.devices.update(id, meta);
     }
@@ -307,27 +339,29 @@ export class DeviceService {
     if (!result.ok) throw result.error;
     if (!result.changed) return result.doc;
     // Deleted meanwhile (maybe created again): the write was the old device's; nothing to tell.
-    if (!(await this.commitShadow(id, result.doc))) return result.doc;
+    if (!(await this.commitShadow(id, result.doc, {}, result.json))) return result.doc;
     if (result.desiredTouched) this.pushDelta(id, result.doc);
-    this.bus.publish({ name: 'updated', id, data: this.notificationData(this.get(id)) });
+    this.publishUpdated(id);
     return result.doc;
   }
 
   /**
    * `meta`: other fields of the device that commit in the same transaction as the shadow.
-   * Resolves false when the device was deleted while the write was in flight.
+   * Resolves false when the device was deleted while the write was in flight. `json`: the text of
+   * `doc` when the shadow core made it, which the row and the `updated` notification reuse.
    */
   private async commitShadow(
     id: string,
     doc: ShadowDoc,
     meta: { name?: string; acl?: DeviceAcl } = {},
+    json?: string,
   ): Promise<boolean> {
     this.loadShadow(id);
     // Writers build on `doc` from now on; readers see it once it is on disk (settle below, before
     // the caller replies or publishes `updated`). A failed commit leaves them the previous one.
-    const write = this.shadows.begin(id, doc);
+    const write = this.shadows.begin(id, doc, json);
     try {
-      await this.store.devices.update(id, { ...meta, shadow: doc });
+      await this.store.devices.update(id, { ...meta, shadow: doc, shadowJson: json });
     } catch (err) {
       this.shadows.settle(write, false);
       throw err;

@@ -23,6 +23,43 @@ export interface Published {
   readonly bytes: Buffer;
 }
 
+/**
+ * A class with its getters on the prototype rather than an object literal with getters: a literal
+ * makes new closures and a new shape per notification, about 1 µs each (issue 11, once per
+ * publish on the shadow path).
+ */
+class PublishedNotification implements Published {
+  private textCache: string | undefined;
+  private bytesCache: Buffer | undefined;
+  /** Whether the publisher gave the data's text: the notification is then {name, id, data}. */
+  private readonly attached: boolean;
+
+  constructor(
+    readonly n: Notification,
+    private dataJsonCache: string | undefined,
+  ) {
+    this.attached = dataJsonCache !== undefined;
+  }
+
+  get text(): string {
+    // Same text as JSON.stringify(n) for a {name, id, data} notification, without encoding the
+    // data again: the log needs the data's text anyway (an `updated` device object encoded twice
+    // per shadow write was 2.4% of the hub's time, issue 11).
+    return (this.textCache ??=
+      this.attached || isNameIdData(this.n)
+        ? `{"name":${JSON.stringify(this.n.name)},"id":${JSON.stringify(this.n.id)},"data":${this.dataJson}}`
+        : JSON.stringify(this.n));
+  }
+
+  get dataJson(): string {
+    return (this.dataJsonCache ??= JSON.stringify(this.n.data ?? null));
+  }
+
+  get bytes(): Buffer {
+    return (this.bytesCache ??= Buffer.from(this.text, 'utf8'));
+  }
+}
+
 export type Subscriber = (p: Published) => void;
 
 /** Whether JSON.stringify(n) is `{"name":..,"id":..,"data":<data>}`: those keys, in that order. */
@@ -42,30 +79,13 @@ export class NotificationBus {
   private readonly byDevice = new Map<string, Set<Subscriber>>();
   published = 0;
 
-  publish(n: Notification): void {
+  /**
+   * `knownDataJson`: exactly `JSON.stringify(n.data)`, when the publisher has it (the `updated`
+   * device, notified-device-json.ts); like text attached to the data, cheaper than a WeakMap entry.
+   */
+  publish(n: Notification, knownDataJson?: string): void {
     this.published++;
-    let text: string | undefined;
-    let bytes: Buffer | undefined;
-    let dataJson = attachedJson(n.data);
-    const attached = dataJson !== undefined;
-    const p: Published = {
-      n,
-      get text() {
-        // Same text as JSON.stringify(n) for a {name, id, data} notification, without encoding
-        // the data again: the log needs the data's text anyway (an `updated` device object
-        // encoded twice per shadow write was 2.4% of the hub's time, issue 11).
-        return (text ??=
-          attached || isNameIdData(n)
-            ? `{"name":${JSON.stringify(n.name)},"id":${JSON.stringify(n.id)},"data":${this.dataJson}}`
-            : JSON.stringify(n));
-      },
-      get dataJson() {
-        return (dataJson ??= JSON.stringify(n.data ?? null));
-      },
-      get bytes() {
-        return (bytes ??= Buffer.from(this.text, 'utf8'));
-      },
-    };
+    const p = new PublishedNotification(n, knownDataJson ?? attachedJson(n.data));
     for (const s of this.all) this.deliver(s, p);
     const scoped = this.byDevice.get(n.id);
     if (scoped) for (const s of scoped) this.deliver(s, p);

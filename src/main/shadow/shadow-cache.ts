@@ -16,6 +16,8 @@ import type { ShadowDoc } from '../../shared/types';
 interface Entry {
   latest: ShadowDoc;
   committed: ShadowDoc;
+  /** `JSON.stringify(committed)` when the write that committed it carried the text. */
+  committedJson: string | undefined;
   /** Writes begun and not yet settled. */
   inFlight: number;
 }
@@ -30,6 +32,8 @@ export interface ShadowViews {
 export interface ShadowWrite {
   readonly id: string;
   readonly doc: ShadowDoc;
+  /** `JSON.stringify(doc)`, if the writer has it (shadow.ts makes it for the size check). */
+  readonly json: string | undefined;
   /** The entry it was begun on: a write of a device deleted meanwhile settles into nothing. */
   readonly entry: Entry;
 }
@@ -47,6 +51,14 @@ export class ShadowCache {
     return this.entries.get(id)?.committed;
   }
 
+  /**
+   * The committed document's JSON text, when its write carried it: the `updated` notification
+   * reuses it instead of encoding the shadow again (issue 11).
+   */
+  committedJson(id: string): string | undefined {
+    return this.entries.get(id)?.committedJson;
+  }
+
   /** Both views, or undefined when not cached. */
   views(id: string): ShadowViews | undefined {
     return this.entries.get(id);
@@ -56,18 +68,21 @@ export class ShadowCache {
   load(id: string, doc: ShadowDoc): ShadowViews {
     const cached = this.entries.get(id);
     if (cached !== undefined) return cached;
-    const entry: Entry = { latest: doc, committed: doc, inFlight: 0 };
+    const entry: Entry = { latest: doc, committed: doc, committedJson: undefined, inFlight: 0 };
     this.entries.set(id, entry);
     return entry;
   }
 
-  /** Records a write of `doc` that is about to be queued; `load` the device first. */
-  begin(id: string, doc: ShadowDoc): ShadowWrite {
+  /**
+   * Records a write of `doc` that is about to be queued; `load` the device first. `json`: exactly
+   * `JSON.stringify(doc)`, when the writer has it.
+   */
+  begin(id: string, doc: ShadowDoc, json?: string): ShadowWrite {
     const entry = this.entries.get(id);
     if (entry === undefined) throw new Error(`shadow of '${id}' is not loaded`);
     entry.latest = doc;
     entry.inFlight++;
-    return { id, doc, entry };
+    return { id, doc, json, entry };
   }
 
   /**
@@ -80,8 +95,10 @@ export class ShadowCache {
   settle(w: ShadowWrite, ok: boolean): boolean {
     const entry = w.entry;
     entry.inFlight--;
-    if (ok) entry.committed = w.doc;
-    else entry.latest = entry.committed;
+    if (ok) {
+      entry.committed = w.doc;
+      entry.committedJson = w.json;
+    } else entry.latest = entry.committed;
     if (entry.inFlight === 0) entry.latest = entry.committed;
     return this.entries.get(w.id) === entry;
   }

@@ -14,7 +14,17 @@ import { computeDelta } from './shadow-delta';
 import { MAX_SHADOW_DEPTH, ShadowUpdateSchema, type ShadowUpdate } from './shadow-schema';
 
 export type ShadowResult =
-  | { ok: true; doc: ShadowDoc; changed: boolean; desiredTouched: boolean }
+  | {
+      ok: true;
+      doc: ShadowDoc;
+      changed: boolean;
+      desiredTouched: boolean;
+      /**
+       * `JSON.stringify(doc)` of a changed document, made for the size check: the registry row
+       * and the `updated` notification reuse it (issue 11: the shadow was encoded three times).
+       */
+      json?: string;
+    }
   | { ok: false; error: HubError };
 
 export interface ShadowUpdateOptions {
@@ -196,11 +206,12 @@ function commit(
     version: doc.version + 1,
     timestamp: nowSec,
   };
-  const bytes = shadowBytes(newDoc);
+  const json = JSON.stringify(newDoc);
+  const bytes = Buffer.byteLength(json, 'utf8');
   // Only hub-owned writes can take a document past the limit; an update that does not make such
   // a document bigger is not refused for a size that it did not cause.
   if (bytes > maxBytes && bytes > shadowBytes(doc)) return tooLarge(bytes, maxBytes);
-  return { ok: true, doc: newDoc, changed: true, desiredTouched };
+  return { ok: true, doc: newDoc, changed: true, desiredTouched, json };
 }
 
 function tooLarge(bytes: number, maxBytes: number): ShadowResult {

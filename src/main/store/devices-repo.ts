@@ -208,25 +208,34 @@ export class DevicesRepo {
    */
   update(
     id: string,
-    fields: { name?: string; acl?: DeviceAcl; shadow?: ShadowDoc },
+    fields: {
+      name?: string;
+      acl?: DeviceAcl;
+      shadow?: ShadowDoc;
+      /** Exactly `JSON.stringify(shadow)`, when the caller has it (shadow.ts makes it once). */
+      shadowJson?: string;
+    },
   ): Promise<void> {
     const acl = fields.acl === undefined ? undefined : JSON.stringify(fields.acl);
-    const shadow = fields.shadow === undefined ? undefined : JSON.stringify(fields.shadow);
+    const shadow =
+      fields.shadow === undefined
+        ? undefined
+        : (fields.shadowJson ?? JSON.stringify(fields.shadow));
     const { name } = fields;
+    // One field is one statement, atomic by itself: no SAVEPOINT on the hot shadow-write path.
+    if (name === undefined && acl === undefined && shadow !== undefined) {
+      // The shadow is not part of the row in memory: nothing to apply.
+      return this.committer.writeStatement(this.stmts.setShadow, shadow, id);
+    }
     const meta: MetaFields = {
       ...(name !== undefined && { name }),
       ...(acl !== undefined && { acl: parseAcl(acl) }),
     };
-    // One field is one statement, atomic by itself: no SAVEPOINT on the hot shadow-write path.
     if (acl === undefined && shadow === undefined && name !== undefined) {
       return this.rename(id, name);
     }
     if (name === undefined && shadow === undefined && acl !== undefined) {
       return this.settled(id, meta, this.committer.writeStatement(this.stmts.setAcl, acl, id));
-    }
-    if (name === undefined && acl === undefined && shadow !== undefined) {
-      // The shadow is not part of the row in memory: nothing to apply.
-      return this.committer.writeStatement(this.stmts.setShadow, shadow, id);
     }
     const write = this.committer.write(() => {
       if (name !== undefined) this.stmts.rename.run(name, id);

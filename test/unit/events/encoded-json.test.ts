@@ -19,6 +19,23 @@ describe('attached JSON text', () => {
     expect(got[0]?.n.data).toBe(params);
   });
 
+  it('takes the data text from the publisher as an argument, for every subscriber', () => {
+    const bus = new NotificationBus();
+    const got: Published[] = [];
+    bus.subscribe((p) => got.push(p));
+    bus.subscribe((p) => got.push(p), { deviceId: 'd' });
+    const n = { name: 'updated', id: 'd', data: { id: 'd', online: true } };
+    bus.publish(n, '{"id":"d","online":true}');
+    expect(got).toHaveLength(2);
+    expect(got[0]).toBe(got[1]);
+    expect(got[0]?.dataJson).toBe('{"id":"d","online":true}');
+    expect(got[0]?.text).toBe(JSON.stringify(n));
+    expect(got[0]?.bytes.toString('utf8')).toBe(JSON.stringify(n));
+    // Given text wins over encoding: it is what the publisher vouches for.
+    bus.publish({ name: 'x', id: 'e', data: [1] }, '[2]');
+    expect(got[2]?.text).toBe('{"name":"x","id":"e","data":[2]}');
+  });
+
   it('falls back to JSON.stringify for values without attached text', () => {
     expect(jsonOf({ a: 1 })).toBe('{"a":1}');
     expect(jsonOf(undefined)).toBe('null');

@@ -59,6 +59,22 @@ describe('ShadowCache', () => {
     expect(c.views('d')).toBeUndefined();
   });
 
+  it("committedJson is the text of the committed document's write, kept across a failed write", () => {
+    const c = new ShadowCache();
+    c.load('d', v(0));
+    expect(c.committedJson('d')).toBeUndefined(); // loaded from disk: no text carried
+    const w1 = c.begin('d', v(1), '{"v":1}');
+    expect(c.committedJson('d')).toBeUndefined(); // not committed yet
+    c.settle(w1, true);
+    expect(c.committedJson('d')).toBe('{"v":1}');
+    const w2 = c.begin('d', v(2), '{"v":2}');
+    c.settle(w2, false);
+    expect(c.committed('d')?.version).toBe(1);
+    expect(c.committedJson('d')).toBe('{"v":1}');
+    c.settle(c.begin('d', v(3)), true); // a write without text: none, never a stale one
+    expect(c.committedJson('d')).toBeUndefined();
+  });
+
   it('begin on a device that is not loaded is a programming error', () => {
     expect(() => new ShadowCache().begin('nope', v(1))).toThrow(/not loaded/);
   });

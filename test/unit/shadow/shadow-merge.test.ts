@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mergePatch } from '../../../src/main/shadow/shadow-merge';
+import { cloneJson } from '../../../src/main/shadow/json-value';
 import type { JsonObject } from '../../../src/shared/types';
 
 describe('mergePatch (PROTOCOL.md 3)', () => {
@@ -129,5 +130,16 @@ describe('mergePatch (PROTOCOL.md 3)', () => {
     expect(JSON.stringify(out)).toBe('{"__proto__":{"polluted":true},"a":1}');
     const removed = mergePatch(out, JSON.parse('{"__proto__":null}') as JsonObject);
     expect(JSON.stringify(removed)).toBe('{"a":1}');
+  });
+
+  it('stores keys named like Object.prototype members as own data (setOwn by assignment)', () => {
+    const text = '{"constructor":{"x":1},"toString":2,"hasOwnProperty":[3],"valueOf":null,"b":4}';
+    const out = mergePatch({ valueOf: 5 }, JSON.parse(text) as JsonObject);
+    expect(JSON.stringify(out)).toBe(
+      '{"constructor":{"x":1},"toString":2,"hasOwnProperty":[3],"b":4}',
+    );
+    expect(Object.keys(out)).toEqual(['constructor', 'toString', 'hasOwnProperty', 'b']);
+    expect(Object.prototype.toString).toBeTypeOf('function');
+    expect(JSON.stringify(cloneJson(out))).toBe(JSON.stringify(out));
   });
 });

@@ -333,6 +333,25 @@ describe('applyShadowUpdate (PROTOCOL.md 3)', () => {
   });
 });
 
+describe("the changed document's JSON text (issue 11: encoded once per update)", () => {
+  it('is exactly JSON.stringify(doc) for every kind of change, and absent without a change', () => {
+    const base = sample();
+    const results = [
+      applyShadowUpdate(base, { state: { desired: { ключ: '😀' } }, tags: { t: [1] } }, opts),
+      applyShadowUpdate(base, JSON.parse('{"state":{"reported":{"__proto__":{"a":1}}}}'), opts),
+      setReported(base, { online: true }, opts.nowSec, LIMIT),
+      replaceReportedSubtree(base, 'ota', { fw_version: '2.0' }, opts.nowSec, LIMIT),
+    ];
+    for (const r of results.map(ok)) {
+      expect(r.changed).toBe(true);
+      expect(r.json).toBe(JSON.stringify(r.doc));
+    }
+    const same = ok(applyShadowUpdate(base, { state: { reported: { fw: '1.0' } } }, opts));
+    expect(same.changed).toBe(false);
+    expect(same.json).toBeUndefined();
+  });
+});
+
 describe('setReported (hub-owned fields)', () => {
   it('merges into reported without a version check', () => {
     const doc = sample();
