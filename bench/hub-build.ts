@@ -16,7 +16,7 @@ export const FROM_SOURCE = process.env['FLEETBENCH_BENCH_SOURCE'] === '1';
 /** How the hub ran, for every report's machine line. */
 export const HUB_BUILD = FROM_SOURCE
   ? 'working-tree sources through tsx (`FLEETBENCH_BENCH_SOURCE=1`)'
-  : 'the built CLI (`out/`, built from the working tree when the run started; the OTA and rollout hub, bench/ota-hub.ts, runs from the sources)';
+  : 'the built CLI (`out/`, built from the working tree when the run started; the OTA hub of ota-concurrent and rollout-waves, which need options `serve` has no flag for, runs from the sources: bench/ota-hub.ts)';
 
 /** The environment `bin/fleetbench.js` children get: it picks sources or build by it. */
 export function cliEnv(): NodeJS.ProcessEnv {

@@ -1,9 +1,11 @@
 /**
- * The hub of the OTA and rollout benchmarks, as its own process like bench-hub.ts, but built with
- * `createHub()` so that options `fleetbench serve` has no flag for (the OTA concurrency limit) can
- * be set: `node --import tsx bench/ota-hub.ts --data-dir D --ota-concurrency N`. It prints the
- * same "master key:" and "REST API:" lines as `serve`, and stops cleanly on SIGTERM (so a
- * `--cpu-prof` profile is written).
+ * The hub of the OTA and rollout benchmarks, as its own process. With no option that `fleetbench
+ * serve` lacks a flag for, it IS `fleetbench serve` from the build (bench-hub.ts, hub-build.ts):
+ * what users run, without the `__name` call tsx's keepNames adds to every closure. Options serve
+ * has no flag for (the OTA concurrency and in-flight limits, memory logging) need `createHub()`,
+ * so those runs start this file through tsx instead: `node --import tsx bench/ota-hub.ts
+ * --data-dir D --ota-concurrency N`. It prints the same "master key:" and "REST API:" lines as
+ * `serve`, and stops cleanly on SIGTERM (so a `--cpu-prof` profile is written).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,13 +13,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createHub } from '../src/main/hub';
 import { BenchChild } from './bench-child';
-import { attachHub, type HubProcess } from './bench-hub';
+import { attachHub, startHubProcess, type HubProcess } from './bench-hub';
 import { guardOnExit } from './exit-guard';
 import { intFlag, isMain } from './bench-main';
 
 export interface OtaHubOptions {
-  /** Transfers the hub runs at once (config `ota.maxConcurrent`). */
-  otaConcurrency: number;
+  /** Transfers the hub runs at once (config `ota.maxConcurrent`); default: the hub's (16). */
+  otaConcurrency?: number;
   /** `OTA.Write` calls in flight hub-wide (config `ota.maxInflightWrites`); default: the hub's. */
   otaInflight?: number;
   cpuProfDir?: string;
@@ -31,7 +33,24 @@ export interface OtaHubOptions {
   onLine?: (line: string) => void;
 }
 
+/** Whether the run needs createHub() options that `fleetbench serve` has no flag for. */
+export function needsSourceHub(o: OtaHubOptions): boolean {
+  return (
+    o.otaConcurrency !== undefined ||
+    o.otaInflight !== undefined ||
+    o.memLogMs !== undefined ||
+    o.gcBeforeMem === true
+  );
+}
+
 export async function startOtaHubProcess(o: OtaHubOptions): Promise<HubProcess> {
+  if (!needsSourceHub(o)) {
+    // The built CLI (or the sources with FLEETBENCH_BENCH_SOURCE=1, hub-build.ts).
+    return startHubProcess({
+      ...(o.cpuProfDir !== undefined && { cpuProfDir: o.cpuProfDir }),
+      ...(o.onLine && { onLine: o.onLine }),
+    });
+  }
   const dataDir = mkdtempSync(join(tmpdir(), 'fb-bench-ota-hub-'));
   const unguardDir = guardOnExit(() => rmSync(dataDir, { recursive: true, force: true }));
   const flags = ['--import', 'tsx'];
@@ -42,8 +61,7 @@ export async function startOtaHubProcess(o: OtaHubOptions): Promise<HubProcess> 
     [
       '--data-dir',
       dataDir,
-      '--ota-concurrency',
-      String(o.otaConcurrency),
+      ...(o.otaConcurrency !== undefined ? ['--ota-concurrency', String(o.otaConcurrency)] : []),
       ...(o.otaInflight !== undefined ? ['--ota-inflight', String(o.otaInflight)] : []),
       ...(o.memLogMs !== undefined ? ['--mem-log-ms', String(o.memLogMs)] : []),
       ...(o.gcBeforeMem ? ['--gc-before-mem'] : []),

@@ -95,11 +95,8 @@ export class DeviceSession implements IntervalMember, LargeReplies {
    * buckets, no streak: the state a new one starts in), so a quiet device holds none.
    */
   private limiter: DeviceRateLimiter | null = null;
-  /**
-   * Ids of our calls still waiting: their replies pass the rate limit (PROTOCOL.md 2). Null until
-   * the first call.
-   */
-  private awaiting: Set<number> | null = null;
+  /** `"$sys/<devid>"` as JSON: the `src` of every call we send (PROTOCOL.md 2), made once. */
+  private srcJson: string | null = null;
   /**
    * Id-less frames the device may send over its rate limit because a call of ours provoked them
    * (OTA: the Arduino library's `State.Set` progress after every `OTA.Write`, PROTOCOL.md 6). Each
@@ -125,6 +122,8 @@ export class DeviceSession implements IntervalMember, LargeReplies {
     this.pending = new PendingCalls({
       timeoutMs: deps.rpcTimeoutMs,
       maxPending: deps.maxPendingCalls,
+      // Callers see catalog errors (REST: 502/503/504), mapped where the call fails.
+      mapError: (err) => toHubError(err, deviceId, err.method),
     });
     this.liveness = new MissedPongs(deps.maxMissedPongs);
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
@@ -168,9 +167,12 @@ export class DeviceSession implements IntervalMember, LargeReplies {
     return this.deps.maxReplyBytes;
   }
 
-  /** LargeReplies: whether `id` is one of our calls still waiting for its reply. */
+  /**
+   * LargeReplies: whether `id` is one of our calls still waiting for its reply (such replies also
+   * pass the rate limit, PROTOCOL.md 2).
+   */
   isPending(id: RpcId): boolean {
-    return typeof id === 'number' && this.awaiting !== null && this.awaiting.has(id);
+    return this.pending.has(id);
   }
 
   /**
@@ -210,40 +212,24 @@ export class DeviceSession implements IntervalMember, LargeReplies {
       // once with a coded 429, and nothing is published or sent for it.
       return Promise.reject(new PendingCallsFullError(method, this.deps.maxPendingCalls));
     }
+    // The pending call's own promise, failures already mapped to HubErrors (mapError above).
     const { id, promise } = this.pending.start(method, timeoutMs);
-    const awaiting = (this.awaiting ??= new Set());
-    awaiting.add(id);
     // Params whose JSON the caller attached (an OTA chunk) are not encoded again (encoded-json.ts).
     const paramsJson = attachedJson(params);
     this.send(
       paramsJson === undefined
         ? encodeCall(id, method, params, `$sys/${this.deviceId}`)
-        : `{"id":${id},"method":${JSON.stringify(method)},"params":${paramsJson},"src":${JSON.stringify(`$sys/${this.deviceId}`)}}`,
+        : `{"id":${id},"method":${JSON.stringify(method)},"params":${paramsJson},"src":${(this.srcJson ??= JSON.stringify(`$sys/${this.deviceId}`))}}`,
     );
     // Published after the frame left, so the device works on it while subscribers and the log get
     // theirs (the reply is handled on a later I/O turn, after this notification).
     this.deps.bus.publish({ name: `rpc.in.${method}`, id: this.deviceId, data: params ?? null });
-    return promise.then(
-      (v) => {
-        this.settled(awaiting, id);
-        return v;
-      },
-      (err: unknown) => {
-        this.settled(awaiting, id);
-        throw toHubError(err, this.deviceId, method);
-      },
-    );
-  }
-
-  /** A call of ours is over: the set of waiting ids is dropped when it empties. */
-  private settled(awaiting: Set<number>, id: number): void {
-    awaiting.delete(id);
-    if (awaiting.size === 0 && this.awaiting === awaiting) this.awaiting = null;
+    return promise;
   }
 
   /** Whether the session holds its structures for calls now (none while none waits); for tests. */
   get holdsCallState(): boolean {
-    return this.awaiting !== null || this.pending.allocated;
+    return this.pending.allocated;
   }
 
   /** Whether the session holds a rate limiter now (none while idle); for tests. */
@@ -285,7 +271,7 @@ export class DeviceSession implements IntervalMember, LargeReplies {
       const now = performance.now();
       const limiter = (this.limiter ??= new DeviceRateLimiter(this.deps.rateLimit, now));
       let mustPass = false;
-      const expecting = (this.awaiting?.size ?? 0) > 0 || this.echoCredits > 0;
+      const expecting = this.pending.size > 0 || this.echoCredits > 0;
       if (expecting && !isBinary && !limiter.wouldPass(raw.byteLength, now)) {
         // Over the limit, but this may be an answer the hub is waiting for (an OTA.Write ack,
         // an FS.Get chunk): those are counted and always delivered. Only then is it worth a parse.

@@ -83,9 +83,32 @@ export async function runOtaJob(ctx: RunnerContext): Promise<void> {
     await begin(ctx, total);
     begun = true;
     let bytes = 0;
+    const gate = ctx.writeGate;
+    // One `OTA.Write` per turn, inside the hub-wide gate (ota-write-gate.ts), inline rather than
+    // in a helper: this loop runs 512 times per MB, and each async layer is promises and
+    // closures per chunk (issue 8). The chunk is made only once the gate lets it go, so
+    // transfers waiting their turn hold no chunk (with 100 transfers, what lived across a device
+    // round trip was promoted by the GC and grew the heap). Its params' JSON is built once here
+    // (base64 needs no escaping) and reused for the frame, the `rpc.in.OTA.Write` notification
+    // and its log row (events/encoded-json.ts).
     while (bytes < total) {
       if (ctx.signal.aborted) throw new Cancelled();
-      const { reply, length } = await writeChunk(ctx, reader, bytes);
+      const wait = gate?.acquire();
+      if (wait) await wait;
+      let reply: Json;
+      let length: number;
+      try {
+        if (ctx.signal.aborted) throw new Cancelled();
+        const chunk = reader.chunkNow(bytes) ?? (await reader.chunkAt(bytes));
+        length = chunk.length;
+        const params = withJson(
+          { offset: bytes, data: chunk.data },
+          `{"offset":${bytes},"data":"${chunk.data}"}`,
+        );
+        reply = await ctx.call('OTA.Write', params);
+      } finally {
+        gate?.release();
+      }
       if (family === 'unknown') {
         family = familyOfWriteReply(reply);
         ctx.update({ family });
@@ -120,31 +143,6 @@ export async function runOtaJob(ctx: RunnerContext): Promise<void> {
     }
     if (cancelled) ctx.update({ state: 'cancelled' });
     else ctx.update({ state: 'failed', error: jobErrorOf(err) });
-  }
-}
-
-/**
- * One `OTA.Write`, inside the hub-wide gate. The chunk is made only once the gate lets it go, so
- * transfers waiting their turn hold no chunk (with 100 transfers, what lived across a device round
- * trip was promoted by the GC and grew the heap). Its params' JSON is built once here (base64
- * needs no escaping) and reused for the frame, the `rpc.in.OTA.Write` notification and its log
- * row (events/encoded-json.ts).
- */
-async function writeChunk(
-  ctx: RunnerContext,
-  reader: OtaImageReader,
-  offset: number,
-): Promise<{ reply: Json; length: number }> {
-  const gate = ctx.writeGate;
-  const wait = gate?.acquire();
-  if (wait) await wait;
-  try {
-    if (ctx.signal.aborted) throw new Cancelled();
-    const { data, length } = await reader.chunkAt(offset);
-    const params = withJson({ offset, data }, `{"offset":${offset},"data":"${data}"}`);
-    return { reply: await ctx.call('OTA.Write', params), length };
-  } finally {
-    gate?.release();
   }
 }
 

@@ -68,6 +68,9 @@ interface Pending {
   timer: ReturnType<typeof setTimeout>;
 }
 
+/** Marks a call's promise handled; one function for all calls, not a closure per call. */
+const ignore = (): void => undefined;
+
 /** setTimeout fires at once for delays past this (a 32-bit signed millisecond count). */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -80,6 +83,12 @@ export interface PendingCallsOptions {
    * device that never answers lets callers pile them up for a whole timeout.
    */
   maxPending?: number;
+  /**
+   * Turns a failure (timeout, device error, closed session) into what callers see. The session
+   * maps to catalog HubErrors here rather than in a `.then` of its own: that was one more promise
+   * and two closures per call, paid 512 times by a 1 MB OTA (issue 8).
+   */
+  mapError?: (err: RpcTimeoutError | RpcRemoteError | RpcClosedError) => Error;
 }
 
 export class PendingCalls {
@@ -92,6 +101,7 @@ export class PendingCalls {
   #calls: Map<number, Pending> | null = null;
   #nextId = 1;
   #closed: string | null = null;
+  readonly #mapError: (err: RpcTimeoutError | RpcRemoteError | RpcClosedError) => Error;
 
   constructor(opts: PendingCallsOptions) {
     checkTimeout(opts.timeoutMs);
@@ -99,11 +109,17 @@ export class PendingCalls {
     if (!(max >= 1)) throw new RangeError(`maxPending must be at least 1, got ${max}`);
     this.#timeoutMs = opts.timeoutMs;
     this.#maxPending = max;
+    this.#mapError = opts.mapError ?? ((err) => err);
   }
 
   /** Calls still waiting for a reply. */
   get size(): number {
     return this.#calls?.size ?? 0;
+  }
+
+  /** Whether `id` is a call still waiting for its reply. */
+  has(id: RpcId): boolean {
+    return typeof id === 'number' && this.#calls !== null && this.#calls.has(id);
   }
 
   /** True when a new call would be refused; check before building a frame to send. */
@@ -127,26 +143,26 @@ export class PendingCalls {
     checkTimeout(timeoutMs);
     const id = this.#nextId++;
     if (this.#closed !== null) {
-      const promise = Promise.reject(new RpcClosedError(method, this.#closed));
-      promise.catch(() => undefined);
+      const promise = Promise.reject(this.#mapError(new RpcClosedError(method, this.#closed)));
+      promise.catch(ignore);
       return { id, promise };
     }
     if (this.full) {
       const promise = Promise.reject(new PendingCallsFullError(method, this.#maxPending));
-      promise.catch(() => undefined);
+      promise.catch(ignore);
       return { id, promise };
     }
     const calls = (this.#calls ??= new Map());
     const promise = new Promise<Json>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#forget(id);
-        reject(new RpcTimeoutError(method, timeoutMs));
+        reject(this.#mapError(new RpcTimeoutError(method, timeoutMs)));
       }, timeoutMs);
       // A call waiting on a device must not keep a CLI run or a test process alive.
       timer.unref();
       calls.set(id, { method, resolve, reject, timer });
     });
-    promise.catch(() => undefined);
+    promise.catch(ignore);
     return { id, promise };
   }
 
@@ -162,7 +178,7 @@ export class PendingCalls {
     clearTimeout(call.timer);
     if (reply.error !== undefined) {
       const { code, message, data } = reply.error;
-      call.reject(new RpcRemoteError(code, message, data, call.method));
+      call.reject(this.#mapError(new RpcRemoteError(code, message, data, call.method)));
     } else {
       call.resolve(reply.result === undefined ? null : reply.result);
     }
@@ -188,7 +204,7 @@ export class PendingCalls {
     this.#calls = null;
     for (const call of calls) {
       clearTimeout(call.timer);
-      call.reject(new RpcClosedError(call.method, reason));
+      call.reject(this.#mapError(new RpcClosedError(call.method, reason)));
     }
   }
 }

@@ -99,6 +99,24 @@ describe('OtaImageReader', () => {
     expect(tail.length).toBe(13);
     await r.close();
   });
+
+  it('chunkNow: the chunk at once while its block is in memory, else null (no read)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fb-ota-unit-'));
+    dirs.push(dir);
+    const path = join(dir, 'rand.bin');
+    const bytes = Buffer.alloc(100 * 1024);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7 + (i >> 9)) & 0xff;
+    writeFileSync(path, bytes);
+    const r = await OtaImageReader.open(path, 2048, 32 * 1024);
+    expect(r.chunkNow(0)).toBeNull(); // nothing read yet
+    await r.chunkAt(0);
+    const now = r.chunkNow(4096);
+    expect(now?.length).toBe(2048);
+    expect(Buffer.from(now?.data ?? '', 'base64').equals(bytes.subarray(4096, 6144))).toBe(true);
+    expect(r.chunkNow(32 * 1024)).toBeNull(); // the next block: chunkAt reads it
+    expect(r.reads).toBeLessThanOrEqual(2); // the first block and its prefetch, nothing more
+    await r.close();
+  });
 });
 
 describe('runOtaJob transfer', () => {

@@ -271,6 +271,34 @@ describe('PendingCalls (PROTOCOL.md 2: ids unique per session, timeouts)', () =>
       expect(() => new PendingCalls({ timeoutMs: 1000, maxPending: 0 })).toThrow(RangeError);
     });
   });
+
+  it("mapError turns every failure into what callers see, on the call's own promise", async () => {
+    const p = new PendingCalls({
+      timeoutMs: 20,
+      mapError: (err) => new Error(`mapped ${err.name} ${err.method}`),
+    });
+    const remote = p.start('A');
+    const late = p.start('B');
+    const open = p.start('C', 60_000);
+    p.settle({ id: remote.id, error: { code: 1, message: 'no' } });
+    await expect(remote.promise).rejects.toThrow('mapped RpcRemoteError A');
+    await expect(late.promise).rejects.toThrow('mapped RpcTimeoutError B');
+    p.failAll('gone');
+    await expect(open.promise).rejects.toThrow('mapped RpcClosedError C');
+    await expect(p.start('D').promise).rejects.toThrow('mapped RpcClosedError D');
+  });
+
+  it('has(id) is true exactly while the call waits', () => {
+    const p = new PendingCalls({ timeoutMs: 1000 });
+    const call = p.start('X');
+    expect([p.has(call.id), p.has(String(call.id)), p.has(call.id + 1)]).toEqual([
+      true,
+      false,
+      false,
+    ]);
+    p.settle({ id: call.id, result: 1 });
+    expect(p.has(call.id)).toBe(false);
+  });
 });
 
 describe('PendingCalls memory (issue 11: most sessions of a fleet have no call waiting)', () => {
