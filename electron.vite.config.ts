@@ -1,12 +1,16 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
+import { requireCjsExternals } from './scripts/require-cjs-externals';
 
 // Main bundles five entries: the Electron entry, the headless CLI (also used when the Electron
 // binary is missing), the flashing worker, the SQL worker and the notification log's thread,
 // which must be files of their own to run off the hub's loop.
 export default defineConfig({
   main: {
+    // CommonJS packages are required, not imported: no export lexer at boot (issue 11, idle RSS;
+    // scripts/require-cjs-externals.ts says why).
+    plugins: [requireCjsExternals(resolve('.'))],
     build: {
       outDir: 'out/main',
       // typebox is 700 files of ES modules: resolving and loading them one by one costs the CLI

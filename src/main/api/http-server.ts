@@ -6,7 +6,8 @@
  * `timings.bodyIdleTimeoutMs` (body-timeouts.ts). The time a handler then spends (an RPC call
  * waiting on its device) is not limited here: the call has its own timeout.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import { createRequire } from 'node:module';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cors from '@fastify/cors';
 import type { HubConfig, HubTimings } from '../config';
 import type { KeysRepo } from '../store/keys-repo';
@@ -40,6 +41,31 @@ export function serverTimeoutOptions(
   };
 }
 
+type CompilersFactory = NonNullable<
+  NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']
+>;
+
+/**
+ * Fastify's schema compilers, loaded on first use. Our routes validate with typebox (validate.ts)
+ * and declare no Fastify schemas, yet Fastify builds its default compilers with the server: ajv,
+ * its formats and fast-json-stringify, about 1.2 MB of an idle hub's heap (issue 11). These
+ * factories load the same defaults, from Fastify's own dependencies, only if a route ever
+ * declares a body, params, querystring, headers or response schema.
+ */
+export function lazySchemaCompilers(): CompilersFactory {
+  const fromFastify = createRequire(createRequire(import.meta.url).resolve('fastify'));
+  // Both packages export a factory of `(externalSchemas, options) => compiler`.
+  type Build = (externalSchemas: unknown, options: unknown) => unknown;
+  const lazy = (name: string): Build => {
+    let build: Build | undefined;
+    return (schemas, options) => (build ??= (fromFastify(name) as () => Build)())(schemas, options);
+  };
+  return {
+    buildValidator: lazy('@fastify/ajv-compiler'),
+    buildSerializer: lazy('@fastify/fast-json-stringify-compiler'),
+  } as CompilersFactory;
+}
+
 export async function createHttpServer(config: HubConfig, keys: KeysRepo): Promise<HttpServer> {
   const { requestTimeoutMs, bodyIdleTimeoutMs } = config.timings;
   const app = Fastify({
@@ -56,6 +82,7 @@ export async function createHttpServer(config: HubConfig, keys: KeysRepo): Promi
     // A HEAD of an RPC route would call the device: only explicit routes exist.
     exposeHeadRoutes: false,
     frameworkErrors: frameworkErrorHandler,
+    schemaController: { compilersFactory: lazySchemaCompilers() },
   });
   const routes: RouteRecord[] = [];
   registerBodyParsers(app, config.limits.maxBodyBytes, config.limits.maxJsonDepth);

@@ -59,10 +59,12 @@ describe('CLI cold start', () => {
     expect(heavy(urls).some((u) => u.includes('/node_modules/fastify/'))).toBe(true);
   });
 
-  it('a restarted hub loads neither esptool-js, serialport nor the certificate maker', async () => {
+  it('a restarted hub loads neither esptool-js, serialport, the certificate maker, ajv nor the HEX parser', async () => {
     const dataDir = join(dir, 'hub');
     const serve = ['serve', '--host', '127.0.0.1', '--port', '0', '--tls-port', '0'];
-    const lazy = /\/node_modules\/(esptool-js|serialport|selfsigned)\//;
+    // Fastify's schema compilers and the STM32 HEX parser load on first use (issue 11, idle RSS).
+    const lazy =
+      /\/node_modules\/(esptool-js|serialport|selfsigned|ajv|@fastify\/ajv-compiler|nrf-intel-hex)\//;
     for (const [round, log] of [
       ['first start', join(dir, 'serve-1.log')],
       ['restart', join(dir, 'serve-2.log')],

@@ -13,6 +13,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { listPortsStrict, type ListPortsOptions, type PortInfo } from './port-list';
+import { devFingerprint } from './dev-fingerprint';
 
 export const DEFAULT_PORT_POLL_MS = 2000;
 /** Longest wait between polls while listings keep failing. */
@@ -27,6 +28,13 @@ export interface PortWatcherOptions {
   emitInitial?: boolean;
   /** Longest poll period while listings fail; default 30 s. */
   maxBackoffMs?: number;
+  /**
+   * A cheap summary of the ports (dev-fingerprint.ts): a timed poll whose summary is the one two
+   * full listings in a row agreed on skips the listing. Default: on Linux with the system lister
+   * (udevadm), the /dev summary; `null` lists on every poll (also the default with `systemList`
+   * given, as tests do).
+   */
+  fingerprint?: ((list: ListPortsOptions) => Promise<string>) | null;
 }
 
 export interface PortWatcherEvents {
@@ -58,6 +66,12 @@ export class PortWatcher extends EventEmitter<PortWatcherEvents> {
   private readonly seenWarnings = new Set<string>();
   /** Failed polls in a row (0 while listings work). */
   private failures = 0;
+  private readonly fingerprint: ((list: ListPortsOptions) => Promise<string>) | null;
+  /** The summary taken before the last full listing, and whether the one before agreed. */
+  private lastPrint: string | null = null;
+  private printConfirmed = false;
+  /** Full listings made (for tests and the benchmark's curiosity). */
+  listings = 0;
 
   constructor(private readonly opts: PortWatcherOptions = {}) {
     super();
@@ -66,6 +80,9 @@ export class PortWatcher extends EventEmitter<PortWatcherEvents> {
       throw new RangeError(`intervalMs must be a number >= 50, got ${String(ms)}`);
     }
     this.intervalMs = ms;
+    const systemLister = process.platform === 'linux' && opts.list?.systemList === undefined;
+    this.fingerprint =
+      opts.fingerprint !== undefined ? opts.fingerprint : systemLister ? devFingerprint : null;
   }
 
   /**
@@ -99,8 +116,13 @@ export class PortWatcher extends EventEmitter<PortWatcherEvents> {
    * listing.
    */
   refresh(): Promise<PortInfo[]> {
+    return this.shared(false);
+  }
+
+  /** One poll at a time; `timed` polls may skip the listing when nothing changed. */
+  private shared(timed: boolean): Promise<PortInfo[]> {
     if (!this.inFlight) {
-      this.inFlight = this.poll().finally(() => {
+      this.inFlight = this.poll(timed).finally(() => {
         this.inFlight = null;
       });
     }
@@ -127,7 +149,7 @@ export class PortWatcher extends EventEmitter<PortWatcherEvents> {
     if (!this.running || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.refresh()
+      this.shared(true)
         .catch(() => {
           // Only a throwing event listener can get here (failed listings are handled); keep polling.
         })
@@ -137,7 +159,22 @@ export class PortWatcher extends EventEmitter<PortWatcherEvents> {
     this.timer.unref?.();
   }
 
-  private async poll(): Promise<PortInfo[]> {
+  private async poll(timed: boolean): Promise<PortInfo[]> {
+    let print: string | null = null;
+    if (this.fingerprint) {
+      try {
+        print = await this.fingerprint(this.opts.list ?? {});
+      } catch {
+        print = null; // the full listing below says what is wrong
+      }
+    }
+    const unchanged = print !== null && print === this.lastPrint && this.printConfirmed;
+    if (timed && unchanged && this.failures === 0) return this.list();
+    // A node that just appeared may not have its udev properties yet: the listing after a change
+    // is confirmed by one more before polls skip.
+    this.printConfirmed = print !== null && print === this.lastPrint;
+    this.lastPrint = print;
+    this.listings++;
     let ports: PortInfo[];
     // Said only when the poll succeeds: a failed poll is reported by the one outage line below.
     const said: string[] = [];
@@ -150,6 +187,8 @@ export class PortWatcher extends EventEmitter<PortWatcherEvents> {
         },
       });
     } catch (err) {
+      this.lastPrint = null;
+      this.printConfirmed = false;
       this.failures++;
       if (this.failures === 1) {
         const text = err instanceof Error ? err.message : String(err);

@@ -3,9 +3,20 @@
  * at one address. Pure. HEX is parsed by nrf-intel-hex (FLASHING.md 5) and gaps are filled with
  * 0xFF like stm32flash's parsers/hex.c (FLASHING.md 4.3): 0xFF is what erased flash reads as.
  */
-import MemoryMap from 'nrf-intel-hex';
+import { createRequire } from 'node:module';
+import type MemoryMap from 'nrf-intel-hex';
 import { FlashError } from '../../../shared/flash-state';
 import { hex } from './an3155-codec';
+
+let hexParser: typeof MemoryMap | undefined;
+/**
+ * nrf-intel-hex, loaded with the first HEX image: a hub imports this file with its flasher but
+ * may never flash an STM32 from HEX, and the parser's 73 KB of source would stay in its heap
+ * (issue 11, idle RSS).
+ */
+function memoryMap(): typeof MemoryMap {
+  return (hexParser ??= createRequire(import.meta.url)('nrf-intel-hex') as typeof MemoryMap);
+}
 
 export type Stm32Image =
   { kind: 'bin'; data: Uint8Array; address?: number } | { kind: 'hex'; text: string };
@@ -32,7 +43,7 @@ export function flattenImage(image: Stm32Image, defaultAddress: number): FlatIma
   }
   let map: MemoryMap;
   try {
-    map = MemoryMap.fromHex(image.text);
+    map = memoryMap().fromHex(image.text);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     throw new FlashError('bad_image', `not a valid Intel HEX file: ${msg}`);

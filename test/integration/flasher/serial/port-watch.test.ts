@@ -1,4 +1,7 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { devFingerprint } from '../../../../src/main/flasher/serial/dev-fingerprint';
 import type { PortInfo } from '../../../../src/main/flasher/serial/port-list';
 import { PortWatcher } from '../../../../src/main/flasher/serial/port-watch';
 import { openPtyPair } from '../../../support/pty-pair';
@@ -183,5 +186,61 @@ describe('PortWatcher', () => {
     fail = false;
     tree.addDevice('ttyACM3');
     await until(() => watcher?.list().length === 1, 2000);
+  });
+});
+
+describe('PortWatcher with a /dev summary (issue 11: no udevadm run per idle poll)', () => {
+  it('lists again only when the serial nodes change, and confirms each change once', async () => {
+    tree = makeFakeTree();
+    tree.addDevice('ttyUSB0');
+    const dev = tree.dev;
+    let systemCalls = 0;
+    // Stands in for udevadm: what the system says is what /dev holds.
+    const systemList = async (): Promise<{ path: string }[]> => {
+      systemCalls++;
+      return (await readdir(dev))
+        .filter((n) => n.startsWith('tty'))
+        .map((n) => ({ path: join(dev, n) }));
+    };
+    watcher = new PortWatcher({
+      intervalMs: 50,
+      fingerprint: devFingerprint,
+      list: { devRoot: dev, sysRoot: tree.sys, systemList },
+    });
+    await watcher.start();
+    const w = watcher;
+    // The first listing, one that confirms it, then none while nothing changes.
+    await until(() => w.listings === 2);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(w.listings).toBe(2);
+    expect(systemCalls).toBe(2);
+
+    const added = next(w, 'added');
+    tree.addDevice('ttyACM0');
+    expect((await added).path).toBe(join(dev, 'ttyACM0'));
+    await until(() => w.listings === 4);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(w.listings).toBe(4);
+
+    // A refresh asked for (the REST button) always lists.
+    await w.refresh();
+    expect(w.listings).toBe(5);
+
+    // Re-created under the same name (another adapter): a new inode is a change.
+    const removed = next(w, 'removed');
+    tree.remove(join(dev, 'ttyUSB0'));
+    await removed;
+    const back = next(w, 'added');
+    tree.addDevice('ttyUSB0');
+    expect((await back).path).toBe(join(dev, 'ttyUSB0'));
+  });
+
+  it('is on by default only for the system lister on Linux', () => {
+    const w = new PortWatcher({ list: { systemList: null } });
+    expect((w as unknown as { fingerprint: unknown }).fingerprint).toBeNull();
+    const d = new PortWatcher({});
+    expect((d as unknown as { fingerprint: unknown }).fingerprint).toBe(
+      process.platform === 'linux' ? devFingerprint : null,
+    );
   });
 });
