@@ -4,10 +4,10 @@
  * committed before it runs, so the hub always reads its own rows.
  */
 import type { LogEntry } from '../../shared/types';
-import type { LogPrune, LogQuery, LogRow } from './log-sql';
+import type { LogPrune, LogQuery, LogRows } from './log-sql';
 
 export type ToLogWorker =
-  | { t: 'rows'; id: number; rows: LogRow[] }
+  | { t: 'rows'; id: number; rows: LogRows }
   | { t: 'query'; id: number; q: LogQuery }
   | { t: 'count'; id: number }
   | { t: 'prune'; id: number; p: LogPrune }

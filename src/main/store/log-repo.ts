@@ -8,7 +8,7 @@
  *   first buffered row or `LOG_BATCH_ROWS` rows are waiting.
  * - The log lives in its own file, `log.db` (log-sql.ts). While it is busy (a batch of at least
  *   `LOG_WORKER_ROWS` rows) a worker thread writes it (log-thread.ts), off the hub's loop; it ends
- *   after `LOG_WORKER_IDLE_MS` without such a batch, because a thread costs ~16 MB of memory.
+ *   after `LOG_WORKER_IDLE_MS` without such a batch, because a thread holds memory of its own.
  *   Otherwise batches are written on the loop by the log's own group committer (NORMAL plus an
  *   `fdatasync` off the loop, like the registry). One writer at a time: the thread starts after
  *   the loop's writes are committed, and the loop writes again only once the thread has ended, so
@@ -25,7 +25,7 @@
 import type { Db } from './database';
 import type { GroupCommitter } from './group-commit';
 import type { LogEntry, Notification } from '../../shared/types';
-import { LogTable, type LogPrune, type LogQuery, type LogRow } from './log-sql';
+import { LOG_COLUMNS, LogTable, type LogPrune, type LogQuery, type LogRows } from './log-sql';
 import type { LogAnswer } from './log-protocol';
 import { LogThread, LogThreadNotStarted } from './log-thread';
 
@@ -58,7 +58,8 @@ type Read =
   | { t: 'snapshot'; dest: string };
 
 export class LogRepo {
-  private rows: LogRow[] = [];
+  /** The buffered rows' columns, one row after the other (log-sql.ts `LogRows`). */
+  private rows: LogRows = [];
   /** Settles when the buffered rows are committed (or failed): what `append` returns. */
   private done: Promise<void> | null = null;
   private settle: Settle | null = null;
@@ -107,7 +108,7 @@ export class LogRepo {
    * row's batch is committed and flushed; nobody needs to wait for it.
    */
   append(n: Notification, nowMs: number, dataJson?: string): Promise<void> {
-    this.rows.push([nowMs, n.name, n.id, dataJson ?? JSON.stringify(n.data ?? null)]);
+    this.rows.push(nowMs, n.name, n.id, dataJson ?? JSON.stringify(n.data ?? null));
     this.lastMs = nowMs;
     if (this.done === null) {
       this.done = new Promise<void>((resolve, reject) => {
@@ -115,7 +116,7 @@ export class LogRepo {
       });
     }
     const done = this.done;
-    if (this.rows.length >= this.batchRows) this.handOver();
+    if (this.rows.length >= this.batchRows * LOG_COLUMNS) this.handOver();
     else this.timer ??= setTimeout(() => this.handOver(), this.flushMs).unref();
     return done;
   }
@@ -132,7 +133,7 @@ export class LogRepo {
     this.rows = [];
     this.done = null;
     this.settle = null;
-    if (rows.length >= this.workerRows) {
+    if (rows.length >= this.workerRows * LOG_COLUMNS) {
       this.lastBusyMs = Date.now();
       if (this.thread === null && this.ending === null && this.snapshots === 0) this.startThread();
     }
@@ -140,7 +141,7 @@ export class LogRepo {
     else this.write(rows, settle);
   }
 
-  private write(rows: LogRow[], settle: Settle): void {
+  private write(rows: LogRows, settle: Settle): void {
     const thread = this.thread;
     if (thread === null) {
       this.committer

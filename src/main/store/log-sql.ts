@@ -25,8 +25,17 @@ export const LOG_MIGRATIONS: readonly string[] = [
    CREATE INDEX notifications_device ON notifications(device_id, seq);`,
 ];
 
-/** One stored notification as it is buffered and sent: ts (ms), name, device id, data JSON. */
+/** One stored notification's columns: ts (ms), name, device id, data JSON. */
 export type LogRow = [number, string, string, string];
+
+/**
+ * Rows as they are buffered and sent to the log's thread: their columns one after the other
+ * (LOG_COLUMNS per row), not an array per row. A batch of 2,000 rows is then one array for
+ * postMessage to copy, not 2,001, and the multi-row INSERT takes slices of it as they are.
+ */
+export type LogRows = (number | string)[];
+
+export const LOG_COLUMNS = 4;
 
 export interface LogQuery {
   /** Skip this many of the newest matching entries (0 = up to the newest). */
@@ -91,12 +100,14 @@ export class LogTable {
   }
 
   /** Inserts in order: whole chunks of ROWS_PER_INSERT by one statement, the rest one by one. */
-  insertRows(rows: readonly LogRow[]): void {
+  insertRows(rows: readonly (number | string)[]): void {
+    const chunk = ROWS_PER_INSERT * LOG_COLUMNS;
     let i = 0;
-    for (; i + ROWS_PER_INSERT <= rows.length; i += ROWS_PER_INSERT) {
-      this.insertManyStmt.run(...rows.slice(i, i + ROWS_PER_INSERT).flat());
+    for (; i + chunk <= rows.length; i += chunk)
+      this.insertManyStmt.run(...rows.slice(i, i + chunk));
+    for (; i + LOG_COLUMNS <= rows.length; i += LOG_COLUMNS) {
+      this.insertStmt.run(...(rows.slice(i, i + LOG_COLUMNS) as LogRow));
     }
-    for (; i < rows.length; i++) this.insertStmt.run(...(rows[i] as LogRow));
   }
 
   /** Newest last: the `limit` entries just before the `start` newest ones that match. */

@@ -57,7 +57,13 @@ export class LogThread {
   ) {
     const launch = workerLaunch(entry, 'log-worker');
     const data: LogWorkerData = { file };
-    this.worker = new Worker(launch.file, { workerData: data, execArgv: launch.execArgv });
+    this.worker = new Worker(launch.file, {
+      workerData: data,
+      execArgv: launch.execArgv,
+      // The thread holds a batch at a time: a small young generation keeps its heap small
+      // (V8 would grow it to tens of MB under 40,000 rows/s, issue 11's memory per device).
+      resourceLimits: { maxYoungGenerationSizeMb: 2 },
+    });
     this.worker.on('message', (m: FromLogWorker) => {
       if (m.t === 'ready') {
         this.ready = true;

@@ -3,7 +3,8 @@
  * answers reads in order (log-protocol.ts). One transaction per batch of rows, committed with
  * `synchronous = FULL` (database.ts): the fsync waits here, not on the hub's loop.
  *
- * Started by log-thread.ts only while the log is busy (log-repo.ts): a thread costs ~16 MB.
+ * Started by log-thread.ts only while the log is busy (log-repo.ts): a thread holds memory of its
+ * own (16 MB with V8's and SQLite's defaults, a few MB with the limits below and in log-thread.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FromLogWorker, LogAnswer, LogWorkerData, ToLogWorker } from './log-protocol';
@@ -13,6 +14,9 @@ const port = parentPort;
 if (port === null) throw new Error('log-worker runs as a worker thread');
 const { file } = workerData as LogWorkerData;
 const db = openLogDb(file);
+// Appends touch the rightmost pages of the table and its two indexes: 256 KB of page cache is
+// plenty, and SQLite's default 2 MB per connection was most of what the thread cost in memory.
+db.pragma('cache_size = -256');
 const table = new LogTable(db);
 const insert = db.transaction((rows: ToLogWorker & { t: 'rows' }) => table.insertRows(rows.rows));
 
