@@ -23,6 +23,16 @@ export type DeviceMethod = (
 
 export type DeviceMethodTable = Map<string, DeviceMethod>;
 
+/**
+ * The handler of methods whose only action is the `rpc.out.<X>` notification the session already
+ * published: a request gets `true`, a notification nothing at all. The session skips it for
+ * notifications (`isAckOnly`), so a frame of them costs no promise and no microtasks: the Arduino
+ * library sends a `State.Set` with every `OTA.Write`, read before its reply (PROTOCOL.md 6).
+ */
+const acknowledge: DeviceMethod = async () => true;
+
+export const isAckOnly = (handler: DeviceMethod): boolean => handler === acknowledge;
+
 export interface DeviceMethodDeps {
   devices: DeviceService;
   account: AccountDb;
@@ -56,9 +66,9 @@ export function createDeviceMethods(deps: DeviceMethodDeps): DeviceMethodTable {
     return shadow as unknown as Json;
   });
   table.set('Dash.Shadow.Get', async (s) => devices.shadowOf(s.deviceId) as unknown as Json);
-  table.set('Dash.Heartbeat', async () => true);
+  table.set('Dash.Heartbeat', acknowledge);
   // The console line itself travels as the rpc.out.Log notification.
-  table.set('Log', async () => true);
+  table.set('Log', acknowledge);
 
   table.set('DB.Save', async (s, params, hasId) => {
     if (deps.data) return deps.data.save(s.deviceId, params, hasId);
@@ -96,7 +106,7 @@ export function createDeviceMethods(deps: DeviceMethodDeps): DeviceMethodTable {
   // OTA progress of the Arduino library, `{"ota":{"percent":n|null}}` (PROTOCOL.md 6): the OTA
   // manager feeds the device's running job from its rpc.out.State.Set notification (subscribed
   // per device while the job sends, ota-manager.ts), so nothing more happens here.
-  table.set('State.Set', async () => true);
+  table.set('State.Set', acknowledge);
 
   return table;
 }

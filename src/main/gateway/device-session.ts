@@ -24,7 +24,7 @@ import {
 import type { NotificationBus } from '../events/notification-bus';
 import type { DeviceService } from '../devices/device-service';
 import type { FrameStats } from './frame-stats';
-import { NO_REPLY, type DeviceMethodTable } from './device-methods';
+import { isAckOnly, NO_REPLY, type DeviceMethod, type DeviceMethodTable } from './device-methods';
 import { DeviceRateLimiter, rateLimitEnabled, type RateLimitOptions } from './rate-limiter';
 import { MissedPongs } from './liveness';
 import type { IntervalMember, IntervalQueue } from './interval-queue';
@@ -99,9 +99,12 @@ export class DeviceSession implements IntervalMember, LargeReplies {
   private srcJson: string | null = null;
   /**
    * Id-less frames the device may send over its rate limit because a call of ours provoked them
-   * (OTA: the Arduino library's `State.Set` progress after every `OTA.Write`, PROTOCOL.md 6). Each
-   * reply to our call earns one, up to ECHO_CREDIT_MAX; the hub sets the pace, so a device cannot
-   * send more of them than the hub makes calls.
+   * (OTA: the Arduino library's `State.Set` progress with every `OTA.Write`, PROTOCOL.md 6). Each
+   * call we send earns one, up to ECHO_CREDIT_MAX; the hub sets the pace, so a device cannot send
+   * more of them than the hub makes calls. Earned when the call leaves, not when its reply comes:
+   * the library sends its State.Set BEFORE the reply (mDashNotify, then mg_rpc_ok), so a credit
+   * earned by the reply came one call late, and an echo with none left was dropped and paused the
+   * socket, the reply behind it included.
    */
   private echoCredits = 0;
   private resumeTimer: NodeJS.Timeout | undefined;
@@ -221,6 +224,7 @@ export class DeviceSession implements IntervalMember, LargeReplies {
         ? encodeCall(id, method, params, `$sys/${this.deviceId}`)
         : `{"id":${id},"method":${JSON.stringify(method)},"params":${paramsJson},"src":${(this.srcJson ??= JSON.stringify(`$sys/${this.deviceId}`))}}`,
     );
+    this.echoCredits = Math.min(ECHO_CREDIT_MAX, this.echoCredits + 1);
     // Published after the frame left, so the device works on it while subscribers and the log get
     // theirs (the reply is handled on a later I/O turn, after this notification).
     this.deps.bus.publish({ name: `rpc.in.${method}`, id: this.deviceId, data: params ?? null });
@@ -307,9 +311,6 @@ export class DeviceSession implements IntervalMember, LargeReplies {
     frame ??= this.decode(raw);
     switch (frame.kind) {
       case 'reply':
-        if (this.isPending(frame.id)) {
-          this.echoCredits = Math.min(ECHO_CREDIT_MAX, this.echoCredits + 1);
-        }
         // Never answer a reply, known or not: that is how loops start (PROTOCOL.md 2).
         if (!this.pending.settle(frame)) {
           stats.drop(this.deviceId, 'unknown_reply', `reply to unknown id ${String(frame.id)}`);
@@ -325,8 +326,21 @@ export class DeviceSession implements IntervalMember, LargeReplies {
           id: this.deviceId,
           data: frame.params ?? null,
         });
-        const id = frame.kind === 'request' ? frame.id : undefined;
-        void this.dispatch(frame.method, frame.params, id, frame.tag);
+        const handler = this.deps.methods.get(frame.method);
+        if (frame.kind === 'notification') {
+          // Nothing answers a notification: with no handler, or one that only acknowledges,
+          // the notification above was all there is to do.
+          if (handler === undefined || isAckOnly(handler)) return;
+          void this.dispatch(handler, frame.method, frame.params, undefined, undefined);
+          return;
+        }
+        if (handler === undefined) {
+          this.send(
+            encodeError(frame.id, RPC_ERRORS.method_not_found, 'method not found', frame.tag),
+          );
+          return;
+        }
+        void this.dispatch(handler, frame.method, frame.params, frame.id, frame.tag);
         return;
       }
     }
@@ -374,18 +388,12 @@ export class DeviceSession implements IntervalMember, LargeReplies {
   }
 
   private async dispatch(
+    handler: DeviceMethod,
     method: string,
     params: Json | undefined,
     id: RpcId | undefined,
     tag: Json | undefined,
   ): Promise<void> {
-    const handler = this.deps.methods.get(method);
-    if (!handler) {
-      if (id !== undefined) {
-        this.send(encodeError(id, RPC_ERRORS.method_not_found, 'method not found', tag));
-      }
-      return;
-    }
     try {
       const result = await handler(this, params, id !== undefined);
       if (id !== undefined && result !== NO_REPLY) this.send(encodeResult(id, result, tag));

@@ -83,6 +83,8 @@ export async function runOtaJob(ctx: RunnerContext): Promise<void> {
     await begin(ctx, total);
     begun = true;
     let bytes = 0;
+    // 0% once the device accepted the update (with the Arduino library's State.Set 0, PROTOCOL.md 6).
+    ctx.progress(0);
     const gate = ctx.writeGate;
     // One `OTA.Write` per turn, inside the hub-wide gate (ota-write-gate.ts), inline rather than
     // in a helper: this loop runs 512 times per MB, and each async layer is promises and
@@ -117,9 +119,12 @@ export async function runOtaJob(ctx: RunnerContext): Promise<void> {
       ctx.progress(bytes);
     }
     if (ctx.signal.aborted) throw new Cancelled();
-    await reader.close();
-    reader = null;
     ctx.update({ state: 'rebooting', bytes });
+    // The file is closed while OTA.End travels: a thread-pool round trip that used to stand
+    // between the last write's reply and OTA.End. Nothing is read from it any more; a close
+    // failure of a read-only handle changes nothing for the device.
+    const closed = reader.close().catch(() => undefined);
+    reader = null;
     const back = ctx.armComeBack(ctx.rebootWindowMs);
     try {
       await ctx.call('OTA.End');
@@ -130,6 +135,8 @@ export async function runOtaJob(ctx: RunnerContext): Promise<void> {
         back.cancel();
         throw err;
       }
+    } finally {
+      await closed;
     }
     await verify(ctx, back, family);
   } catch (err) {

@@ -108,7 +108,11 @@ interface Running {
   commit: boolean;
   commitTimeoutS: number;
   throttle: ProgressThrottle;
-  /** Last percent the Arduino library reported with `State.Set` (PROTOCOL.md 6). */
+  /**
+   * Last percent the Arduino library reported with `State.Set` (PROTOCOL.md 6). Only kept: the
+   * library sends it before the reply of the call that caused it, and that reply's `progress`
+   * publishes it with the bytes it stands for (one throttle check per chunk, not two).
+   */
   devicePercent: number | null;
   unsubscribe?: () => void;
   reader?: OtaImageReader;
@@ -544,18 +548,18 @@ export class OtaManager implements OtaManagerApi {
   }
 
   private devicePercent(run: Running, percent: number | null): void {
-    if (run.job.state !== 'sending') return;
-    run.devicePercent = percent;
-    if (run.job.family !== 'mos') this.emitProgress(run);
+    if (run.job.state === 'sending') run.devicePercent = percent;
   }
 
   private emitProgress(run: Running): void {
     const { job } = run;
+    const done = job.bytes >= job.total;
+    // The device's own count where it reports one (Arduino), except at the end: a firmware that
+    // sent its last State.Set after the reply must not leave the job at 99%.
     const percent =
-      job.family === 'arduino' && run.devicePercent !== null
+      job.family !== 'mos' && run.devicePercent !== null && !done
         ? Math.min(100, run.devicePercent)
         : percentOf(job.bytes, job.total);
-    const done = job.bytes >= job.total;
     if (!run.throttle.shouldEmit(percent, done, performance.now())) return;
     const data: OtaProgress = { job: job.id, percent, bytes: job.bytes, total: job.total };
     this.d.bus.publish({ name: 'ota.progress', id: job.device, data: data as unknown as Json });

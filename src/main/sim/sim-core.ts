@@ -24,7 +24,11 @@ import { SimOta, type BootOutcome, type FirmwareImage, type SimFamily } from './
 import { spoolAppend, type SpoolResult } from './sim-spool';
 
 export type Effect =
-  | { kind: 'notify'; method: string; params: Json }
+  /**
+   * `beforeReply`: sent before the call's reply, as firmware that notifies from inside its handler
+   * does (the mDash library's `mDashNotify` writes at once; the reply leaves after the handler).
+   */
+  | { kind: 'notify'; method: string; params: Json; beforeReply?: boolean }
   /** `hang`: the device goes down and does not come back (a fault). */
   | { kind: 'reboot'; delayMs: number; hang?: boolean }
   /** The running image was committed: the device stops its commit timer. */
@@ -378,10 +382,16 @@ const MOS_OTA_METHODS: [string, MethodSpec][] = [
   ['OTA.GetBootState', { run: (core) => ({ ...mosOta(core).bootState() }) }],
 ];
 
+/**
+ * The library's rpc_ota_* handlers call `mDashNotify("State.Set", ..)`, which sends at once, and
+ * only then `mg_rpc_ok` / `mg_rpc_err`, whose reply goes out when the handler returns: the hub
+ * gets each State.Set BEFORE the reply of the call that caused it (PROTOCOL.md 6).
+ */
 const otaPercent = (percent: number | null): Effect => ({
   kind: 'notify',
   method: 'State.Set',
   params: { ota: { percent } },
+  beforeReply: true,
 });
 
 /** The mDash library's handlers (its rpc_ota_begin/write/end): progress goes out as State.Set. */

@@ -16,6 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import WebSocket, { type RawData } from 'ws';
 import { RPC_ERRORS, HubError } from '../../shared/errors';
 import type { Json, JsonObject } from '../../shared/types';
@@ -193,6 +194,8 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> implements Tickable
   private readonly ownsTicker: boolean;
 
   private ws: WebSocket | null = null;
+  /** The TCP (or TLS) socket under `ws`, to send a handler's frames in one write (`deliver`). */
+  private socket: Socket | null = null;
   private sessionOpen = false;
   private readyThisSession = false;
   private running = false;
@@ -410,6 +413,10 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> implements Tickable
         : {}),
     });
     this.ws = ws;
+    this.socket = null;
+    ws.once('upgrade', (res) => {
+      if (ws === this.ws) this.socket = res.socket;
+    });
     // One set of listeners per connection (not per frame); each checks it is still current.
     ws.on('open', () => this.onOpen(ws));
     ws.on('message', (data, isBinary) => this.onMessage(ws, data, isBinary));
@@ -440,6 +447,7 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> implements Tickable
   private onClose(ws: WebSocket, code: number, reason: string): void {
     if (ws !== this.ws) return;
     this.ws = null;
+    this.socket = null;
     const wasOpen = this.sessionOpen;
     this.sessionOpen = false;
     this.readyThisSession = false;
@@ -510,7 +518,16 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> implements Tickable
     this.replyTimers.add(timer);
   }
 
-  /** Sends the reply (calls only), then carries out the effects in order. */
+  /**
+   * Sends the notifications the handler sent itself (`beforeReply`), then the reply (calls only),
+   * then carries out the other effects in order.
+   *
+   * Those notifications and the reply leave in ONE write, as from the firmware: Mongoose's
+   * `mg_ws_send` only appends to the connection's send buffer, which the next `mg_mgr_poll`
+   * writes out whole, so the Arduino library's `State.Set` and the `OTA.Write` reply behind it
+   * reach the hub in one TCP segment. Sent as two writes, every chunk cost the hub (and the
+   * bare floor of bench/ota-single.ts) an extra wake-up and read.
+   */
   private deliver(
     ws: WebSocket,
     id: RpcId | undefined,
@@ -518,12 +535,27 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> implements Tickable
     method: string,
     handled: Handled,
   ): void {
-    if (id !== undefined && handled.reply !== false && ws === this.ws && this.sessionOpen) {
-      const text = encodeReply(id, tag, handled.outcome);
-      const isInfo = method === 'Sys.GetInfo' && 'result' in handled.outcome;
-      this.sendText(ws, text, isInfo ? () => this.markReady(ws) : undefined);
+    let corked: Socket | null = null;
+    for (const effect of handled.effects) {
+      if (effect.kind !== 'notify' || effect.beforeReply !== true) continue;
+      if (corked === null && ws === this.ws && this.socket !== null) {
+        corked = this.socket;
+        corked.cork();
+      }
+      this.runEffect(effect);
     }
-    for (const effect of handled.effects) this.runEffect(effect);
+    try {
+      if (id !== undefined && handled.reply !== false && ws === this.ws && this.sessionOpen) {
+        const text = encodeReply(id, tag, handled.outcome);
+        const isInfo = method === 'Sys.GetInfo' && 'result' in handled.outcome;
+        this.sendText(ws, text, isInfo ? () => this.markReady(ws) : undefined);
+      }
+    } finally {
+      corked?.uncork();
+    }
+    for (const effect of handled.effects) {
+      if (effect.kind !== 'notify' || effect.beforeReply !== true) this.runEffect(effect);
+    }
   }
 
   private onReply(

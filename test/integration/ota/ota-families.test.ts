@@ -4,7 +4,7 @@
  * and records the install; Mongoose OS boots uncommitted and the device view commits or reverts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { OtaJob } from '../../../src/shared/ota';
+import type { OtaJob, OtaProgress } from '../../../src/shared/ota';
 import type { FirmwareInstall, FirmwareObject } from '../../../src/shared/firmware';
 import { openNotify } from '../../support/hub-harness';
 import { fwIdFor, imageFor, otaRig, type OtaRig } from './ota-rig';
@@ -57,6 +57,11 @@ describe('single-device OTA, both families', () => {
       const progress = notify.events.filter((n) => n.name === 'ota.progress');
       expect(progress.length).toBeGreaterThan(0);
       expect(progress.at(-1)?.data).toMatchObject({ job: job.id, percent: 100 });
+      // From 0% on, each event's percent is that of its bytes (the Arduino library counts the
+      // same way, written * 100 / size): never a State.Set's percent beside an older byte count.
+      const shown = progress.map((n) => n.data as unknown as OtaProgress);
+      expect(shown[0]).toMatchObject({ percent: 0, bytes: 0 });
+      for (const p of shown) expect(p.percent).toBe(Math.floor((p.bytes * 100) / p.total));
       notify.ws.close();
       const logs = await rig.t.api<{ name: string }[]>('POST', '/api/v2/logs', {});
       expect(JSON.stringify(logs.body)).toContain('ota.state');

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
+import { Socket } from 'node:net';
 import { strToU8, zipSync } from 'fflate';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimDevice, type SimDeviceOptions } from '../../../src/main/sim/sim-device';
 import { FakeHub, type FakeSession } from '../../support/fake-hub';
+import { espAppImage } from '../../../src/main/sim/sim-firmware-files';
 
 const PASS = 'ota-pass';
 const ID = 'ota1';
@@ -205,5 +207,73 @@ describe('SimDevice OTA (PROTOCOL.md 6)', () => {
     });
     expect(w.error).toEqual({ code: -1, message: 'call OTA.Begin first' });
     expect(await s2.result('OTA.Begin', { size: 4096 })).toBe(true);
+  });
+});
+
+describe('SimDevice OTA, Arduino / ESP-IDF mDash library family (PROTOCOL.md 6)', () => {
+  it('sends each State.Set before the reply of the call that caused it, as the library does', async () => {
+    // rpc_ota_begin/write/end call mDashNotify (sent at once) before mg_rpc_ok / mg_rpc_err
+    // (sent when the handler returns), so the hub reads the progress first.
+    const { session } = await setup({ family: 'arduino', arch: 'esp32' });
+    const image = espAppImage({ date: 'Dec  6 2026', time: '10:00:00', size: 5000 });
+    const from = session.frames.length;
+    expect(await session.result('OTA.Begin', { size: image.length })).toBe(true);
+    for (let offset = 0; offset < image.length; offset += 2048) {
+      const data = image.subarray(offset, offset + 2048).toString('base64');
+      expect(await session.result('OTA.Write', { offset, data })).toHaveProperty('queued');
+    }
+    expect(await session.result('OTA.End')).toBe(true);
+    const order = session.frames.slice(from).map((f) => {
+      const j = f.json ?? {};
+      if (j['method'] === 'State.Set') {
+        return `State.Set ${String((j['params'] as { ota: { percent: unknown } }).ota.percent)}`;
+      }
+      return 'id' in j ? `reply ${String(j['id'])}` : String(j['method']);
+    });
+    const begin = Number(order.find((o) => o.startsWith('reply'))?.split(' ')[1]);
+    expect(order).toEqual([
+      'State.Set 0',
+      `reply ${begin}`,
+      'State.Set 40',
+      `reply ${begin + 1}`,
+      'State.Set 81',
+      `reply ${begin + 2}`,
+      'State.Set 100',
+      `reply ${begin + 3}`,
+      'State.Set null',
+      `reply ${begin + 4}`,
+    ]);
+  });
+
+  it('writes each State.Set and the reply behind it in one write, as Mongoose flushes its buffer', async () => {
+    // mg_ws_send only appends to the connection's send buffer; the next poll sends it whole, so
+    // the hub reads the progress and the reply in one segment (one wake-up per chunk, not two).
+    // Frames from a client are masked, so the device's writes are counted, not read.
+    const { hub, session } = await setup({ family: 'arduino', arch: 'esp32' });
+    const port = Number(new URL(hub.url).port);
+    let deviceWrites = 0;
+    type Write = (this: Socket, ...args: unknown[]) => void;
+    const proto = Socket.prototype as unknown as { _write: Write; _writev: Write };
+    const originals = { _write: proto._write, _writev: proto._writev };
+    for (const k of ['_write', '_writev'] as const) {
+      proto[k] = function (this: Socket, ...args: unknown[]) {
+        if (this.remotePort === port) deviceWrites++;
+        originals[k].apply(this, args);
+      };
+    }
+    try {
+      const image = espAppImage({ date: 'Dec  6 2026', time: '10:00:01', size: 5000 });
+      await session.result('OTA.Begin', { size: image.length });
+      for (let offset = 0; offset < image.length; offset += 2048) {
+        const data = image.subarray(offset, offset + 2048).toString('base64');
+        await session.result('OTA.Write', { offset, data });
+      }
+      await session.result('OTA.End');
+    } finally {
+      Object.assign(proto, originals);
+    }
+    // Begin, three writes, End: each a State.Set and a reply, in one write each.
+    expect(session.notifications('State.Set').length).toBeGreaterThanOrEqual(5);
+    expect(deviceWrites).toBe(5);
   });
 });

@@ -173,4 +173,36 @@ describe('runOtaJob transfer', () => {
     expect(h.job.bytes).toBe(3 * 2048);
     expect(h.calls.at(-1)?.method).toBe('OTA.End');
   });
+
+  it('rebooting and OTA.End come right after the last reply; the file closes meanwhile', async () => {
+    // Nothing stands between the last write's reply and OTA.End: the file's close (a thread-pool
+    // round trip) runs while OTA.End travels, and is done before the job goes on.
+    const events: string[] = [];
+    const h = harness(file(3 * 2048), (method) => {
+      events.push(method);
+      return method === 'OTA.Write' ? { queued: 2048 } : true;
+    });
+    h.ctx.onReader = (r) => {
+      const close = r.close.bind(r);
+      r.close = async () => {
+        events.push('close');
+        await close();
+        events.push('closed');
+      };
+    };
+    const update = h.ctx.update;
+    h.ctx.update = (patch) => {
+      if (patch.state) events.push(patch.state);
+      update(patch);
+    };
+    await runOtaJob(h.ctx);
+    expect(events.slice(events.indexOf('rebooting'))).toEqual([
+      'rebooting',
+      'close',
+      'OTA.End',
+      'closed',
+      'verifying',
+      'done',
+    ]);
+  });
 });

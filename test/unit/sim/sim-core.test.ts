@@ -349,7 +349,12 @@ describe('SimDeviceCore, Arduino / ESP-IDF mDash library family', () => {
     const end = core.handle('OTA.End', {});
     expect(error(end)).toEqual({ code: 500, message: 'esp_ota_end: 5379' });
     expect(end.effects).toEqual([
-      { kind: 'notify', method: 'State.Set', params: { ota: { percent: null } } },
+      {
+        kind: 'notify',
+        method: 'State.Set',
+        params: { ota: { percent: null } },
+        beforeReply: true,
+      },
     ]);
     expect(result(core.handle('OTA.Begin', { size: 100 }))).toBe(true);
   });
