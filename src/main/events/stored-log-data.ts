@@ -34,6 +34,15 @@ export function storedLogData(n: Notification, json: () => string): string | nul
   if (!BULK.has(n.name) || d === null || typeof d !== 'object' || Array.isArray(d)) return json();
   const bytes = d['data'];
   if (typeof bytes !== 'string') return json();
+  // The OTA runner's chunk, `{"offset":n,"data":...}`, 512 times per MB: its text directly, without
+  // the copy and the encoding below (about 3.7 us a chunk, issue 8). Same bytes as below.
+  const offset = d['offset'];
+  if (typeof offset === 'number' && Number.isFinite(offset)) {
+    const keys = Object.keys(d);
+    if (keys.length === 2 && keys[0] === 'offset' && keys[1] === 'data') {
+      return `{"offset":${offset},"data_len":${bytes.length}}`;
+    }
+  }
   const kept: Record<string, Json> = {};
   for (const [k, v] of Object.entries(d)) if (k !== 'data' && v !== undefined) kept[k] = v;
   kept['data_len'] = bytes.length;

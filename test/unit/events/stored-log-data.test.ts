@@ -23,6 +23,28 @@ describe('stored log data', () => {
     );
   });
 
+  it("writes the OTA runner's {offset, data} chunk as the generic path would", () => {
+    // The generic path's text: JSON of a copy without `data`, plus `data_len`.
+    const generic = (d: Record<string, unknown>): string => {
+      const kept: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(d)) if (k !== 'data') kept[k] = v;
+      return JSON.stringify({ ...kept, data_len: (d['data'] as string).length });
+    };
+    for (const d of [
+      { offset: 0, data: '' },
+      { offset: 1_048_576, data: 'QUJD'.repeat(683) },
+      { offset: -0, data: 'QQ==' },
+      { offset: 1.5, data: 'QQ==' },
+      { offset: 2e21, data: 'QQ==' },
+      { data: 'QQ==', offset: 7 },
+      { offset: '7', data: 'QQ==' },
+      { offset: 7, data: 'QQ==', extra: true },
+    ]) {
+      const n = { name: 'rpc.in.OTA.Write', id: 'd', data: d as never };
+      expect(storedLogData(n, full(d)), JSON.stringify(d)).toBe(generic(d));
+    }
+  });
+
   it('leaves data rows to the account database', () => {
     for (const name of ['rpc.out.DB.Store', 'rpc.out.DB.Save']) {
       expect(storedLogData({ name, id: 'd', data: ['q', 1] }, full(['q', 1]))).toBeNull();
