@@ -6,7 +6,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { NotificationBus } from './notification-bus';
-import { attachNotifySocket } from './notify-socket';
+import { attachNotifySocket, type NotifyStreamSocket } from './notify-socket';
+import { TurnFrames } from './turn-frames';
 import { requestSecret } from '../gateway/upgrade-auth';
 import { rejectUpgrade } from '../gateway/upgrade-reject';
 import { HubError } from '../../shared/errors';
@@ -19,6 +20,8 @@ export class NotifyEndpoint {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   private readonly keyOf = new WeakMap<WebSocket, string>();
   private readonly unsubscribe: () => void;
+  /** Every stream here carries every notification: their frames are made once (turn-frames.ts). */
+  private readonly turn: TurnFrames;
   dropped = 0;
 
   constructor(
@@ -26,6 +29,7 @@ export class NotifyEndpoint {
     private readonly keys: KeysRepo,
     private readonly maxBufferedBytes: number,
   ) {
+    this.turn = new TurnFrames(bus);
     this.unsubscribe = keys.onRemoved((id) => {
       for (const ws of this.wss.clients) {
         if (this.keyOf.get(ws) === id) ws.close(KEY_REVOKED_CLOSE_CODE, 'API key revoked');
@@ -44,7 +48,8 @@ export class NotifyEndpoint {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.keyOf.set(ws, key.id);
       attachNotifySocket(this.bus, ws, {
-        socket,
+        socket: socket as Duplex & NotifyStreamSocket,
+        turn: this.turn,
         maxBufferedBytes: this.maxBufferedBytes,
         onDropped: () => this.dropped++,
       });
@@ -53,6 +58,7 @@ export class NotifyEndpoint {
 
   async close(): Promise<void> {
     this.unsubscribe();
+    this.turn.close();
     for (const ws of this.wss.clients) ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }

@@ -5,8 +5,15 @@
  */
 import type { WebSocket } from 'ws';
 import type { NotificationBus, Published, SubscribeOptions } from './notification-bus';
+import type { TurnFrames, TurnMember } from './turn-frames';
 
 export const SLOW_CONSUMER_CLOSE_CODE = 1013;
+
+export interface NotifyStreamSocket {
+  cork(): void;
+  uncork(): void;
+  write(chunk: Buffer): unknown;
+}
 
 export interface NotifySocketOptions extends SubscribeOptions {
   maxBufferedBytes: number;
@@ -19,7 +26,12 @@ export interface NotifySocketOptions extends SubscribeOptions {
    * group commit settles hundreds of shadow writes in one callback, and each of them publishes
    * two notifications, which were two `writev` calls per subscriber each (issue 11).
    */
-  socket?: { cork(): void; uncork(): void };
+  socket?: NotifyStreamSocket;
+  /**
+   * Streams of every notification, unchanged (no `transform`, no `deviceId`), with their
+   * `socket`: the turn's frames are made once for all of them (turn-frames.ts).
+   */
+  turn?: TurnFrames;
 }
 
 export function attachNotifySocket(
@@ -28,16 +40,49 @@ export function attachNotifySocket(
   opts: NotifySocketOptions,
 ): void {
   let dropped = false;
+  let unsubscribe = (): void => undefined;
+  const drop = (): void => {
+    dropped = true;
+    unsubscribe();
+    opts.onDropped?.();
+    ws.close(SLOW_CONSUMER_CLOSE_CODE, 'subscriber too slow');
+    // A peer that does not read will not complete the close handshake either.
+    setTimeout(() => ws.terminate(), 1000).unref();
+  };
+  const socket = opts.socket;
+  const turn = opts.transform || opts.deviceId !== undefined ? undefined : opts.turn;
+  if (turn && socket) {
+    const member: TurnMember = {
+      start: -1,
+      end: -1,
+      flush(frames) {
+        if (dropped || ws.readyState !== ws.OPEN) return;
+        // What is still buffered from earlier turns: this turn's part is not a backlog yet.
+        if (ws.bufferedAmount > opts.maxBufferedBytes) drop();
+        else socket.write(frames);
+      },
+    };
+    turn.join(member);
+    const off = bus.subscribe((p) => {
+      if (!dropped && ws.readyState === ws.OPEN) turn.received(member, p);
+    }, opts);
+    unsubscribe = () => {
+      off();
+      turn.leave(member);
+    };
+  } else {
+    unsubscribe = bus.subscribe((p) => deliver(p), opts);
+  }
+
   let corked = false;
   /** Bytes sent in this corked turn: not a backlog of the subscriber's, not counted against it. */
   let turnBytes = 0;
-  const socket = opts.socket;
   const uncork = (): void => {
     corked = false;
     turnBytes = 0;
     socket?.uncork();
   };
-  const unsubscribe = bus.subscribe((p) => {
+  function deliver(p: Published): void {
     if (dropped || ws.readyState !== ws.OPEN) return;
     if (socket && !corked) {
       // ws corks and uncorks around each frame; Node counts corks, so the frames of this turn
@@ -47,12 +92,7 @@ export function attachNotifySocket(
       setImmediate(uncork);
     }
     if (ws.bufferedAmount - turnBytes > opts.maxBufferedBytes) {
-      dropped = true;
-      unsubscribe();
-      opts.onDropped?.();
-      ws.close(SLOW_CONSUMER_CLOSE_CODE, 'subscriber too slow');
-      // A peer that does not read will not complete the close handshake either.
-      setTimeout(() => ws.terminate(), 1000).unref();
+      drop();
       return;
     }
     if (!opts.transform) {
@@ -65,8 +105,9 @@ export function attachNotifySocket(
     if (text === null) return;
     ws.send(text);
     if (corked) turnBytes += Buffer.byteLength(text);
-  }, opts);
-  ws.on('close', unsubscribe);
+  }
+
+  ws.on('close', () => unsubscribe());
   ws.on('error', () => ws.terminate());
   // Notification streams are one-way; ignore anything a client sends.
   ws.on('message', () => undefined);
