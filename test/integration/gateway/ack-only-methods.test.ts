@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   RawDevice,
-  deviceUrl,
+  connectOnline,
   openNotify,
   sleep,
   startTestHub,
@@ -24,11 +24,7 @@ describe('acknowledge-only device methods', () => {
   beforeAll(async () => {
     t = await startTestHub();
     dev = await t.createDevice({ name: 'ack' });
-    raw = await RawDevice.connect(deviceUrl(t), {
-      headers: { authorization: `Bearer ${dev.token}` },
-    });
-    await raw.answerGetInfo();
-    await waitFor(() => t.hub.services().gateway.isOnline(dev.id));
+    raw = await connectOnline(t, dev);
   });
   afterAll(async () => {
     await t.stop();

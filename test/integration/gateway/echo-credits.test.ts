@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   RawDevice,
-  deviceUrl,
+  connectOnline,
   openNotify,
   startTestHub,
   waitFor,
@@ -26,11 +26,7 @@ describe('echo credits for notifications provoked by our calls', () => {
       limits: { deviceFramesPerSecond: 1, deviceFrameBurst: 3 },
     });
     dev = await t.createDevice({ name: 'echo' });
-    raw = await RawDevice.connect(deviceUrl(t), {
-      headers: { authorization: `Bearer ${dev.token}` },
-    });
-    await raw.answerGetInfo();
-    await waitFor(() => t.hub.services().gateway.isOnline(dev.id));
+    raw = await connectOnline(t, dev);
   });
   afterAll(async () => {
     await t.stop();
