@@ -11,7 +11,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { strToU8, zipSync, type Zippable } from 'fflate';
+import { strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubError } from '../../../src/shared/errors';
 import { DEFAULT_BACKUP } from '../../../src/main/config';
@@ -192,6 +192,21 @@ describe('restore refuses a damaged or foreign archive, touching nothing', () =>
     expect((await refusal(archiveOf({ 'fleetbench.db': db, 'account.db': db }))).reason).toBe(
       'database',
     );
+  });
+
+  it('a notification log (log.db) that is not SQLite, beside real databases', async () => {
+    const real = unzipSync(good);
+    const registry = real['fleetbench.db'];
+    const account = real['account.db'];
+    expect(registry && account && real['log.db']).toBeTruthy();
+    const files = {
+      'fleetbench.db': registry as Uint8Array,
+      'account.db': account as Uint8Array,
+      'log.db': strToU8('not a database at all, just text'),
+    };
+    const r = await refusal(archiveOf(files));
+    expect(r.reason).toBe('database');
+    expect(r.message).toContain('log.db');
   });
 });
 
