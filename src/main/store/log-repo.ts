@@ -97,7 +97,7 @@ export class LogRepo {
     this.table = new LogTable(db);
   }
 
-  /** Whether the worker thread writes the log now (hub status, tests). */
+  /** Whether the worker thread writes the log now (tests). */
   get threaded(): boolean {
     return this.thread !== null;
   }
@@ -122,7 +122,7 @@ export class LogRepo {
   }
 
   /** Hands the buffered rows to their writer (queued, not yet committed). */
-  handOver(): void {
+  private handOver(): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;

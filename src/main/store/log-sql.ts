@@ -26,7 +26,7 @@ export const LOG_MIGRATIONS: readonly string[] = [
 ];
 
 /** One stored notification's columns: ts (ms), name, device id, data JSON. */
-export type LogRow = [number, string, string, string];
+type LogRow = [number, string, string, string];
 
 /**
  * Rows as they are buffered and sent to the log's thread: their columns one after the other

@@ -9,6 +9,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FromLogWorker, LogAnswer, LogWorkerData, ToLogWorker } from './log-protocol';
 import { LogTable, openLogDb } from './log-sql';
+import { codeOf } from './storage-errors';
 
 const port = parentPort;
 if (port === null) throw new Error('log-worker runs as a worker thread');
@@ -49,12 +50,12 @@ async function handle(m: ToLogWorker): Promise<void> {
   try {
     reply = { t: 'ok', id: m.id, value: await answer(m) };
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
+    const code = codeOf(err);
     reply = {
       t: 'failed',
       id: m.id,
       message: err instanceof Error ? err.message : String(err),
-      ...(typeof code === 'string' && { code }),
+      ...(code !== undefined && { code }),
     };
   }
   port?.postMessage(reply);

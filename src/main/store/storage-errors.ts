@@ -12,7 +12,8 @@ import { HubError } from '../../shared/errors';
 /** SQLite result codes (https://sqlite.org/rescode.html) and errno names of a full disk. */
 const FULL_CODES = new Set(['SQLITE_FULL', 'ENOSPC', 'EDQUOT']);
 
-function codeOf(err: unknown): string | undefined {
+/** The `code` of an error (SQLite's or the system's), if it has a string one. */
+export function codeOf(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' ? code : undefined;
