@@ -23,7 +23,21 @@ export const LOG_MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX notifications_ts ON notifications(ts);
    CREATE INDEX notifications_device ON notifications(device_id, seq);`,
+  // 2: the device index keyed by the row's block of 4,096 seqs first (DEVICE_BLOCK_SHIFT). Keyed
+  // by (device_id, seq), every row went to its device's own leaf page: a commit of a busy fleet's
+  // rows rewrote one 4 KB page per device into the WAL, 12 us of a row's 13 us in SQLite and a
+  // third of the hub's shadow throughput (issue 11). By block first, a commit's entries land in
+  // the current block's few pages. A device's rows are then found block by block (query()).
+  `DROP INDEX notifications_device;
+   CREATE INDEX notifications_device_block ON notifications(seq >> 12, device_id);`,
 ];
+
+/**
+ * log2 of the seqs per block of the device index (migration 2 says `seq >> 12`; the query must use
+ * the same expression for SQLite to use the index). 4,096 rows: a block's index pages stay few
+ * enough to be hot, and the default retention (100,000 entries) is 25 blocks to look into.
+ */
+const DEVICE_BLOCK_SHIFT = 12;
 
 /** One stored notification's columns: ts (ms), name, device id, data JSON. */
 type LogRow = [number, string, string, string];
@@ -60,6 +74,16 @@ interface Row {
   data: string;
 }
 
+const ROW_COLUMNS = 'seq, ts, name, device_id, data';
+
+/** The WHERE term of a name filter; a trailing '*' selects a family of names, e.g. 'rpc.out.*'. */
+function nameFilter(name: string | undefined): { sql: string; params: string[] } | null {
+  if (name === undefined) return null;
+  if (!name.endsWith('*')) return { sql: 'name = ?', params: [name] };
+  const prefix = name.slice(0, -1).replace(/[\\%_]/g, (c) => '\\' + c);
+  return { sql: "name LIKE ? ESCAPE '\\'", params: [prefix + '%'] };
+}
+
 /**
  * Rows one INSERT statement carries: a statement per row cost more in binding and stepping than
  * the row's B-tree inserts (issue 11 profile).
@@ -77,6 +101,7 @@ export class LogTable {
   private readonly countStmt;
   private readonly maxSeqStmt;
   private readonly newestStmt;
+  private readonly spanStmt;
   private readonly pruneAgeStmt;
   private readonly pruneCountStmt;
 
@@ -95,6 +120,9 @@ export class LogTable {
     this.newestStmt = db.prepare<[], { ts: number }>(
       'SELECT ts FROM notifications ORDER BY seq DESC LIMIT 1',
     );
+    this.spanStmt = db.prepare<[], { lo: number | null; hi: number | null }>(
+      'SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM notifications',
+    );
     this.pruneAgeStmt = db.prepare<[number]>('DELETE FROM notifications WHERE ts < ?');
     this.pruneCountStmt = db.prepare<[number]>('DELETE FROM notifications WHERE seq <= ?');
   }
@@ -112,27 +140,7 @@ export class LogTable {
 
   /** Newest last: the `limit` entries just before the `start` newest ones that match. */
   query(q: LogQuery): LogEntry[] {
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    if (q.device !== undefined) {
-      where.push('device_id = ?');
-      params.push(q.device);
-    }
-    if (q.name !== undefined) {
-      // A trailing '*' selects a family of names, e.g. 'rpc.out.*'.
-      if (q.name.endsWith('*')) {
-        where.push("name LIKE ? ESCAPE '\\'");
-        params.push(q.name.slice(0, -1).replace(/[\\%_]/g, (c) => '\\' + c) + '%');
-      } else {
-        where.push('name = ?');
-        params.push(q.name);
-      }
-    }
-    const sql =
-      'SELECT seq, ts, name, device_id, data FROM notifications' +
-      (where.length ? ' WHERE ' + where.join(' AND ') : '') +
-      ' ORDER BY seq DESC LIMIT ? OFFSET ?';
-    const rows = this.db.prepare<(string | number)[], Row>(sql).all(...params, q.limit, q.start);
+    const rows = q.device === undefined ? this.queryAll(q) : this.queryDevice(q, q.device);
     return rows.reverse().map((r) => ({
       seq: r.seq,
       timestamp: r.ts,
@@ -140,6 +148,51 @@ export class LogTable {
       id: r.device_id,
       data: JSON.parse(r.data) as Json,
     }));
+  }
+
+  private queryAll(q: LogQuery): Row[] {
+    const name = nameFilter(q.name);
+    const sql =
+      `SELECT ${ROW_COLUMNS} FROM notifications` +
+      (name === null ? '' : ` WHERE ${name.sql}`) +
+      ' ORDER BY seq DESC LIMIT ? OFFSET ?';
+    return this.db
+      .prepare<(string | number)[], Row>(sql)
+      .all(...(name?.params ?? []), q.limit, q.start);
+  }
+
+  /**
+   * A device's entries, newest first: block by block down from the newest row's, each block one
+   * search of the (block, device) index (migration 2). A block's entries are counted, not read,
+   * while `start` skips past them.
+   */
+  private queryDevice(q: LogQuery, device: string): Row[] {
+    const span = this.spanStmt.get();
+    if (span === undefined || span.hi === null || span.lo === null) return [];
+    const name = nameFilter(q.name);
+    const where = `(seq >> ${DEVICE_BLOCK_SHIFT}) = ? AND device_id = ?${name === null ? '' : ` AND ${name.sql}`}`;
+    const rowsStmt = this.db.prepare<(string | number)[], Row>(
+      `SELECT ${ROW_COLUMNS} FROM notifications WHERE ${where} ORDER BY seq DESC LIMIT ? OFFSET ?`,
+    );
+    const countStmt = this.db.prepare<(string | number)[], { n: number }>(
+      `SELECT COUNT(*) AS n FROM notifications WHERE ${where}`,
+    );
+    const out: Row[] = [];
+    let skip = q.start;
+    const first = span.lo >> DEVICE_BLOCK_SHIFT;
+    for (let b = span.hi >> DEVICE_BLOCK_SHIFT; b >= first && out.length < q.limit; b--) {
+      const params = [b, device, ...(name?.params ?? [])];
+      if (skip > 0) {
+        const n = countStmt.get(...params)?.n ?? 0;
+        if (n <= skip) {
+          skip -= n;
+          continue;
+        }
+      }
+      out.push(...rowsStmt.all(...params, q.limit - out.length, skip));
+      skip = 0;
+    }
+    return out;
   }
 
   count(): number {
