@@ -75,13 +75,25 @@ export function installAuth(app: FastifyInstance, keys: KeysRepo, routes: RouteR
       });
     }
   });
-  app.addHook('onRequest', async (req) => {
-    // No route matched (the 404 handler): nothing to protect, and the 404 says nothing.
-    const url = req.routeOptions.url;
-    if (req.method === 'OPTIONS' || url === undefined) return;
-    // A HEAD answered by a GET route (static files) is checked as that GET.
-    const method = req.method === 'HEAD' ? 'GET' : req.method;
-    if (effectiveAuth(method, url, req.routeOptions.config?.auth) !== 'master') return;
-    verifyMasterKey(keys, requestKey(req));
+  // A callback hook, not an async one: every request runs it, and an async hook costs Fastify a
+  // promise and a microtask per request (issue 11).
+  app.addHook('onRequest', (req, _reply, done) => {
+    try {
+      checkMasterKey(keys, req);
+    } catch (e) {
+      done(e as Error);
+      return;
+    }
+    done();
   });
+}
+
+function checkMasterKey(keys: KeysRepo, req: FastifyRequest): void {
+  // No route matched (the 404 handler): nothing to protect, and the 404 says nothing.
+  const url = req.routeOptions.url;
+  if (req.method === 'OPTIONS' || url === undefined) return;
+  // A HEAD answered by a GET route (static files) is checked as that GET.
+  const method = req.method === 'HEAD' ? 'GET' : req.method;
+  if (effectiveAuth(method, url, req.routeOptions.config?.auth) !== 'master') return;
+  verifyMasterKey(keys, requestKey(req));
 }

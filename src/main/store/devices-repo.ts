@@ -16,7 +16,7 @@ import type { Db } from './database';
 import type { GroupCommitter } from './group-commit';
 import type { DeviceAcl, ShadowDoc } from '../../shared/types';
 import { timingSafeEqual } from 'node:crypto';
-import { hashSecret } from './secrets';
+import { hashSecret, hashSecretHex } from './secrets';
 import { OutsideWrites } from './outside-writes';
 import { deepFreeze } from './deep-freeze';
 
@@ -152,10 +152,10 @@ export class DevicesRepo {
    */
   byToken(token: string): DeviceMeta | undefined {
     const entries = this.entries();
-    const hash = hashSecret(token);
-    const id = this.byHash.get(hash.toString('hex'));
+    const hex = hashSecretHex(token);
+    const id = this.byHash.get(hex);
     const entry = id === undefined ? undefined : entries.get(id);
-    if (!entry || !timingSafeEqual(entry.hash, hash)) return undefined;
+    if (!entry || !timingSafeEqual(entry.hash, Buffer.from(hex, 'hex'))) return undefined;
     return entry.meta;
   }
 

@@ -16,7 +16,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Db } from './database';
 import type { GroupCommitter } from './group-commit';
 import type { KeyObject } from '../../shared/types';
-import { hashSecret, randomId, randomToken } from './secrets';
+import { hashSecret, hashSecretHex, randomId, randomToken } from './secrets';
 import { OutsideWrites } from './outside-writes';
 
 interface Row {
@@ -71,9 +71,9 @@ export class KeysRepo {
    * about a stored digest (nor could it: the attacker cannot choose a secret's hash).
    */
   verify(secret: string, nowSec: number): KeyObject | undefined {
-    const hash = hashSecret(secret);
-    const key = this.keys().get(hash.toString('hex'));
-    if (!key || !timingSafeEqual(key.hash, hash)) return undefined;
+    const hex = hashSecretHex(secret);
+    const key = this.keys().get(hex);
+    if (!key || !timingSafeEqual(key.hash, Buffer.from(hex, 'hex'))) return undefined;
     if (nowSec - key.last_used >= LAST_USED_RESOLUTION_SEC) {
       key.last_used = nowSec;
       // A hint, queued with other writes: a full or failing disk must not fail reads (issue 7

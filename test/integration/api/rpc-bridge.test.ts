@@ -215,4 +215,17 @@ describe('RPC bridge (PROTOCOL.md 4)', () => {
     expect(r.status).toBe(503);
     expect(Date.now() - started).toBeLessThan(5000);
   });
+
+  it('refuses params whose call frame would not fit the device (413), sends nothing', async () => {
+    const m = method('Big');
+    const r = await t.api('POST', rpcPath(m), { blob: 'x'.repeat(9000) });
+    expect(r.status).toBe(413);
+    expect(r.text).toMatch(/call frame would be \d+ bytes; a device accepts at most 8192/);
+    // The session is still usable and the refused call never reached it.
+    const ok = method('Small');
+    const pending = t.api('POST', rpcPath(ok), { blob: 'x'.repeat(100) });
+    const frame = await raw.call(ok);
+    raw.reply(frame, 1);
+    expect((await pending).status).toBe(200);
+  });
 });
