@@ -42,6 +42,13 @@ export function verdict(pass: boolean | null): string {
   return pass === null ? 'not measured at scale' : pass ? 'PASS' : 'FAIL';
 }
 
+/** The middle value; the mean of the two middle ones for an even count. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] ?? NaN) : ((s[m - 1] ?? NaN) + (s[m] ?? NaN)) / 2;
+}
+
 export function fmtInt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }

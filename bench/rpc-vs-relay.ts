@@ -4,8 +4,10 @@
  * with the same device passwords (one connected to the hub, one to the relay) and 64 closed-loop
  * keep-alive HTTP callers in this process, each call to the next device in turn
  * (`GET .../devices/:id/rpc/Sys.GetInfo`). Relay and hub rounds alternate, so drifting
- * background load hits both alike. Goals: hub >= 0.8x the relay's calls/s, hub p99 <= 20 ms at
- * 10k devices.
+ * background load hits both alike; besides the ratio of the merged rates, the median of the
+ * per-round ratios (hub round r / relay round r, taken seconds apart) is reported: this VM's speed
+ * drifts by up to 30% from one minute to the next, and a ratio of rounds run side by side is the
+ * steadier figure. Goals: hub >= 0.8x the relay's calls/s, hub p99 <= 20 ms at 10k devices.
  *
  * Run: node --import tsx bench/rpc-vs-relay.ts [--devices 2000,10000] [--seconds 10] [--rounds 2]
  *      [--cpu-prof DIR]   (profiles the hub; the summary covers the hub rounds only)
@@ -19,7 +21,7 @@ import { cpuTimeMs, readMemory } from './proc-stats';
 import { makeTempDir } from './temp-dir';
 import { fmtMs } from './latency';
 import { monotonicUs, profileOf, type ProfileWindow } from './cpu-profile-summary';
-import { fmtInt } from './bench-report';
+import { fmtInt, median } from './bench-report';
 import { currentLoad } from './machine-info';
 import { intFlag, isMain, runMain } from './bench-main';
 import { startRpcHub, type RpcHub } from './rpc-bench-setup';
@@ -41,6 +43,8 @@ export interface RelayRunResult {
   relay: SideResult;
   profile: string | null;
   load: number;
+  /** Hub round r / relay round r. */
+  roundRatios: number[];
 }
 
 const CLIENTS = 64;
@@ -118,6 +122,7 @@ export async function runRpcVsRelay(
       relay: side(relayRounds, relayCpu, readMemory(relayPid).rssKb),
       profile: null,
       load: currentLoad(),
+      roundRatios: hubRounds.map((h, i) => rate(h) / rate(relayRounds[i] as LoopResult)),
     };
   } finally {
     relayClient?.close();
@@ -147,9 +152,11 @@ function side(rounds: LoopResult[], cpuMs: number, rssKiB: number): SideResult {
 export function relayLine(r: RelayRunResult): string {
   const s = (x: SideResult): string =>
     `${fmtInt(x.rate)} (${x.roundRates.map(fmtInt).join(', ')}) p50 ${fmtMs(x.p50)} p99 ${fmtMs(x.p99)} ms, err ${x.errors}, cpu ${fmtInt(x.cpuMs)} ms, rss ${fmtInt(x.rssKiB / 1024)} MiB`;
+  const ratios = r.roundRatios.map((x) => x.toFixed(2)).join(', ');
   return (
     `| ${fmtInt(r.devices)} | hub ${s(r.hub)} | relay ${s(r.relay)} | ` +
-    `${(r.hub.rate / r.relay.rate).toFixed(2)}x | load ${r.load.toFixed(1)} |`
+    `${(r.hub.rate / r.relay.rate).toFixed(2)}x; per round ${ratios}, median ` +
+    `${median(r.roundRatios).toFixed(2)}x | load ${r.load.toFixed(1)} |`
   );
 }
 
