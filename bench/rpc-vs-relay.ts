@@ -9,13 +9,17 @@
  * drifts by up to 30% from one minute to the next, and a ratio of rounds run side by side is the
  * steadier figure. Goals: hub >= 0.8x the relay's calls/s, hub p99 <= 20 ms at 10k devices.
  *
+ * The callers use raw-http-client.ts (one keep-alive socket each, a fraction of `node:http`'s CPU per
+ * call); `--client node` gives the `node:http` client of the earlier runs in bench/RESULTS.md.
+ *
  * Run: node --import tsx bench/rpc-vs-relay.ts [--devices 2000,10000] [--seconds 10] [--rounds 2]
- *      [--cpu-prof DIR]   (profiles the hub; the summary covers the hub rounds only)
+ *      [--client raw|node] [--cpu-prof DIR]   (profiles the hub; the summary covers the hub rounds only)
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { SimProcess } from './bench-sim';
 import { HubClient } from './http-json';
+import { RawHttpPool } from './raw-http-client';
 import { mergeLoops, rate, runClosedLoop, type LoopResult } from './closed-loop';
 import { cpuTimeMs, readMemory } from './proc-stats';
 import { makeTempDir } from './temp-dir';
@@ -55,11 +59,13 @@ export async function runRpcVsRelay(
   rounds: number,
   cpuProfDir: string | undefined,
   log: (l: string) => void,
+  client: 'raw' | 'node' = 'raw',
 ): Promise<RelayRunResult> {
   const tmp = makeTempDir('fb-bench-relay-');
   let setup: RpcHub | null = null;
   let relay: RelayProcess | null = null;
   let relayClient: HubClient | null = null;
+  const pools: RawHttpPool[] = [];
   let simRelay: SimProcess | null = null;
   const windows: ProfileWindow[] = [];
   let result: RelayRunResult;
@@ -89,16 +95,20 @@ export async function runRpcVsRelay(
     let next = 0;
     const hc = setup.client;
     const rc = relayClient;
-    const hubCall = async (): Promise<string | null> => {
-      const id = ids[next++ % devices] ?? '';
-      const r = await hc.send('GET', `/api/v2/devices/${id}/rpc/Sys.GetInfo`);
-      return r.status === 200 ? null : `HTTP ${r.status}`;
-    };
-    const relayCall = async (): Promise<string | null> => {
-      const id = ids[next++ % devices] ?? '';
-      const r = await rc.send('GET', `/devices/${id}/rpc/Sys.GetInfo`);
-      return r.status === 200 ? null : `HTTP ${r.status}`;
-    };
+    const hubRaw = new RawHttpPool(hub.http, hub.key, CLIENTS);
+    const relayRaw = new RawHttpPool(relay.http, null, CLIENTS);
+    pools.push(hubRaw, relayRaw);
+    const hubPath = (): string => `/api/v2/devices/${ids[next++ % devices] ?? ''}/rpc/Sys.GetInfo`;
+    const relayPath = (): string => `/devices/${ids[next++ % devices] ?? ''}/rpc/Sys.GetInfo`;
+    const status = (code: number): string | null => (code === 200 ? null : `HTTP ${code}`);
+    const hubCall =
+      client === 'raw'
+        ? async (k: number) => status((await hubRaw.get(k, hubPath())).status)
+        : async () => status((await hc.send('GET', hubPath())).status);
+    const relayCall =
+      client === 'raw'
+        ? async (k: number) => status((await relayRaw.get(k, relayPath())).status)
+        : async () => status((await rc.send('GET', relayPath())).status);
     const hubRounds: LoopResult[] = [];
     const relayRounds: LoopResult[] = [];
     let hubCpu = 0;
@@ -125,6 +135,7 @@ export async function runRpcVsRelay(
       roundRatios: hubRounds.map((h, i) => rate(h) / rate(relayRounds[i] as LoopResult)),
     };
   } finally {
+    for (const p of pools) p.close();
     relayClient?.close();
     await simRelay?.stop();
     await relay?.child.stop(5000);
@@ -167,14 +178,17 @@ if (isMain(import.meta.url)) {
       seconds: { type: 'string' },
       rounds: { type: 'string' },
       'cpu-prof': { type: 'string' },
+      client: { type: 'string' },
     },
   });
+  const client = values.client ?? 'raw';
+  if (client !== 'raw' && client !== 'node') throw new Error('--client: raw or node');
   const counts = (values.devices ?? '2000,10000').split(',').map((v) => intFlag(v, 'devices', 1));
   const seconds = intFlag(values.seconds, 'seconds', 10, 1);
   const rounds = intFlag(values.rounds, 'rounds', 2, 1);
   runMain(async () => {
     for (const n of counts) {
-      const r = await runRpcVsRelay(n, seconds, rounds, values['cpu-prof'], (l) => console.log(l));
+      const r = await runRpcVsRelay(n, seconds, rounds, values['cpu-prof'], console.log, client);
       console.log(relayLine(r));
       if (r.profile) console.log(`\n${r.profile}`);
     }
