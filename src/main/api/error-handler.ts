@@ -102,14 +102,15 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
   // Plugins answer some errors themselves in their own shape (@fastify/cors: a preflight without
   // `Origin` is a text/plain 400). Every error leaves in the catalog's JSON shape instead.
-  app.addHook('onSend', async (_req, reply, payload) => {
-    if (reply.statusCode < 400) return payload;
+  // A callback hook: every response passes it, and an async one costs a promise and a microtask.
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (reply.statusCode < 400) return done(null, payload);
     const type = String(reply.getHeader('content-type') ?? '');
-    if (type.startsWith('application/json')) return payload;
+    if (type.startsWith('application/json')) return done(null, payload);
     const kind = kindForStatus(reply.statusCode);
     const text = typeof payload === 'string' && payload.length <= 200 ? payload.trim() : '';
     const err = new HubError(kind, text === '' ? undefined : text);
     void reply.status(err.status).type('application/json; charset=utf-8');
-    return JSON.stringify(err.toBody());
+    done(null, JSON.stringify(err.toBody()));
   });
 }

@@ -8,7 +8,7 @@
  * received and is freed as soon as the body has been read whole, so the cap still bounds bodies
  * in flight while a key may wait on any number of such requests.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HubError } from '../../shared/errors';
 import { requestKey } from './auth';
 
@@ -51,7 +51,18 @@ export class UploadSlots {
 /** Registers the hook; call after `installAuth` so an unauthenticated request never takes a slot. */
 export function installUploadSlots(app: FastifyInstance, maxPerKey: number): UploadSlots {
   const slots = new UploadSlots(maxPerKey);
-  app.addHook('onRequest', async (req: FastifyRequest, reply) => {
+  // A callback hook: every request runs it, and an async hook costs a promise and a microtask
+  // per request (issue 11).
+  app.addHook('onRequest', (req: FastifyRequest, reply, done) => {
+    try {
+      takeSlot(req, reply);
+    } catch (e) {
+      done(e as Error);
+      return;
+    }
+    done();
+  });
+  function takeSlot(req: FastifyRequest, reply: FastifyReply): void {
     const mode = req.routeOptions.config?.upload;
     if ((mode !== true && mode !== 'body') || req.method === 'OPTIONS') return;
     const holder = requestKey(req) ?? `addr:${req.ip}`;
@@ -69,6 +80,6 @@ export function installUploadSlots(app: FastifyInstance, maxPerKey: number): Upl
       if (req.raw.readableEnded) release();
       else req.raw.once('end', release);
     }
-  });
+  }
   return slots;
 }
