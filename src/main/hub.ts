@@ -20,6 +20,7 @@ import { HubError } from '../shared/errors';
 import { createHttpServer } from './api/http-server';
 import type { RouteRecord } from './api/auth';
 import { registerDevicesRoutes } from './api/devices-routes';
+import { installRpcFastPath, type RpcFastPath } from './api/rpc-fast-path';
 import { registerKeysRoutes } from './api/keys-routes';
 import { registerLogsRoutes } from './api/logs-routes';
 import { registerHubRoutes } from './api/hub-routes';
@@ -84,6 +85,8 @@ export interface HubServices {
   sql: SqlExecutor;
   /** Devices by ACL `public_key`, for the device public API. */
   publicKeys: PublicKeyIndex;
+  /** REST RPC GETs answered without Fastify (null at log levels that log requests). */
+  rpcFastPath: RpcFastPath | null;
   /** `/api/v2/m/device/notify`. */
   deviceNotify: DeviceNotifyEndpoint;
   /** The mDNS / DNS-SD advertiser (null when `discovery.mdns` is off). */
@@ -211,6 +214,13 @@ export function createHub(
       rpcTimeoutMs: config.timings.rpcTimeoutMs,
       maxRpcTimeoutMs: config.timings.maxRpcTimeoutMs,
       maxMessageBytes: config.limits.maxMessageBytes,
+    });
+    const rpcFastPath = installRpcFastPath(http.app, {
+      keys: store.keys,
+      devices,
+      gateway,
+      rpcTimeoutMs: config.timings.rpcTimeoutMs,
+      maxRpcTimeoutMs: config.timings.maxRpcTimeoutMs,
     });
     registerKeysRoutes(http.app, store.keys);
     const sql = new SqlExecutor({
@@ -451,6 +461,7 @@ export function createHub(
       rollouts,
       sql,
       publicKeys,
+      rpcFastPath,
       deviceNotify,
       mdns,
       lan,

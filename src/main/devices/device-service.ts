@@ -119,9 +119,14 @@ export class DeviceService {
 
   /** Throws device_not_found unless the device exists; from memory (the REST RPC path, issue 11). */
   assertExists(id: string): void {
-    if (!this.store.devices.getMeta(id)) {
+    if (!this.exists(id)) {
       throw new HubError('device_not_found', `no device '${id}'`);
     }
+  }
+
+  /** Whether the device is registered; from memory. */
+  exists(id: string): boolean {
+    return this.store.devices.getMeta(id) !== undefined;
   }
 
   find(id: string): DeviceObject | undefined {
