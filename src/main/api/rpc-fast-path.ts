@@ -71,7 +71,14 @@ export function installRpcFastPath(
       return;
     }
     stats.answered++;
-    deps.gateway.call(id, method, undefined, timeoutMs).then(
+    let call: Promise<unknown>;
+    try {
+      call = deps.gateway.call(id, method, undefined, timeoutMs);
+    } catch (err) {
+      // Fastify would turn a throw into an error reply; a listener's throw would end the process.
+      call = Promise.reject(err);
+    }
+    call.then(
       (result) => answer(res, 200, JSON.stringify(result ?? null)),
       (err: unknown) => {
         const e = toHttpError(err);
@@ -83,7 +90,16 @@ export function installRpcFastPath(
   return stats;
 }
 
+/** Whether the request is plain (see the top); a failing check (a storage error) leaves it to Fastify. */
 function takes(req: IncomingMessage, id: string, deps: RpcFastPathDeps): boolean {
+  try {
+    return plain(req, id, deps);
+  } catch {
+    return false;
+  }
+}
+
+function plain(req: IncomingMessage, id: string, deps: RpcFastPathDeps): boolean {
   const h = req.headers;
   // A browser's request (CORS) and a GET with a body (Fastify's to judge) are not plain.
   if (h.origin !== undefined || h['content-length'] !== undefined) return false;

@@ -151,4 +151,41 @@ describe('REST RPC GET fast path', () => {
       await app.close();
     }
   });
+
+  it('survives throwing parts: a failing key check goes to Fastify, a throwing call is a 500', async () => {
+    const app = Fastify({ logger: { level: 'silent' } });
+    let verifyThrows = true;
+    const deps = {
+      keys: {
+        verify: () => {
+          if (verifyThrows) throw new Error('disk I/O error');
+          return { id: 'k', created: 0, last_used: 0 };
+        },
+      },
+      devices: { exists: () => true },
+      gateway: {
+        call: () => {
+          throw new Error('boom');
+        },
+      },
+      rpcTimeoutMs: 1000,
+      maxRpcTimeoutMs: 1000,
+    } as unknown as Parameters<typeof installRpcFastPath>[1];
+    const stats = installRpcFastPath(app, deps);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+      const head =
+        'GET /api/v2/devices/d1/rpc/X HTTP/1.1\r\nHost: x\r\nauthorization: Bearer k\r\n\r\n';
+      expect((await rawRequest(url, head)).status).toBe(404); // Fastify: no such route here
+      expect(stats?.answered).toBe(0);
+      verifyThrows = false;
+      const r = await rawRequest(url, head);
+      expect(r.status).toBe(500);
+      expect(JSON.parse(r.body)).toEqual({ error: { code: 500, message: expect.any(String) } });
+      expect(stats?.answered).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
 });
