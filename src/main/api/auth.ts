@@ -11,6 +11,7 @@ import { HubError } from '../../shared/errors';
 import type { KeysRepo } from '../store/keys-repo';
 import { extractBearer } from '../gateway/upgrade-auth';
 import { listedAccess } from './route-access';
+import { syncHook } from './sync-hook';
 
 /**
  * Who may call a route: `master` (a master API key), `customer` (a customer key or HTTP Basic
@@ -75,17 +76,10 @@ export function installAuth(app: FastifyInstance, keys: KeysRepo, routes: RouteR
       });
     }
   });
-  // A callback hook, not an async one: every request runs it, and an async hook costs Fastify a
-  // promise and a microtask per request (issue 11).
-  app.addHook('onRequest', (req, _reply, done) => {
-    try {
-      checkMasterKey(keys, req);
-    } catch (e) {
-      done(e as Error);
-      return;
-    }
-    done();
-  });
+  app.addHook(
+    'onRequest',
+    syncHook((req) => checkMasterKey(keys, req)),
+  );
 }
 
 function checkMasterKey(keys: KeysRepo, req: FastifyRequest): void {

@@ -9,6 +9,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HubError } from '../../shared/errors';
 import { writeRawError } from './error-handler';
+import { syncHook } from './sync-hook';
 
 function hasBody(headers: Record<string, string | string[] | undefined>): boolean {
   const length = headers['content-length'];
@@ -17,11 +18,7 @@ function hasBody(headers: Record<string, string | string[] | undefined>): boolea
 }
 
 export function installBodyIdleTimeout(app: FastifyInstance, idleMs: number): void {
-  // A callback hook (never fails): an async one costs a promise and a microtask per request.
-  app.addHook('onRequest', (req, reply, done) => {
-    watchBody(req, reply);
-    done();
-  });
+  app.addHook('onRequest', syncHook(watchBody));
   function watchBody(req: FastifyRequest, reply: FastifyReply): void {
     const raw = req.raw;
     if (idleMs <= 0 || raw.complete || !hasBody(raw.headers)) return;

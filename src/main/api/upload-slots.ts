@@ -11,6 +11,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HubError } from '../../shared/errors';
 import { requestKey } from './auth';
+import { syncHook } from './sync-hook';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -51,17 +52,7 @@ export class UploadSlots {
 /** Registers the hook; call after `installAuth` so an unauthenticated request never takes a slot. */
 export function installUploadSlots(app: FastifyInstance, maxPerKey: number): UploadSlots {
   const slots = new UploadSlots(maxPerKey);
-  // A callback hook: every request runs it, and an async hook costs a promise and a microtask
-  // per request (issue 11).
-  app.addHook('onRequest', (req: FastifyRequest, reply, done) => {
-    try {
-      takeSlot(req, reply);
-    } catch (e) {
-      done(e as Error);
-      return;
-    }
-    done();
-  });
+  app.addHook('onRequest', syncHook(takeSlot));
   function takeSlot(req: FastifyRequest, reply: FastifyReply): void {
     const mode = req.routeOptions.config?.upload;
     if ((mode !== true && mode !== 'body') || req.method === 'OPTIONS') return;
