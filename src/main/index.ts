@@ -43,6 +43,9 @@ async function boot(): Promise<void> {
     tlsPort: DEFAULT_TLS_PORT,
     // Like `fleetbench serve`: the hub is found on the LAN as fleetbench.local (issue 12).
     discovery: { mdns: true },
+    // Like `fleetbench serve` too: warnings and errors only. At `info` every REST request is
+    // logged, which also keeps plain RPC calls off their fast path (api/rpc-fast-path.ts).
+    logLevel: 'warn',
   });
   try {
     await hub.start();
