@@ -38,6 +38,12 @@ export const LOG_MIGRATIONS: readonly string[] = [
  * enough to be hot, and the default retention (100,000 entries) is 25 blocks to look into.
  */
 const DEVICE_BLOCK_SHIFT = 12;
+/**
+ * The block of a seq, as SQLite computes `seq >> 12` on 64-bit integers. Not JavaScript's `>>`,
+ * which works on 32 bits: a busy hub's seq passes 2^31 (2.1 billion rows, about 2.5 days at
+ * 10,000 rows/s), and every block number would then come out wrong.
+ */
+const blockOf = (seq: number): number => Math.floor(seq / 2 ** DEVICE_BLOCK_SHIFT);
 
 /** One stored notification's columns: ts (ms), name, device id, data JSON. */
 type LogRow = [number, string, string, string];
@@ -179,8 +185,8 @@ export class LogTable {
     );
     const out: Row[] = [];
     let skip = q.start;
-    const first = span.lo >> DEVICE_BLOCK_SHIFT;
-    for (let b = span.hi >> DEVICE_BLOCK_SHIFT; b >= first && out.length < q.limit; b--) {
+    const first = blockOf(span.lo);
+    for (let b = blockOf(span.hi); b >= first && out.length < q.limit; b--) {
       const params = [b, device, ...(name?.params ?? [])];
       if (skip > 0) {
         const n = countStmt.get(...params)?.n ?? 0;

@@ -113,6 +113,23 @@ describe('log device filter by block', () => {
     expect(table.query({ start: 0, limit: 10, device: 'rare' })).toEqual([]);
   });
 
+  it('finds a device past seq 2^31 (blocks counted on 64 bits, as SQLite does)', () => {
+    dir = mkdtempSync(join(tmpdir(), 'fb-log-dev-'));
+    db = openLogDb(join(dir, 'log.db'));
+    const table = new LogTable(db);
+    // AUTOINCREMENT goes on from the largest seq: a hub that has logged 2^31 rows.
+    db.prepare(
+      "INSERT INTO notifications (seq, ts, name, device_id, data) VALUES (?, 0, 'x', 'old', 'null')",
+    ).run(2 ** 31 + 4000);
+    const rows: (number | string)[] = [];
+    for (let i = 0; i < 300; i++) rows.push(i, 'rpc.in.X', i % 3 === 0 ? 'dev' : 'other', 'null');
+    db.transaction(() => table.insertRows(rows))();
+    const got = seqs(table.query({ start: 0, limit: 1000, device: 'dev' }));
+    expect(got).toHaveLength(100);
+    expect(got[0]).toBe(2 ** 31 + 4001);
+    expect(seqs(table.query({ start: 0, limit: 5, device: 'old' }))).toEqual([2 ** 31 + 4000]);
+  });
+
   it('gives a log.db from before the block index the new index, rows kept', () => {
     dir = mkdtempSync(join(tmpdir(), 'fb-log-dev-'));
     const path = join(dir, 'log.db');
