@@ -208,20 +208,15 @@ export function createHub(
     const notify = new NotifyEndpoint(bus, store.keys, config.notify.maxBufferedBytes);
     undo.push(() => notify.close());
 
-    registerDevicesRoutes(http.app, {
+    const devicesDeps = {
       devices,
       gateway,
       rpcTimeoutMs: config.timings.rpcTimeoutMs,
       maxRpcTimeoutMs: config.timings.maxRpcTimeoutMs,
       maxMessageBytes: config.limits.maxMessageBytes,
-    });
-    const rpcFastPath = installRpcFastPath(http.app, {
-      keys: store.keys,
-      devices,
-      gateway,
-      rpcTimeoutMs: config.timings.rpcTimeoutMs,
-      maxRpcTimeoutMs: config.timings.maxRpcTimeoutMs,
-    });
+    };
+    registerDevicesRoutes(http.app, devicesDeps);
+    const rpcFastPath = installRpcFastPath(http.app, { ...devicesDeps, keys: store.keys });
     registerKeysRoutes(http.app, store.keys);
     const sql = new SqlExecutor({
       file: join(config.dataDir, ACCOUNT_FILE),

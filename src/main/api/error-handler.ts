@@ -94,10 +94,16 @@ export function frameworkErrorHandler(
   void reply.status(httpErr.status).type('application/json').send(httpErr.toBody());
 }
 
+/** What a route's failure is answered with; an unexpected one is logged (as an internal error). */
+export function routeError(err: unknown, log: { error(obj: object, msg: string): void }): HubError {
+  const httpErr = toHttpError(err);
+  if (httpErr.kind === 'internal') log.error({ err }, 'unhandled route error');
+  return httpErr;
+}
+
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
-    const httpErr = toHttpError(err);
-    if (httpErr.kind === 'internal') req.log.error({ err }, 'unhandled route error');
+    const httpErr = routeError(err, req.log);
     void reply.status(httpErr.status).type('application/json').send(httpErr.toBody());
   });
   // Plugins answer some errors themselves in their own shape (@fastify/cors: a preflight without

@@ -20,17 +20,13 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { KeysRepo } from '../store/keys-repo';
-import type { DeviceService } from '../devices/device-service';
-import type { DeviceGateway } from '../gateway/device-gateway';
-import { toHttpError } from './error-handler';
+import { routeError } from './error-handler';
+import { callDeviceRpc, type DevicesRouteDeps } from './devices-routes';
 import { requestSecret } from '../gateway/upgrade-auth';
 
-export interface RpcFastPathDeps {
+/** The RPC route's own deps (the call is its `callDeviceRpc`), and the keys to check. */
+export interface RpcFastPathDeps extends DevicesRouteDeps {
   keys: KeysRepo;
-  devices: DeviceService;
-  gateway: DeviceGateway;
-  rpcTimeoutMs: number;
-  maxRpcTimeoutMs: number;
 }
 
 /** The path exactly; the id and method alphabets are a subset of RpcParams' (no `%`, no `?`). */
@@ -62,7 +58,6 @@ export function installRpcFastPath(
   const toFastify: Listener = (req, res) => {
     for (const l of fastify) l.call(server, req, res);
   };
-  const timeoutMs = Math.min(deps.rpcTimeoutMs, deps.maxRpcTimeoutMs);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const m = req.method === 'GET' ? RPC_PATH.exec(req.url ?? '') : null;
     const id = m?.[1];
@@ -72,18 +67,12 @@ export function installRpcFastPath(
       return;
     }
     stats.answered++;
-    let call: Promise<unknown>;
-    try {
-      call = deps.gateway.call(id, method, undefined, timeoutMs);
-    } catch (err) {
-      // Fastify would turn a throw into an error reply; a listener's throw would end the process.
-      call = Promise.reject(err);
-    }
-    call.then(
-      (result) => answer(res, 200, JSON.stringify(result ?? null)),
+    // The route's own call (no query, no params), so both ways stay one behaviour; it is async,
+    // so a throw inside it rejects rather than escaping this listener.
+    callDeviceRpc(deps, id, method, undefined, undefined).then(
+      (r) => answer(res, 200, r.text),
       (err: unknown) => {
-        const e = toHttpError(err);
-        if (e.kind === 'internal') app.log.error({ err }, 'unhandled route error');
+        const e = routeError(err, app.log);
         answer(res, e.status, JSON.stringify(e.toBody()));
       },
     );

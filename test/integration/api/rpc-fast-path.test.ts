@@ -162,7 +162,7 @@ describe('REST RPC GET fast path', () => {
           return { id: 'k', created: 0, last_used: 0 };
         },
       },
-      devices: { exists: () => true },
+      devices: { exists: () => true, assertExists: () => undefined },
       gateway: {
         call: () => {
           throw new Error('boom');
@@ -170,6 +170,7 @@ describe('REST RPC GET fast path', () => {
       },
       rpcTimeoutMs: 1000,
       maxRpcTimeoutMs: 1000,
+      maxMessageBytes: 8192,
     } as unknown as Parameters<typeof installRpcFastPath>[1];
     const stats = installRpcFastPath(app, deps);
     await app.listen({ port: 0, host: '127.0.0.1' });
