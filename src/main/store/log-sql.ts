@@ -134,7 +134,7 @@ export class LogTable {
   }
 
   /** Inserts in order: whole chunks of ROWS_PER_INSERT by one statement, the rest one by one. */
-  insertRows(rows: readonly (number | string)[]): void {
+  insertRows(rows: Readonly<LogRows>): void {
     const chunk = ROWS_PER_INSERT * LOG_COLUMNS;
     let i = 0;
     for (; i + chunk <= rows.length; i += chunk)
