@@ -11,7 +11,7 @@
 import type { DeviceAcl, DeviceObject, Json, JsonObject, ShadowDoc } from '../../shared/types';
 import { HubError } from '../../shared/errors';
 import type { Store } from '../store/store';
-import type { DeviceMeta, DeviceRecord } from '../store/devices-repo';
+import type { DeviceFields, DeviceMeta, DeviceRecord } from '../store/devices-repo';
 import type { NotificationBus } from '../events/notification-bus';
 import { randomId, randomToken } from '../store/secrets';
 import { notifiedDevice } from '../../shared/device-list';
@@ -40,6 +40,9 @@ export interface DeviceServiceOptions {
 export const DEVICE_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
 const nowSec = (): number => Math.floor(Date.now() / 1000);
+
+/** Row fields that commit in the same statement as a shadow write. */
+type RowFields = Pick<DeviceFields, 'name' | 'acl' | 'last_seen'>;
 
 export class DeviceService {
   private link: DeviceLink | null = null;
@@ -256,8 +259,11 @@ export class DeviceService {
     return this.finishShadow(id, result);
   }
 
-  /** Replaces `reported.<key>` wholesale (the Sys.GetInfo result as `reported.ota`). */
-  async replaceReported(id: string, key: string, value: Json): Promise<ShadowDoc> {
+  /**
+   * Replaces `reported.<key>` wholesale (the Sys.GetInfo result as `reported.ota`); `acl`, when
+   * given, is stored in the same statement (session step 2 learning the device's public key).
+   */
+  async replaceReported(id: string, key: string, value: Json, acl?: DeviceAcl): Promise<ShadowDoc> {
     const result = replaceReportedSubtree(
       this.latestShadow(id),
       key,
@@ -265,7 +271,7 @@ export class DeviceService {
       nowSec(),
       this.opts.maxShadowBytes,
     );
-    const doc = await this.finishShadow(id, result);
+    const doc = await this.finishShadow(id, result, acl === undefined ? {} : { acl });
     if (key === 'ota' && value !== null && typeof value === 'object' && !Array.isArray(value)) {
       for (const l of this.infoListeners) l(id, value);
     }
@@ -290,9 +296,12 @@ export class DeviceService {
   }
 
   async setOnline(id: string, online: boolean): Promise<void> {
-    await this.setReported(id, { online });
+    const now = nowSec();
+    this.lastSeenWritten.set(id, now);
+    // `last_seen` rides in the shadow's own UPDATE: one statement per login and logout, not two.
+    const result = setReported(this.latestShadow(id), { online }, now, this.opts.maxShadowBytes);
+    await this.finishShadow(id, result, { last_seen: now });
     this.bus.publish({ name: online ? 'online' : 'offline', id, data: { online } });
-    this.touch(id, true);
     this.store.account
       .insertData(id, online ? 'online' : 'offline', JSON.stringify({ online }))
       .catch((err) => this.opts.onError(err, 'account event'));
@@ -340,11 +349,26 @@ export class DeviceService {
     });
   }
 
-  private async finishShadow(id: string, result: ShadowResult): Promise<ShadowDoc> {
+  /**
+   * Commits a shadow change with the row fields `meta` in one statement (they are written alone
+   * when the shadow did not change), then tells: `updated`, the ACL listeners, `Shadow.Delta`.
+   */
+  private async finishShadow(
+    id: string,
+    result: ShadowResult,
+    meta: RowFields = {},
+  ): Promise<ShadowDoc> {
     if (!result.ok) throw result.error;
-    if (!result.changed) return result.doc;
+    if (!result.changed) {
+      if (meta.acl !== undefined || meta.last_seen !== undefined) {
+        await this.store.devices.update(id, meta);
+        if (meta.acl !== undefined) this.aclChanged(id, meta.acl);
+      }
+      return result.doc;
+    }
     // Deleted meanwhile (maybe created again): the write was the old device's; nothing to tell.
-    if (!(await this.commitShadow(id, result.doc, {}, result.json))) return result.doc;
+    if (!(await this.commitShadow(id, result.doc, meta, result.json))) return result.doc;
+    if (meta.acl !== undefined) this.aclChanged(id, meta.acl);
     if (result.desiredTouched) this.pushDelta(id, result.doc);
     this.publishUpdated(id);
     return result.doc;
@@ -358,7 +382,7 @@ export class DeviceService {
   private async commitShadow(
     id: string,
     doc: ShadowDoc,
-    meta: { name?: string; acl?: DeviceAcl } = {},
+    meta: RowFields = {},
     json?: string,
   ): Promise<boolean> {
     this.loadShadow(id);

@@ -26,12 +26,14 @@ export const SESSION_STEPS: readonly Step[] = [
     async run(s, d) {
       const info = await s.call('Sys.GetInfo', { utc_time: Math.floor(Date.now() / 1000) });
       if (!isJsonObject(info)) return;
-      await d.devices.replaceReported(s.deviceId, 'ota', info);
+      // A public key the ACL does not have yet is stored with `reported.ota`, in one statement.
       const key = info['public_key'];
       const acl = d.devices.get(s.deviceId).acl;
-      if (typeof key === 'string' && key !== '' && !acl.public_key) {
-        await d.devices.setAcl(s.deviceId, { ...acl, public_key: key });
-      }
+      const learned =
+        typeof key === 'string' && key !== '' && !acl.public_key
+          ? { ...acl, public_key: key }
+          : undefined;
+      await d.devices.replaceReported(s.deviceId, 'ota', info, learned);
     },
   },
   {

@@ -13,7 +13,7 @@
  * commit (the CLI on a running hub) reloads the whole map at the next loop turn (`data_version`).
  */
 import type { Db } from './database';
-import type { GroupCommitter } from './group-commit';
+import type { GroupCommitter, RunnableStatement } from './group-commit';
 import type { DeviceAcl, ShadowDoc } from '../../shared/types';
 import { timingSafeEqual } from 'node:crypto';
 import { hashSecret, hashSecretHex } from './secrets';
@@ -97,6 +97,18 @@ function entryOf(row: MetaRow): Entry {
 }
 
 const COLUMNS = 'id, name, token, acl, shadow, created, last_seen';
+/** The columns `update` may set, in the order of its mask's bits. */
+const UPDATE_COLUMNS = ['name', 'acl', 'shadow', 'last_seen'] as const;
+
+/** What `update` writes; absent fields keep their stored value. */
+export interface DeviceFields {
+  name?: string;
+  acl?: DeviceAcl;
+  shadow?: ShadowDoc;
+  /** Exactly `JSON.stringify(shadow)`, when the caller has it (shadow.ts makes it once). */
+  shadowJson?: string;
+  last_seen?: number;
+}
 const META_COLUMNS = 'id, name, token, token_hash, acl, created, last_seen';
 
 export class DevicesRepo {
@@ -121,10 +133,6 @@ export class DevicesRepo {
         `INSERT INTO devices (id, name, token, token_hash, acl, shadow, created, last_seen)
          VALUES (@id, @name, @token, @token_hash, @acl, @shadow, @created, @last_seen)`,
       ),
-      rename: db.prepare<[string, string]>('UPDATE devices SET name = ? WHERE id = ?'),
-      setAcl: db.prepare<[string, string]>('UPDATE devices SET acl = ? WHERE id = ?'),
-      setShadow: db.prepare<[string, string]>('UPDATE devices SET shadow = ? WHERE id = ?'),
-      setLastSeen: db.prepare<[number, string]>('UPDATE devices SET last_seen = ? WHERE id = ?'),
       remove: db.prepare<[string]>('DELETE FROM devices WHERE id = ?'),
       markedOnline: db
         .prepare<[], string>(
@@ -188,66 +196,78 @@ export class DevicesRepo {
   }
 
   rename(id: string, name: string): Promise<void> {
-    return this.settled(id, { name }, this.committer.writeStatement(this.stmts.rename, name, id));
+    return this.update(id, { name });
   }
 
   setAcl(id: string, acl: DeviceAcl): Promise<void> {
-    const json = JSON.stringify(acl);
-    const write = this.committer.writeStatement(this.stmts.setAcl, json, id);
-    return this.settled(id, { acl: parseAcl(json) }, write);
+    return this.update(id, { acl });
   }
 
   setShadow(id: string, shadow: ShadowDoc): Promise<void> {
-    return this.committer.writeStatement(this.stmts.setShadow, JSON.stringify(shadow), id);
+    return this.update(id, { shadow });
   }
 
   /**
-   * Writes several fields of one device in one transaction (a SAVEPOINT of the group commit):
-   * all of them land or none does (issue 7 item 10, `POST /devices/:id`). Serialized before it
-   * is queued, so a value that cannot be stored fails here and queues nothing.
+   * Writes several fields of one device at once: all of them land or none does (issue 7 item 10,
+   * `POST /devices/:id`). One UPDATE of just the given columns, atomic by itself, so no SAVEPOINT;
+   * a login writes its shadow and `last_seen` in one statement this way (issue 11). Serialized
+   * before it is queued, so a value that cannot be stored fails here and queues nothing.
    */
-  update(
-    id: string,
-    fields: {
-      name?: string;
-      acl?: DeviceAcl;
-      shadow?: ShadowDoc;
-      /** Exactly `JSON.stringify(shadow)`, when the caller has it (shadow.ts makes it once). */
-      shadowJson?: string;
-    },
-  ): Promise<void> {
+  update(id: string, fields: DeviceFields): Promise<void> {
     const acl = fields.acl === undefined ? undefined : JSON.stringify(fields.acl);
     const shadow =
       fields.shadow === undefined
         ? undefined
         : (fields.shadowJson ?? JSON.stringify(fields.shadow));
-    const { name } = fields;
-    // One field is one statement, atomic by itself: no SAVEPOINT on the hot shadow-write path.
-    if (name === undefined && acl === undefined && shadow !== undefined) {
-      // The shadow is not part of the row in memory: nothing to apply.
-      return this.committer.writeStatement(this.stmts.setShadow, shadow, id);
+    const { name, last_seen } = fields;
+    // Bit i of the mask is UPDATE_COLUMNS[i]; the values go in the same order.
+    const values: (string | number)[] = [];
+    let mask = 0;
+    if (name !== undefined) {
+      mask |= 1;
+      values.push(name);
     }
+    if (acl !== undefined) {
+      mask |= 2;
+      values.push(acl);
+    }
+    if (shadow !== undefined) {
+      mask |= 4;
+      values.push(shadow);
+    }
+    if (last_seen !== undefined) {
+      mask |= 8;
+      values.push(last_seen);
+    }
+    if (mask === 0) return Promise.resolve();
+    values.push(id);
+    const write = this.committer.writeStatement(this.updateStatement(mask), ...values);
+    // The shadow is not part of the row in memory: a shadow alone has nothing to apply.
+    if (mask === 4) return write;
     const meta: MetaFields = {
       ...(name !== undefined && { name }),
       ...(acl !== undefined && { acl: parseAcl(acl) }),
+      ...(last_seen !== undefined && { last_seen }),
     };
-    if (acl === undefined && shadow === undefined && name !== undefined) {
-      return this.rename(id, name);
-    }
-    if (name === undefined && shadow === undefined && acl !== undefined) {
-      return this.settled(id, meta, this.committer.writeStatement(this.stmts.setAcl, acl, id));
-    }
-    const write = this.committer.write(() => {
-      if (name !== undefined) this.stmts.rename.run(name, id);
-      if (acl !== undefined) this.stmts.setAcl.run(acl, id);
-      if (shadow !== undefined) this.stmts.setShadow.run(shadow, id);
-    });
     return this.settled(id, meta, write);
   }
 
+  /** `UPDATE devices SET <the columns of mask> WHERE id = ?`, prepared once per column set. */
+  private updateStatement(mask: number): RunnableStatement<(string | number)[]> {
+    let stmt = this.updates.get(mask);
+    if (stmt === undefined) {
+      const cols = UPDATE_COLUMNS.filter((_, i) => mask & (1 << i)).map((c) => `${c} = ?`);
+      stmt = this.db.prepare<(string | number)[]>(
+        `UPDATE devices SET ${cols.join(', ')} WHERE id = ?`,
+      );
+      this.updates.set(mask, stmt);
+    }
+    return stmt;
+  }
+  private readonly updates = new Map<number, RunnableStatement<(string | number)[]>>();
+
   setLastSeen(id: string, unixSec: number): Promise<void> {
-    const write = this.committer.writeStatement(this.stmts.setLastSeen, unixSec, id);
-    return this.settled(id, { last_seen: unixSec }, write);
+    return this.update(id, { last_seen: unixSec });
   }
 
   /** Deletes now (synchronously durable), after everything queued for the device. */
