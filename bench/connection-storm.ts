@@ -7,6 +7,8 @@
  * Run alone: node --import tsx bench/connection-storm.ts --devices 10000 [--ramp 0] [--cpu-prof DIR]
  *   [--relay] (the same storm against bench/minimal-relay.ts) [--heap-snapshot DIR]
  *   [--settle-ms 3000] (rest after the storm before "RSS after" is read) [--hub-node-flags=--trace-gc]
+ *   [--runs N] (N storms one after another, each with its relay run: the ratio of one storm swings
+ *   with this VM's speed, so the median of N is printed at the end)
  *
  * Method: the devices are registered through REST on a first hub process; that hub is stopped and
  * a second one boots on the same data dir, so "RSS before" is a hub that knows N devices and has
@@ -23,7 +25,7 @@ import { openNotifyStream, type NotifyStream } from './notify-stream';
 import { cpuShare, cpuTimeMs, resetPeak, RssSampler } from './proc-stats';
 import { makeTempDir } from './temp-dir';
 import { monotonicUs, profileOf, type ProfileWindow } from './cpu-profile-summary';
-import { fmtInt, fmtMiB, type BenchReport } from './bench-report';
+import { fmtInt, fmtMiB, median, type BenchReport } from './bench-report';
 import { intFlag, isMain, runMain } from './bench-main';
 import { runRelayStorm, type RelayStormResult } from './relay-storm';
 import { takeHeapSnapshot } from './heap-snapshot';
@@ -352,28 +354,47 @@ if (isMain(import.meta.url)) {
       'settle-ms': { type: 'string' },
       'hub-node-flags': { type: 'string' },
       'heap-snapshot': { type: 'string' },
+      runs: { type: 'string' },
     },
   });
   const devices = intFlag(values.devices, 'devices', 1000, 1);
+  const runs = intFlag(values.runs, 'runs', 1, 1);
   runMain(
     async () => {
-      const r = await runConnectionStorm({
-        devices,
-        ramp: intFlag(values.ramp, 'ramp', 0),
-        ...(values['cpu-prof'] !== undefined && { cpuProfDir: values['cpu-prof'] }),
-        ...(values['heap-snapshot'] !== undefined && { heapSnapshotDir: values['heap-snapshot'] }),
-        relay: values.relay === true,
-        settleMs: intFlag(values['settle-ms'], 'settle-ms', 3000),
-        ...(values['hub-node-flags'] !== undefined && {
-          hubNodeFlags: values['hub-node-flags'].split(' ').filter(Boolean),
-        }),
-        log: (l) => console.log(l),
-      });
-      const rep = stormReport(r);
-      for (const [k, v] of rep.metrics) console.log(`${k}: ${v}`);
-      for (const g of rep.goals) console.log(`goal: ${g.goal}: ${g.measured}: ${g.pass ?? 'n/a'}`);
-      if (rep.profile) console.log(`\n${rep.profile}`);
+      const ratios: number[] = [];
+      for (let run = 1; run <= runs; run++) {
+        if (runs > 1) console.log(`\n## storm ${run} of ${runs}`);
+        const ratio = await stormOnce();
+        if (ratio !== null) ratios.push(ratio);
+      }
+      if (ratios.length > 1) {
+        const list = ratios.map((x) => `${x.toFixed(2)}x`).join(', ');
+        console.log(
+          `\nStorm hub / relay (all N sessions open) over ${ratios.length} runs: ${list}; median ${median(ratios).toFixed(2)}x (goal <= 1.5x)`,
+        );
+      }
     },
-    600_000 + devices * 30,
+    (600_000 + devices * 30) * runs,
   );
+
+  /** One storm (and its relay run): prints its report, returns its sessions-open ratio. */
+  async function stormOnce(): Promise<number | null> {
+    const r = await runConnectionStorm({
+      devices,
+      ramp: intFlag(values.ramp, 'ramp', 0),
+      ...(values['cpu-prof'] !== undefined && { cpuProfDir: values['cpu-prof'] }),
+      ...(values['heap-snapshot'] !== undefined && { heapSnapshotDir: values['heap-snapshot'] }),
+      relay: values.relay === true,
+      settleMs: intFlag(values['settle-ms'], 'settle-ms', 3000),
+      ...(values['hub-node-flags'] !== undefined && {
+        hubNodeFlags: values['hub-node-flags'].split(' ').filter(Boolean),
+      }),
+      log: (l) => console.log(l),
+    });
+    const rep = stormReport(r);
+    for (const [k, v] of rep.metrics) console.log(`${k}: ${v}`);
+    for (const g of rep.goals) console.log(`goal: ${g.goal}: ${g.measured}: ${g.pass ?? 'n/a'}`);
+    if (rep.profile) console.log(`\n${rep.profile}`);
+    return r.relay === null ? null : r.onlineMs / r.relay.onlineMs;
+  }
 }
