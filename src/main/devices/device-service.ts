@@ -360,7 +360,7 @@ export class DeviceService {
   ): Promise<ShadowDoc> {
     if (!result.ok) throw result.error;
     if (!result.changed) {
-      if (meta.acl !== undefined || meta.last_seen !== undefined) {
+      if (meta.name !== undefined || meta.acl !== undefined || meta.last_seen !== undefined) {
         await this.store.devices.update(id, meta);
         if (meta.acl !== undefined) this.aclChanged(id, meta.acl);
       }

@@ -97,6 +97,7 @@ function entryOf(row: MetaRow): Entry {
 }
 
 const COLUMNS = 'id, name, token, acl, shadow, created, last_seen';
+const META_COLUMNS = 'id, name, token, token_hash, acl, created, last_seen';
 /** The columns `update` may set, in the order of its mask's bits. */
 const UPDATE_COLUMNS = ['name', 'acl', 'shadow', 'last_seen'] as const;
 
@@ -109,7 +110,6 @@ export interface DeviceFields {
   shadowJson?: string;
   last_seen?: number;
 }
-const META_COLUMNS = 'id, name, token, token_hash, acl, created, last_seen';
 
 export class DevicesRepo {
   private readonly stmts;
@@ -118,6 +118,8 @@ export class DevicesRepo {
   /** Device ids by the hex SHA-256 of their password (PROTOCOL.md 1 login). */
   private readonly byHash = new Map<string, string>();
   private dataVersion = -1;
+  /** `update`'s statements by the mask of the columns they set. */
+  private readonly updates = new Map<number, RunnableStatement<(string | number)[]>>();
 
   constructor(
     private readonly db: Db,
@@ -264,7 +266,6 @@ export class DevicesRepo {
     }
     return stmt;
   }
-  private readonly updates = new Map<number, RunnableStatement<(string | number)[]>>();
 
   setLastSeen(id: string, unixSec: number): Promise<void> {
     return this.update(id, { last_seen: unixSec });

@@ -100,7 +100,7 @@ export function openLogDb(path: string): Db {
   const db = openDatabase(path, LOG_MIGRATIONS);
   // A multi-row INSERT may fail half way, so SQLite keeps a statement journal of the pages it
   // changes; past 64 KiB that journal spills to a new unlinked file in /var/tmp, once per commit.
-  // In memory it cost a fifth less CPU per row and a quarter of the pwrites (bench/RESULTS.md,
+  // In memory it costs a fifth less CPU per row and less than half the pwrites (bench/RESULTS.md,
   // issue 11). The log's own reads sort nothing large: every filter has its index.
   db.pragma('temp_store = MEMORY');
   return db;
