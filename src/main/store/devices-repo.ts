@@ -223,23 +223,14 @@ export class DevicesRepo {
         : (fields.shadowJson ?? JSON.stringify(fields.shadow));
     const { name, last_seen } = fields;
     // Bit i of the mask is UPDATE_COLUMNS[i]; the values go in the same order.
+    const given = [name, acl, shadow, last_seen];
     const values: (string | number)[] = [];
     let mask = 0;
-    if (name !== undefined) {
-      mask |= 1;
-      values.push(name);
-    }
-    if (acl !== undefined) {
-      mask |= 2;
-      values.push(acl);
-    }
-    if (shadow !== undefined) {
-      mask |= 4;
-      values.push(shadow);
-    }
-    if (last_seen !== undefined) {
-      mask |= 8;
-      values.push(last_seen);
+    for (let i = 0; i < given.length; i++) {
+      const v = given[i];
+      if (v === undefined) continue;
+      mask |= 1 << i;
+      values.push(v);
     }
     if (mask === 0) return Promise.resolve();
     values.push(id);
