@@ -360,10 +360,9 @@ export class DeviceService {
   ): Promise<ShadowDoc> {
     if (!result.ok) throw result.error;
     if (!result.changed) {
-      if (meta.name !== undefined || meta.acl !== undefined || meta.last_seen !== undefined) {
-        await this.store.devices.update(id, meta);
-        if (meta.acl !== undefined) this.aclChanged(id, meta.acl);
-      }
+      // The row fields alone (`update` writes nothing when there are none).
+      await this.store.devices.update(id, meta);
+      if (meta.acl !== undefined) this.aclChanged(id, meta.acl);
       return result.doc;
     }
     // Deleted meanwhile (maybe created again): the write was the old device's; nothing to tell.

@@ -236,7 +236,7 @@ export class DevicesRepo {
     values.push(id);
     const write = this.committer.writeStatement(this.updateStatement(mask), ...values);
     // The shadow is not part of the row in memory: a shadow alone has nothing to apply.
-    if (mask === 4) return write;
+    if (name === undefined && acl === undefined && last_seen === undefined) return write;
     const meta: MetaFields = {
       ...(name !== undefined && { name }),
       ...(acl !== undefined && { acl: parseAcl(acl) }),
