@@ -359,6 +359,18 @@ if (isMain(import.meta.url)) {
   });
   const devices = intFlag(values.devices, 'devices', 1000, 1);
   const runs = intFlag(values.runs, 'runs', 1, 1);
+  const stormOptions: StormOptions = {
+    devices,
+    ramp: intFlag(values.ramp, 'ramp', 0),
+    ...(values['cpu-prof'] !== undefined && { cpuProfDir: values['cpu-prof'] }),
+    ...(values['heap-snapshot'] !== undefined && { heapSnapshotDir: values['heap-snapshot'] }),
+    relay: values.relay === true,
+    settleMs: intFlag(values['settle-ms'], 'settle-ms', 3000),
+    ...(values['hub-node-flags'] !== undefined && {
+      hubNodeFlags: values['hub-node-flags'].split(' ').filter(Boolean),
+    }),
+    log: (l) => console.log(l),
+  };
   runMain(
     async () => {
       const ratios: number[] = [];
@@ -379,18 +391,7 @@ if (isMain(import.meta.url)) {
 
   /** One storm (and its relay run): prints its report, returns its sessions-open ratio. */
   async function stormOnce(): Promise<number | null> {
-    const r = await runConnectionStorm({
-      devices,
-      ramp: intFlag(values.ramp, 'ramp', 0),
-      ...(values['cpu-prof'] !== undefined && { cpuProfDir: values['cpu-prof'] }),
-      ...(values['heap-snapshot'] !== undefined && { heapSnapshotDir: values['heap-snapshot'] }),
-      relay: values.relay === true,
-      settleMs: intFlag(values['settle-ms'], 'settle-ms', 3000),
-      ...(values['hub-node-flags'] !== undefined && {
-        hubNodeFlags: values['hub-node-flags'].split(' ').filter(Boolean),
-      }),
-      log: (l) => console.log(l),
-    });
+    const r = await runConnectionStorm(stormOptions);
     const rep = stormReport(r);
     for (const [k, v] of rep.metrics) console.log(`${k}: ${v}`);
     for (const g of rep.goals) console.log(`goal: ${g.goal}: ${g.measured}: ${g.pass ?? 'n/a'}`);
