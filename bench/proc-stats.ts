@@ -33,8 +33,13 @@ export function resetPeak(pid: number): boolean {
   }
 }
 
-/** User + system CPU time of the process so far, in milliseconds. */
-export function cpuTimeMs(pid: number): number {
+/** User and system CPU time of a process so far, in milliseconds (`/proc/<pid>/stat`). */
+export interface CpuTimes {
+  userMs: number;
+  sysMs: number;
+}
+
+export function cpuTimes(pid: number): CpuTimes {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Field 2 (comm) may contain spaces; fields after its closing parenthesis are space-separated.
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -44,7 +49,13 @@ export function cpuTimeMs(pid: number): number {
   if (!Number.isFinite(utime) || !Number.isFinite(stime)) {
     throw new Error(`cannot read CPU time of process ${pid}`);
   }
-  return ((utime + stime) * 1000) / CLOCK_TICKS;
+  return { userMs: (utime * 1000) / CLOCK_TICKS, sysMs: (stime * 1000) / CLOCK_TICKS };
+}
+
+/** User + system CPU time of the process so far, in milliseconds. */
+export function cpuTimeMs(pid: number): number {
+  const t = cpuTimes(pid);
+  return t.userMs + t.sysMs;
 }
 
 /** CPU use between two cpuTimeMs() readings over a wall-clock span, as a share of one core. */

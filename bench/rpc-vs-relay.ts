@@ -20,8 +20,8 @@ import { parseArgs } from 'node:util';
 import type { SimProcess } from './bench-sim';
 import { HubClient } from './http-json';
 import { RawHttpPool } from './raw-http-client';
-import { mergeLoops, rate, runClosedLoop, type LoopResult } from './closed-loop';
-import { cpuTimeMs, readMemory } from './proc-stats';
+import { mergeLoops, rate, runClosedLoop, type CallFn, type LoopResult } from './closed-loop';
+import { cpuTimes, readMemory, type CpuTimes } from './proc-stats';
 import { makeTempDir } from './temp-dir';
 import { fmtMs } from './latency';
 import { monotonicUs, profileOf, type ProfileWindow } from './cpu-profile-summary';
@@ -38,7 +38,24 @@ export interface SideResult {
   errors: number;
   roundRates: number[];
   cpuMs: number;
+  /** CPU per finished call (warm-up included), microseconds: where each side spends the machine. */
+  perCall: CallCpu;
   rssKiB: number;
+}
+
+/** Microseconds of CPU per call: the server's user and system time, its sim's, the callers'. */
+export interface CallCpu {
+  serverUser: number;
+  serverSys: number;
+  sim: number;
+  callers: number;
+}
+
+/** CPU used so far by a server, the sim answering for it, and this process (the callers). */
+interface CpuSpent {
+  server: CpuTimes;
+  simMs: number;
+  callersMs: number;
 }
 
 export interface RelayRunResult {
@@ -87,7 +104,7 @@ export async function runRpcVsRelay(
     relay = await startRelayProcess({ devicesFile: idFile, startTimeoutMs: 30_000 });
     relayClient = new HubClient(relay.http, 'unused', CLIENTS);
 
-    await setup.connectToHub(300_000, true);
+    const simHub = await setup.connectToHub(300_000, true);
     simRelay = setup.startBaselineSim(relay.deviceUrl, 'sim-relay');
     await waitRelayOnline(relay.http, devices, 300_000, 250);
     log(`${devices} devices on the hub and on the relay; ${CLIENTS} callers`);
@@ -111,25 +128,29 @@ export async function runRpcVsRelay(
         : async () => status((await rc.send('GET', relayPath())).status);
     const hubRounds: LoopResult[] = [];
     const relayRounds: LoopResult[] = [];
-    let hubCpu = 0;
-    let relayCpu = 0;
     const relayPid = relay.child.pid;
+    const hubSpent = new SpentCpu(hub.pid, simHub.child.pid);
+    const relaySpent = new SpentCpu(relayPid, simRelay.child.pid);
     for (let r = 0; r < rounds; r++) {
-      const r0 = cpuTimeMs(relayPid);
-      relayRounds.push(await runClosedLoop(CLIENTS, 1000, seconds * 1000, relayCall));
-      relayCpu += cpuTimeMs(relayPid) - r0;
+      relayRounds.push(
+        await relaySpent.measure(() =>
+          runClosedLoop(CLIENTS, 1000, seconds * 1000, relaySpent.counted(relayCall)),
+        ),
+      );
       log(`relay round ${r + 1}: ${fmtInt(rate(relayRounds.at(-1) as LoopResult))} calls/s`);
-      const h0 = cpuTimeMs(hub.pid);
       const from = monotonicUs();
-      hubRounds.push(await runClosedLoop(CLIENTS, 1000, seconds * 1000, hubCall));
+      hubRounds.push(
+        await hubSpent.measure(() =>
+          runClosedLoop(CLIENTS, 1000, seconds * 1000, hubSpent.counted(hubCall)),
+        ),
+      );
       windows.push({ fromUs: from + 1_000_000, toUs: monotonicUs() });
-      hubCpu += cpuTimeMs(hub.pid) - h0;
       log(`hub round ${r + 1}: ${fmtInt(rate(hubRounds.at(-1) as LoopResult))} calls/s`);
     }
     result = {
       devices,
-      hub: side(hubRounds, hubCpu, readMemory(hub.pid).rssKb),
-      relay: side(relayRounds, relayCpu, readMemory(relayPid).rssKb),
+      hub: side(hubRounds, hubSpent, readMemory(hub.pid).rssKb),
+      relay: side(relayRounds, relaySpent, readMemory(relayPid).rssKb),
       profile: null,
       load: currentLoad(),
       roundRatios: hubRounds.map((h, i) => rate(h) / rate(relayRounds[i] as LoopResult)),
@@ -146,7 +167,61 @@ export async function runRpcVsRelay(
   return result;
 }
 
-function side(rounds: LoopResult[], cpuMs: number, rssKiB: number): SideResult {
+/** What one side's rounds cost the machine, summed over its rounds; calls counted as they finish. */
+class SpentCpu {
+  private calls = 0;
+  private readonly sum: CpuSpent = { server: { userMs: 0, sysMs: 0 }, simMs: 0, callersMs: 0 };
+
+  constructor(
+    private readonly serverPid: number,
+    private readonly simPid: number,
+  ) {}
+
+  counted(call: CallFn): CallFn {
+    return async (k) => {
+      const r = await call(k);
+      this.calls++;
+      return r;
+    };
+  }
+
+  async measure<T>(run: () => Promise<T>): Promise<T> {
+    const before = this.read();
+    const result = await run();
+    const after = this.read();
+    this.sum.server.userMs += after.server.userMs - before.server.userMs;
+    this.sum.server.sysMs += after.server.sysMs - before.server.sysMs;
+    this.sum.simMs += after.simMs - before.simMs;
+    this.sum.callersMs += after.callersMs - before.callersMs;
+    return result;
+  }
+
+  get serverMs(): number {
+    return this.sum.server.userMs + this.sum.server.sysMs;
+  }
+
+  perCall(): CallCpu {
+    const us = (ms: number): number => (this.calls > 0 ? (ms * 1000) / this.calls : 0);
+    return {
+      serverUser: us(this.sum.server.userMs),
+      serverSys: us(this.sum.server.sysMs),
+      sim: us(this.sum.simMs),
+      callers: us(this.sum.callersMs),
+    };
+  }
+
+  private read(): CpuSpent {
+    const sim = cpuTimes(this.simPid);
+    const self = process.cpuUsage();
+    return {
+      server: cpuTimes(this.serverPid),
+      simMs: sim.userMs + sim.sysMs,
+      callersMs: (self.user + self.system) / 1000,
+    };
+  }
+}
+
+function side(rounds: LoopResult[], spent: SpentCpu, rssKiB: number): SideResult {
   const all = mergeLoops(rounds);
   const s = all.latency.summary();
   return {
@@ -155,7 +230,8 @@ function side(rounds: LoopResult[], cpuMs: number, rssKiB: number): SideResult {
     p99: s.p99,
     errors: Object.values(all.errors).reduce((a, b) => a + b, 0),
     roundRates: rounds.map(rate),
-    cpuMs,
+    cpuMs: spent.serverMs,
+    perCall: spent.perCall(),
     rssKiB,
   };
 }
@@ -164,10 +240,13 @@ export function relayLine(r: RelayRunResult): string {
   const s = (x: SideResult): string =>
     `${fmtInt(x.rate)} (${x.roundRates.map(fmtInt).join(', ')}) p50 ${fmtMs(x.p50)} p99 ${fmtMs(x.p99)} ms, err ${x.errors}, cpu ${fmtInt(x.cpuMs)} ms, rss ${fmtInt(x.rssKiB / 1024)} MiB`;
   const ratios = r.roundRatios.map((x) => x.toFixed(2)).join(', ');
+  const cpu = (x: SideResult): string =>
+    `server ${fmtInt(x.perCall.serverUser + x.perCall.serverSys)} (user ${fmtInt(x.perCall.serverUser)}, sys ${fmtInt(x.perCall.serverSys)}), sim ${fmtInt(x.perCall.sim)}, callers ${fmtInt(x.perCall.callers)}`;
   return (
     `| ${fmtInt(r.devices)} | hub ${s(r.hub)} | relay ${s(r.relay)} | ` +
     `${(r.hub.rate / r.relay.rate).toFixed(2)}x; per round ${ratios}, median ` +
-    `${median(r.roundRatios).toFixed(2)}x | load ${r.load.toFixed(1)} |`
+    `${median(r.roundRatios).toFixed(2)}x | load ${r.load.toFixed(1)} |\n` +
+    `CPU us per call: hub ${cpu(r.hub)} | relay ${cpu(r.relay)}`
   );
 }
 
