@@ -111,14 +111,30 @@ export async function callDeviceRpc(
   query: unknown,
   body: unknown,
 ): Promise<{ text: string }> {
-  const q = parseWith(RpcQuery, query ?? {});
+  return { text: JSON.stringify((await startDeviceRpc(deps, id, method, query, body)) ?? null) };
+}
+
+/**
+ * The call itself: every check that refuses it is thrown here, synchronously, before anything is
+ * sent; the promise is the device's result. The REST fast path (rpc-fast-path.ts) chains its
+ * answer on this promise directly: an async wrapper around it was one more promise and two more
+ * microtask hops for every call (issue 11).
+ */
+export function startDeviceRpc(
+  deps: DevicesRouteDeps,
+  id: string,
+  method: string,
+  query: unknown,
+  body: unknown,
+): Promise<Json> {
+  // No query at all is a valid RpcQuery (every field optional): no schema check to run.
+  const q = query === undefined ? {} : parseWith(RpcQuery, query);
   deps.devices.assertExists(id);
   const timeoutMs = rpcTimeout(q.timeout, deps);
   checkCallFrameSize(id, method, body, deps.maxMessageBytes);
   // Past limits.maxPendingCallsPerDevice waiting calls the session itself refuses with 429
   // too_many_calls (issue 7 item 15), whoever the caller; offline is a 503.
-  const result = await deps.gateway.call(id, method, body as Json | undefined, timeoutMs);
-  return { text: JSON.stringify(result ?? null) };
+  return deps.gateway.call(id, method, body as Json | undefined, timeoutMs);
 }
 
 /** `reported.online` and `reported.ota` are the hub's (PROTOCOL.md 3): no client writes them. */

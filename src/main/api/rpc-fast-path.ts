@@ -18,13 +18,14 @@
  * the same calls both ways and compares them).
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { KeysRepo } from '../store/keys-repo';
+import type { Json } from '../../shared/types';
 import { routeError } from './error-handler';
-import { callDeviceRpc, type DevicesRouteDeps } from './devices-routes';
+import { startDeviceRpc, type DevicesRouteDeps } from './devices-routes';
 import { requestSecret } from '../gateway/upgrade-auth';
 
-/** The RPC route's own deps (the call is its `callDeviceRpc`), and the keys to check. */
+/** The RPC route's own deps (the call is its `startDeviceRpc`), and the keys to check. */
 export interface RpcFastPathDeps extends DevicesRouteDeps {
   keys: KeysRepo;
 }
@@ -67,14 +68,18 @@ export function installRpcFastPath(
       return;
     }
     stats.answered++;
-    // The route's own call (no query, no params), so both ways stay one behaviour; it is async,
-    // so a throw inside it rejects rather than escaping this listener.
-    callDeviceRpc(deps, id, method, undefined, undefined).then(
-      (r) => answer(res, 200, r.text),
-      (err: unknown) => {
-        const e = routeError(err, app.log);
-        answer(res, e.status, JSON.stringify(e.toBody()));
-      },
+    // The route's own call (no query, no params), so both ways stay one behaviour. Its checks
+    // throw before anything is sent; the device's answer settles the promise.
+    let result: Promise<Json>;
+    try {
+      result = startDeviceRpc(deps, id, method, undefined, undefined);
+    } catch (err) {
+      fail(res, err, app.log);
+      return;
+    }
+    result.then(
+      (r) => answer(res, 200, JSON.stringify(r ?? null)),
+      (err: unknown) => fail(res, err, app.log),
     );
   });
   return stats;
@@ -98,6 +103,12 @@ function plain(req: IncomingMessage, id: string, deps: RpcFastPathDeps): boolean
   const key = requestSecret(req);
   if (key === null || !deps.keys.verify(key, Math.floor(Date.now() / 1000))) return false;
   return deps.devices.exists(id);
+}
+
+/** The error reply Fastify's error handler gives for the same failure. */
+function fail(res: ServerResponse, err: unknown, log: FastifyBaseLogger): void {
+  const e = routeError(err, log);
+  answer(res, e.status, JSON.stringify(e.toBody()));
 }
 
 /** What Fastify sends for these replies: its headers, in its order, with @fastify/cors's Vary. */
