@@ -62,6 +62,7 @@ export interface RpcReply {
 }
 
 interface Pending {
+  id: number;
   method: string;
   resolve: (v: Json) => void;
   reject: (e: Error) => void;
@@ -95,10 +96,16 @@ export class PendingCalls {
   readonly #timeoutMs: number;
   readonly #maxPending: number;
   /**
-   * Null while no call waits: most sessions of a big fleet have none (issue 11: memory per
-   * device), so the map exists only while it holds something.
+   * The one waiting call, when there is one: most sessions of a big fleet wait on none or one
+   * call at a time (issue 11), and a Map made and dropped for every call was ~600 bytes of
+   * garbage per REST RPC.
    */
-  #calls: Map<number, Pending> | null = null;
+  #one: Pending | null = null;
+  /**
+   * The others while more than one waits; null otherwise, so an idle session holds no map
+   * (issue 11: memory per device).
+   */
+  #more: Map<number, Pending> | null = null;
   #nextId = 1;
   #closed: string | null = null;
   readonly #mapError: (err: RpcTimeoutError | RpcRemoteError | RpcClosedError) => Error;
@@ -114,12 +121,12 @@ export class PendingCalls {
 
   /** Calls still waiting for a reply. */
   get size(): number {
-    return this.#calls?.size ?? 0;
+    return (this.#one === null ? 0 : 1) + (this.#more?.size ?? 0);
   }
 
   /** Whether `id` is a call still waiting for its reply. */
   has(id: RpcId): boolean {
-    return typeof id === 'number' && this.#calls !== null && this.#calls.has(id);
+    return this.#find(id) !== undefined;
   }
 
   /** True when a new call would be refused; check before building a frame to send. */
@@ -152,7 +159,6 @@ export class PendingCalls {
       promise.catch(ignore);
       return { id, promise };
     }
-    const calls = (this.#calls ??= new Map());
     const promise = new Promise<Json>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#forget(id);
@@ -160,7 +166,9 @@ export class PendingCalls {
       }, timeoutMs);
       // A call waiting on a device must not keep a CLI run or a test process alive.
       timer.unref();
-      calls.set(id, { method, resolve, reject, timer });
+      const call: Pending = { id, method, resolve, reject, timer };
+      if (this.#one === null) this.#one = call;
+      else (this.#more ??= new Map()).set(id, call);
     });
     promise.catch(ignore);
     return { id, promise };
@@ -171,10 +179,9 @@ export class PendingCalls {
    * its timeout, a duplicate, or a forged id): the gateway counts and drops it, never answers.
    */
   settle(reply: RpcReply): boolean {
-    if (typeof reply.id !== 'number') return false; // our ids are numbers
-    const call = this.#calls?.get(reply.id);
+    const call = this.#find(reply.id);
     if (call === undefined) return false;
-    this.#forget(reply.id);
+    this.#forget(call.id);
     clearTimeout(call.timer);
     if (reply.error !== undefined) {
       const { code, message, data } = reply.error;
@@ -185,23 +192,36 @@ export class PendingCalls {
     return true;
   }
 
-  /** Whether the table holds its map now (null while no call waits); for tests. */
+  /** Whether the table holds a call or its map now (neither while no call waits); for tests. */
   get allocated(): boolean {
-    return this.#calls !== null;
+    return this.#one !== null || this.#more !== null;
+  }
+
+  #find(id: RpcId): Pending | undefined {
+    if (typeof id !== 'number') return undefined; // our ids are numbers
+    if (this.#one?.id === id) return this.#one;
+    return this.#more?.get(id);
   }
 
   #forget(id: number): void {
-    const calls = this.#calls;
-    if (calls === null) return;
-    calls.delete(id);
-    if (calls.size === 0) this.#calls = null;
+    if (this.#one?.id === id) {
+      this.#one = null;
+      return;
+    }
+    const more = this.#more;
+    if (more === null) return;
+    more.delete(id);
+    if (more.size === 0) this.#more = null;
   }
 
-  /** The session closed: reject every waiting call now and stop all timers. */
+  /** The session closed: reject every waiting call now, oldest first, and stop all timers. */
   failAll(reason: string): void {
     this.#closed = reason;
-    const calls = [...(this.#calls?.values() ?? [])];
-    this.#calls = null;
+    const calls = [...(this.#more?.values() ?? [])];
+    if (this.#one !== null) calls.push(this.#one);
+    calls.sort((a, b) => a.id - b.id);
+    this.#one = null;
+    this.#more = null;
     for (const call of calls) {
       clearTimeout(call.timer);
       call.reject(this.#mapError(new RpcClosedError(call.method, reason)));

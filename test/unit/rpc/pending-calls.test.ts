@@ -324,4 +324,26 @@ describe('PendingCalls memory (issue 11: most sessions of a fleet have no call w
     expect(p.allocated).toBe(false);
     expect(p.size).toBe(0);
   });
+
+  it('keeps every call apart whichever order replies come in, and fails them oldest first', async () => {
+    const p = new PendingCalls({ timeoutMs: 60_000 });
+    const [a, b, c] = [p.start('A'), p.start('B'), p.start('C')];
+    // The second reply first, then the first: each resolves its own call only.
+    expect(p.settle({ id: b.id, result: 'b' })).toBe(true);
+    expect(p.settle({ id: a.id, result: 'a' })).toBe(true);
+    expect([p.size, p.has(a.id), p.has(b.id), p.has(c.id)]).toEqual([1, false, false, true]);
+    const d = p.start('D'); // takes the free place while C still waits
+    const e = p.start('E');
+    expect(p.size).toBe(3);
+    expect(p.settle({ id: d.id, result: 'd' })).toBe(true);
+    expect(p.settle({ id: d.id, result: 'again' })).toBe(false);
+    expect([await a.promise, await b.promise, await d.promise]).toEqual(['a', 'b', 'd']);
+    const f = p.start('F');
+    const failed: string[] = [];
+    for (const x of [f, e, c]) x.promise.catch((err: RpcClosedError) => failed.push(err.method));
+    p.failAll('closed');
+    await sleep(0);
+    expect(failed).toEqual(['C', 'E', 'F']); // in the order they were made
+    expect([p.size, p.allocated]).toEqual([0, false]);
+  });
 });
