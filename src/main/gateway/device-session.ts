@@ -25,6 +25,8 @@ import type { NotificationBus } from '../events/notification-bus';
 import type { DeviceService } from '../devices/device-service';
 import type { FrameStats } from './frame-stats';
 import { isAckOnly, NO_REPLY, type DeviceMethod, type DeviceMethodTable } from './device-methods';
+import { rpcInName, rpcOutName } from './notification-names';
+import { reuseFragmentLists } from './receiver-fragments';
 import { DeviceRateLimiter, rateLimitEnabled, type RateLimitOptions } from './rate-limiter';
 import { MissedPongs } from './liveness';
 import type { IntervalMember, IntervalQueue } from './interval-queue';
@@ -129,7 +131,11 @@ export class DeviceSession implements IntervalMember, LargeReplies {
       mapError: (err) => toHubError(err, deviceId, err.method),
     });
     this.liveness = new MissedPongs(deps.maxMissedPongs);
-    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    const fragments = reuseFragmentLists(ws);
+    ws.on('message', (data, isBinary) => {
+      fragments.release();
+      this.onMessage(data, isBinary);
+    });
     ws.on('pong', () => this.heard());
     ws.on('ping', () => this.heard());
   }
@@ -227,7 +233,7 @@ export class DeviceSession implements IntervalMember, LargeReplies {
     this.echoCredits = Math.min(ECHO_CREDIT_MAX, this.echoCredits + 1);
     // Published after the frame left, so the device works on it while subscribers and the log get
     // theirs (the reply is handled on a later I/O turn, after this notification).
-    this.deps.bus.publish({ name: `rpc.in.${method}`, id: this.deviceId, data: params ?? null });
+    this.deps.bus.publish({ name: rpcInName(method), id: this.deviceId, data: params ?? null });
     return promise;
   }
 
@@ -322,7 +328,7 @@ export class DeviceSession implements IntervalMember, LargeReplies {
       case 'request':
       case 'notification': {
         bus.publish({
-          name: `rpc.out.${frame.method}`,
+          name: rpcOutName(frame.method),
           id: this.deviceId,
           data: frame.params ?? null,
         });

@@ -1,0 +1,95 @@
+/**
+ * reuse of ws's fragment lists (src/main/gateway/receiver-fragments.ts, issue 11): over a real
+ * socket, every message still arrives whole and in order (single frames, fragmented messages,
+ * binary between text), and once a message is handed on the receiver keeps no reference to it.
+ */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
+import { reuseFragmentLists } from '../../../src/main/gateway/receiver-fragments';
+
+const open: Array<{ close(): void }> = [];
+afterEach(() => {
+  for (const x of open.splice(0)) x.close();
+});
+
+/** A server whose sockets use the reused lists, and a client connected to it. */
+async function pair(): Promise<{
+  server: WebSocket;
+  client: WebSocket;
+  fragments: () => unknown[];
+  received: Array<{ text: string; binary: boolean }>;
+}> {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
+  open.push(wss);
+  await once(wss, 'listening');
+  const port = (wss.address() as AddressInfo).port;
+  const client = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false });
+  open.push(client);
+  const [server] = (await once(wss, 'connection')) as [WebSocket];
+  const received: Array<{ text: string; binary: boolean }> = [];
+  const lists = reuseFragmentLists(server);
+  server.on('message', (data: Buffer, binary: boolean) => {
+    lists.release();
+    received.push({ text: data.toString('utf8'), binary });
+  });
+  if (client.readyState !== WebSocket.OPEN) await once(client, 'open');
+  const receiver = (server as unknown as { _receiver: { _fragments: unknown[] } })._receiver;
+  return { server, client, fragments: () => receiver._fragments, received };
+}
+
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(cond()).toBe(true);
+}
+
+describe('reuseFragmentLists', () => {
+  it('delivers single, fragmented and binary messages whole and in order', async () => {
+    const { client, received } = await pair();
+    const expected: Array<{ text: string; binary: boolean }> = [];
+    for (let i = 0; i < 50; i++) {
+      if (i % 7 === 3) {
+        // A message in three frames: continuation frames go through the same list.
+        client.send(`part-a-${i}|`, { fin: false });
+        client.send(`part-b-${i}|`, { fin: false });
+        client.send(`part-c-${i}`, { fin: true });
+        expected.push({ text: `part-a-${i}|part-b-${i}|part-c-${i}`, binary: false });
+      } else if (i % 5 === 4) {
+        client.send(Buffer.from(`bin-${i}`), { binary: true });
+        expected.push({ text: `bin-${i}`, binary: true });
+      } else {
+        const text = JSON.stringify({ id: i, result: 'x'.repeat(i * 13) });
+        client.send(text);
+        expected.push({ text, binary: false });
+      }
+    }
+    await until(() => received.length === expected.length);
+    expect(received).toEqual(expected);
+  });
+
+  it('keeps no reference to a message once it was handed on', async () => {
+    const { client, fragments, received } = await pair();
+    const used = new Set<unknown[]>();
+    for (let i = 0; i < 6; i++) {
+      const list = fragments(); // the list this message's frame goes into
+      used.add(list);
+      client.send(`message ${i} `.repeat(100));
+      await until(() => received.length === i + 1);
+      // Without the reuse, `ws` leaves the frame in this list for as long as the list lives.
+      expect(list).toHaveLength(0);
+      expect(fragments()).not.toBe(list);
+    }
+    expect(used.size).toBe(2); // two lists taking turns, no new one per message
+  });
+
+  it('leaves a socket without the expected internals alone', () => {
+    const fake = { _receiver: { _fragments: 'not a list' } } as unknown as WebSocket;
+    const lists = reuseFragmentLists(fake);
+    expect(() => lists.release()).not.toThrow();
+    expect((fake as unknown as { _receiver: { _fragments: unknown } })._receiver._fragments).toBe(
+      'not a list',
+    );
+    expect(() => reuseFragmentLists({} as WebSocket).release()).not.toThrow();
+  });
+});
