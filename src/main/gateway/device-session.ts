@@ -26,7 +26,7 @@ import type { DeviceService } from '../devices/device-service';
 import type { FrameStats } from './frame-stats';
 import { isAckOnly, NO_REPLY, type DeviceMethod, type DeviceMethodTable } from './device-methods';
 import { rpcInName, rpcOutName } from './notification-names';
-import { reuseFragmentLists } from './receiver-fragments';
+import { reuseFragmentList } from './receiver-fragments';
 import { DeviceRateLimiter, rateLimitEnabled, type RateLimitOptions } from './rate-limiter';
 import { MissedPongs } from './liveness';
 import type { IntervalMember, IntervalQueue } from './interval-queue';
@@ -131,9 +131,9 @@ export class DeviceSession implements IntervalMember, LargeReplies {
       mapError: (err) => toHubError(err, deviceId, err.method),
     });
     this.liveness = new MissedPongs(deps.maxMissedPongs);
-    const fragments = reuseFragmentLists(ws);
+    const reuseFragments = reuseFragmentList(ws);
     ws.on('message', (data, isBinary) => {
-      fragments.release();
+      reuseFragments();
       this.onMessage(data, isBinary);
     });
     ws.on('pong', () => this.heard());

@@ -9,44 +9,34 @@
  * At 10,000 devices that was most of the ~500 bytes promoted per REST RPC, and the full GCs they
  * cause (marking the whole fleet's heap) cost more CPU than any part of the call itself.
  *
- * So the receiver gets two lists that live as long as the socket and take turns: the `[]` it
- * assigns after a message is ignored, the other list (emptied) becomes the current one, and the
- * list just used is emptied by `release()` once the message has been handed on. Nothing else of
- * the receiver changes. This leans on `ws` internals (`_receiver`, `_fragments`, ws 8): where they
- * are not as expected, nothing is installed and `ws` runs as it is.
+ * So the receiver keeps one list for the socket's life: once a message has been handed on, the
+ * `[]` it just assigned is swapped back for that list, emptied. The `[]` dies young; the list
+ * holds a frame only while its message is parsed. A plain property write, so the receiver keeps
+ * its fast properties. This leans on `ws` internals (`_receiver`, `_fragments`, ws 8): where they
+ * are not as expected, nothing is done and `ws` runs as it is.
  */
 import type { WebSocket } from 'ws';
 
-export interface FragmentLists {
-  /** Empties the list of the message just handed on (call from the `message` listener). */
-  release(): void;
+interface Receiver {
+  _fragments?: unknown;
 }
 
-const NONE: FragmentLists = { release: () => undefined };
-
-export function reuseFragmentLists(ws: WebSocket): FragmentLists {
-  const receiver = (ws as unknown as { _receiver?: { _fragments?: unknown } })._receiver;
-  if (receiver === undefined || !Array.isArray(receiver._fragments)) return NONE;
-  if (receiver._fragments.length !== 0) return NONE;
-  let current: unknown[] = [];
-  let previous: unknown[] = [];
-  Object.defineProperty(receiver, '_fragments', {
-    configurable: true,
-    enumerable: true,
-    get: () => current,
-    // The receiver assigns a fresh `[]` once it has taken the list of the message just parsed.
-    set: () => {
-      const next = previous;
-      previous = current;
-      current = next;
-      // Normally emptied by release() already; emptied here too, so a message that no listener
-      // saw can never leave a frame in the list the receiver fills next.
-      current.length = 0;
-    },
-  });
-  return {
-    release: () => {
-      previous.length = 0;
-    },
+/**
+ * Returns what the socket's `message` listener calls for each message (first thing, before any
+ * other listener can throw): it puts the socket's one fragment list back, emptied.
+ */
+export function reuseFragmentList(ws: WebSocket): () => void {
+  const receiver = (ws as unknown as { _receiver?: Receiver })._receiver;
+  const list = receiver?._fragments;
+  if (receiver === undefined || !Array.isArray(list) || list.length !== 0) return noop;
+  return () => {
+    const now = receiver._fragments;
+    if (now === list) return;
+    // Only the fresh `[]` of a finished message is swapped; anything else is left to ws.
+    if (!Array.isArray(now) || now.length !== 0) return;
+    list.length = 0;
+    receiver._fragments = list;
   };
 }
+
+function noop(): void {}

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { reuseFragmentLists } from '../../../src/main/gateway/receiver-fragments';
+import { reuseFragmentList } from '../../../src/main/gateway/receiver-fragments';
 
 const open: Array<{ close(): void }> = [];
 afterEach(() => {
@@ -29,9 +29,9 @@ async function pair(): Promise<{
   open.push(client);
   const [server] = (await once(wss, 'connection')) as [WebSocket];
   const received: Array<{ text: string; binary: boolean }> = [];
-  const lists = reuseFragmentLists(server);
+  const reuse = reuseFragmentList(server);
   server.on('message', (data: Buffer, binary: boolean) => {
-    lists.release();
+    reuse();
     received.push({ text: data.toString('utf8'), binary });
   });
   if (client.readyState !== WebSocket.OPEN) await once(client, 'open');
@@ -44,7 +44,7 @@ async function until(cond: () => boolean): Promise<void> {
   expect(cond()).toBe(true);
 }
 
-describe('reuseFragmentLists', () => {
+describe('reuseFragmentList', () => {
   it('delivers single, fragmented and binary messages whole and in order', async () => {
     const { client, received } = await pair();
     const expected: Array<{ text: string; binary: boolean }> = [];
@@ -68,28 +68,30 @@ describe('reuseFragmentLists', () => {
     expect(received).toEqual(expected);
   });
 
-  it('keeps no reference to a message once it was handed on', async () => {
+  it('keeps one list for the socket, empty between messages', async () => {
     const { client, fragments, received } = await pair();
-    const used = new Set<unknown[]>();
+    const list = fragments();
     for (let i = 0; i < 6; i++) {
-      const list = fragments(); // the list this message's frame goes into
-      used.add(list);
       client.send(`message ${i} `.repeat(100));
       await until(() => received.length === i + 1);
-      // Without the reuse, `ws` leaves the frame in this list for as long as the list lives.
+      // Without the reuse, the list of each message stays behind as the receiver's next one, and
+      // the next frame goes into that list instead.
+      expect(fragments()).toBe(list);
       expect(list).toHaveLength(0);
-      expect(fragments()).not.toBe(list);
     }
-    expect(used.size).toBe(2); // two lists taking turns, no new one per message
   });
 
   it('leaves a socket without the expected internals alone', () => {
-    const fake = { _receiver: { _fragments: 'not a list' } } as unknown as WebSocket;
-    const lists = reuseFragmentLists(fake);
-    expect(() => lists.release()).not.toThrow();
-    expect((fake as unknown as { _receiver: { _fragments: unknown } })._receiver._fragments).toBe(
-      'not a list',
-    );
-    expect(() => reuseFragmentLists({} as WebSocket).release()).not.toThrow();
+    const odd = { _receiver: { _fragments: 'not a list' } };
+    expect(() => reuseFragmentList(odd as unknown as WebSocket)()).not.toThrow();
+    expect(odd._receiver._fragments).toBe('not a list');
+    expect(() => reuseFragmentList({} as WebSocket)()).not.toThrow();
+    // A list that is not the receiver's fresh empty one is never replaced.
+    const busy = { _receiver: { _fragments: [] as unknown[] } };
+    const reuse = reuseFragmentList(busy as unknown as WebSocket);
+    const midMessage = [Buffer.from('part')];
+    busy._receiver._fragments = midMessage;
+    reuse();
+    expect(busy._receiver._fragments).toBe(midMessage);
   });
 });
