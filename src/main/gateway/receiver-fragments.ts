@@ -1,11 +1,12 @@
 /**
  * Keeps `ws`'s frame receiver from promoting every device message to the old generation
  * (issue 11). After each message the receiver replaces its fragment list with a new `[]`. On a
- * device socket that list then waits for the device's next message, a second or more at fleet
- * scale, and the young-generation GC moves it to the old generation. When the next message
- * arrives, the receiver pushes the frame into that old list and then drops it: the list is now
- * dead, but only a full GC can tell, and until then it keeps the frame's buffer and the list's
- * new storage alive through every young-generation GC, which copies them and then promotes them.
+ * device socket (the hub's end, and each simulated device's in `fleetbench sim`) that list then
+ * waits for the next message, a second or more at fleet scale, and the young-generation GC moves
+ * it to the old generation. When the next message arrives, the receiver pushes the frame into that
+ * old list and then drops it: the list is now dead, but only a full GC can tell, and until then it
+ * keeps the frame's buffer and the list's new storage alive through every young-generation GC,
+ * which copies them and then promotes them.
  * At 10,000 devices that was most of the ~500 bytes promoted per REST RPC, and the full GCs they
  * cause (marking the whole fleet's heap) cost more CPU than any part of the call itself.
  *

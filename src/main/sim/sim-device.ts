@@ -20,6 +20,7 @@ import type { Socket } from 'node:net';
 import WebSocket, { type RawData } from 'ws';
 import { RPC_ERRORS, HubError } from '../../shared/errors';
 import type { Json, JsonObject } from '../../shared/types';
+import { reuseFragmentList } from '../gateway/receiver-fragments';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
 import { createPrng, seedFrom, type Prng } from './prng';
 import {
@@ -418,8 +419,16 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> implements Tickable
       if (ws === this.ws) this.socket = res.socket;
     });
     // One set of listeners per connection (not per frame); each checks it is still current.
-    ws.on('open', () => this.onOpen(ws));
-    ws.on('message', (data, isBinary) => this.onMessage(ws, data, isBinary));
+    // The receiver exists once the socket is open; from then on it keeps one fragment list.
+    let reuseFragments = (): void => undefined;
+    ws.on('open', () => {
+      reuseFragments = reuseFragmentList(ws);
+      this.onOpen(ws);
+    });
+    ws.on('message', (data, isBinary) => {
+      reuseFragments();
+      this.onMessage(ws, data, isBinary);
+    });
     ws.on('error', (err) => {
       if (ws === this.ws) this.lastError = err.message;
     });

@@ -81,6 +81,23 @@ describe('reuseFragmentList', () => {
     }
   });
 
+  it("works on a client's socket once it is open (fleetbench sim's devices)", async () => {
+    const { server, client } = await pair();
+    const reuse = reuseFragmentList(client);
+    const texts: string[] = [];
+    client.on('message', (data: Buffer) => {
+      reuse();
+      texts.push(data.toString());
+    });
+    const receiver = (client as unknown as { _receiver: { _fragments: unknown[] } })._receiver;
+    const list = receiver._fragments;
+    for (let i = 0; i < 4; i++) server.send(`to the device ${i}`);
+    await until(() => texts.length === 4);
+    expect(texts).toEqual([0, 1, 2, 3].map((i) => `to the device ${i}`));
+    expect(receiver._fragments).toBe(list);
+    expect(list).toHaveLength(0);
+  });
+
   it('leaves a socket without the expected internals alone', () => {
     const odd = { _receiver: { _fragments: 'not a list' } };
     expect(() => reuseFragmentList(odd as unknown as WebSocket)()).not.toThrow();
