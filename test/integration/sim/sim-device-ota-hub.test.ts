@@ -252,6 +252,13 @@ describe('OTA faults of both families', () => {
       expect(replies[replies.length - 1]?.body).toBe(true);
       expect(await boot).toBe('reverted');
       await waitFor(() => r.dev.counters.sessions === 2 && r.dev.ready, 5000, 'reconnect');
+      // The old firmware's fw_id is also what the shadow held before the update: wait for the
+      // second session's Sys.GetInfo to be stored (its reboot reason) before reading it.
+      await waitFor(
+        async () => (await r.info())['reboot_reason'] === 'soft reset',
+        5000,
+        'the reverted boot stored',
+      );
       expect(await r.waitFwId(before)).toMatchObject({ reboot_reason: 'soft reset' });
     });
 
