@@ -63,6 +63,8 @@ export class PortWatcher extends EventEmitter<PortWatcherEvents> {
   private running = false;
   private started = false;
   private inFlight: Promise<PortInfo[]> | null = null;
+  /** Whether the poll in flight is a timed one (which may skip the listing). */
+  private inFlightTimed = false;
   private readonly seenWarnings = new Set<string>();
   /** Failed polls in a row (0 while listings work). */
   private failures = 0;
@@ -121,7 +123,13 @@ export class PortWatcher extends EventEmitter<PortWatcherEvents> {
 
   /** One poll at a time; `timed` polls may skip the listing when nothing changed. */
   private shared(timed: boolean): Promise<PortInfo[]> {
+    if (this.inFlight && this.inFlightTimed && !timed) {
+      // The timed poll in flight may skip the listing; one asked for always lists: after it.
+      const after = (): Promise<PortInfo[]> => this.shared(false);
+      return this.inFlight.then(after, after);
+    }
     if (!this.inFlight) {
+      this.inFlightTimed = timed;
       this.inFlight = this.poll(timed).finally(() => {
         this.inFlight = null;
       });
