@@ -26,7 +26,7 @@ import type { DeviceService } from '../devices/device-service';
 import type { FrameStats } from './frame-stats';
 import { isAckOnly, NO_REPLY, type DeviceMethod, type DeviceMethodTable } from './device-methods';
 import { rpcInName, rpcOutName } from './notification-names';
-import { reuseFragmentList } from './receiver-fragments';
+import { reuseFragmentList } from '../receiver-fragments';
 import { DeviceRateLimiter, rateLimitEnabled, type RateLimitOptions } from './rate-limiter';
 import { MissedPongs } from './liveness';
 import type { IntervalMember, IntervalQueue } from './interval-queue';

@@ -20,7 +20,7 @@ import type { Socket } from 'node:net';
 import WebSocket, { type RawData } from 'ws';
 import { RPC_ERRORS, HubError } from '../../shared/errors';
 import type { Json, JsonObject } from '../../shared/types';
-import { reuseFragmentList } from '../gateway/receiver-fragments';
+import { reuseFragmentList } from '../receiver-fragments';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
 import { createPrng, seedFrom, type Prng } from './prng';
 import {

@@ -1,5 +1,5 @@
 /**
- * reuse of ws's fragment lists (src/main/gateway/receiver-fragments.ts, issue 11): over a real
+ * reuse of ws's fragment lists (src/main/receiver-fragments.ts, issue 11): over a real
  * socket, every message still arrives whole and in order (single frames, fragmented messages,
  * binary between text), and once a message is handed on the receiver keeps no reference to it.
  */
@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { reuseFragmentList } from '../../../src/main/gateway/receiver-fragments';
+import { reuseFragmentList } from '../../../src/main/receiver-fragments';
 
 const open: Array<{ close(): void }> = [];
 afterEach(() => {
