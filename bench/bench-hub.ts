@@ -2,7 +2,7 @@
  * The hub under test, as its own process: `fleetbench serve` on 127.0.0.1, port 0, a fresh temp
  * data dir, reached the way any client reaches it (the printed master key and REST URL).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BenchChild } from './bench-child';
@@ -53,6 +53,8 @@ export async function startHubProcess(opts: HubProcessOptions = {}): Promise<Hub
   const flags = opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [];
   flags.push(...(opts.nodeFlags ?? []));
   if (opts.heapSnapshotDir !== undefined) {
+    // V8 writes the snapshot into this directory when signalled; it does not create it.
+    mkdirSync(opts.heapSnapshotDir, { recursive: true });
     flags.push('--heapsnapshot-signal=SIGUSR2', '--diagnostic-dir', opts.heapSnapshotDir);
   }
   const child = BenchChild.node(
