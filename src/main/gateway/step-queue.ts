@@ -38,6 +38,8 @@ interface Started {
 export class StepQueue {
   /** Started steps, oldest first, until they are done or past their slot. */
   private started: Started[] = [];
+  /** Index of the oldest entry of `started` still held: slicing the array at each end copied it. */
+  private startedHead = 0;
   private counted = 0;
   private unfinished = 0;
   private waiting: (() => Promise<void>)[] = [];
@@ -93,7 +95,7 @@ export class StepQueue {
     while (this.counted < limit && this.queued > 0) this.start(this.take(), now);
     if (this.queued === 0 || this.timer !== null) return;
     // Room comes when logins pause, or when the oldest counted step has had its slot.
-    const oldest = this.started[0];
+    const oldest = this.started[this.startedHead];
     const slotEnd = oldest === undefined ? now : oldest.at + this.opts.slotMs;
     const quietEnd = busy ? this.lastLoginAt + this.opts.quietMs : Infinity;
     const wait = Math.max(1, Math.min(slotEnd, quietEnd) - now);
@@ -107,13 +109,19 @@ export class StepQueue {
 
   /** Drops finished steps and steps past their slot from the front of the count. */
   private expire(now: number): void {
-    let i = 0;
+    let i = this.startedHead;
     for (; i < this.started.length; i++) {
       const s = this.started[i] as Started;
       if (s.counted && now - s.at < this.opts.slotMs) break;
       this.uncount(s);
     }
-    if (i > 0) this.started = this.started.slice(i);
+    if (i === this.started.length) {
+      this.started = [];
+      this.startedHead = 0;
+    } else if (i >= 1024 && i * 2 >= this.started.length) {
+      this.started = this.started.slice(i);
+      this.startedHead = 0;
+    } else this.startedHead = i;
   }
 
   private uncount(s: Started): void {

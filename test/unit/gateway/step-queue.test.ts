@@ -125,6 +125,25 @@ describe('StepQueue', () => {
     q.close();
   });
 
+  it('holds the limit across thousands of ends behind a running step (the started list is compacted, not sliced)', async () => {
+    const q = new StepQueue({ running: 2, whileLoggingIn: 2, quietMs: LONG, slotMs: LONG });
+    let running = 0;
+    let most = 0;
+    const order: number[] = [];
+    for (let i = 0; i < 3000; i++) {
+      q.push(async () => {
+        order.push(i);
+        most = Math.max(most, ++running);
+        await new Promise((r) => setImmediate(r));
+        running--;
+      });
+    }
+    while (q.queued > 0 || q.active > 0) await new Promise((r) => setImmediate(r));
+    expect(order).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    expect(most).toBe(2);
+    q.close();
+  });
+
   it('refuses a limit below 1', () => {
     const ok = { running: 1, whileLoggingIn: 1, quietMs: 1, slotMs: 1 };
     expect(() => new StepQueue({ ...ok, running: 0 })).toThrow(RangeError);
