@@ -125,7 +125,7 @@ describe('StepQueue', () => {
     q.close();
   });
 
-  it('holds the limit across thousands of ends behind a running step (the started list is compacted, not sliced)', async () => {
+  it('keeps order and the limit across thousands of finished steps (the started list is compacted, not sliced)', async () => {
     const q = new StepQueue({ running: 2, whileLoggingIn: 2, quietMs: LONG, slotMs: LONG });
     let running = 0;
     let most = 0;
