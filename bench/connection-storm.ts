@@ -305,7 +305,7 @@ export function stormReport(
     notes: [
       'Hub: `fleetbench serve` as a child process on a data dir where the devices were registered by an earlier hub process (so "before" carries no garbage from registering them).',
       `Load: \`${r.simCommand}\` in its own process; the clock starts at its "connecting" line (devices built, sockets opening).`,
-      'Progress is read over REST, which cannot drop a slow reader: `GET /api/v2/hub` every 100 ms (sessions; frames received, each simulated device sending exactly one, its Sys.GetInfo reply), then `GET /api/v2/devices` every 500 ms until every device shows `shadow.state.reported.ota` (steps 1-3 committed; fresh devices have no delta and no spool). That last time is an upper bound: it includes the list request.',
+      'Progress is read over REST, which cannot drop a slow reader: `GET /api/v2/hub` every 100 ms (sessions; frames received, each simulated device sending exactly one, its Sys.GetInfo reply), then `GET /api/v2/devices?fields=shadow.state.reported.ota.id` every 500 ms until every device shows `shadow.state.reported.ota` (steps 1-3 committed; fresh devices have no delta and no spool). That last time is an upper bound: it includes the list request.',
       'RSS is VmRSS of the hub process; peak is VmHWM reset just before the storm, plus 100 ms sampling.',
     ],
   };
