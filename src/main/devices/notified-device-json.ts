@@ -22,27 +22,26 @@ interface MetaJson {
 
 const metaJson = new WeakMap<DeviceMeta, MetaJson>();
 
+/**
+ * `<lead>"k1":v1,"k2":v2,"<next>":` as one flat string. These parts stay in memory for every
+ * online device, and a template literal keeps each as a tree of concatenated-string nodes. For
+ * 10,000 devices: ~395 bytes a device with their holder, against ~180 joined.
+ */
+function fieldsText(lead: string, fields: Record<string, unknown>, next: string): string {
+  const parts = [lead];
+  for (const [key, value] of Object.entries(fields)) {
+    parts.push(JSON.stringify(key), ':', JSON.stringify(value), ',');
+  }
+  parts.push(JSON.stringify(next), ':');
+  return parts.join('');
+}
+
 function partsOf(meta: DeviceMeta): MetaJson {
   let parts = metaJson.get(meta);
   if (parts === undefined) {
-    // Joined, not concatenated: these stay in memory for every online device, and a template
-    // literal keeps each as a tree of concatenated-string nodes. For 10,000 devices: ~395 bytes
-    // a device with their holder, against ~180 joined into flat strings.
     parts = {
-      head: [
-        '{"id":',
-        JSON.stringify(meta.id),
-        ',"name":',
-        JSON.stringify(meta.name),
-        ',"online":',
-      ].join(''),
-      tail: [
-        ',"acl":',
-        JSON.stringify(meta.acl),
-        ',"created":',
-        JSON.stringify(meta.created),
-        ',"last_seen":',
-      ].join(''),
+      head: fieldsText('{', { id: meta.id, name: meta.name }, 'online'),
+      tail: fieldsText(',', { acl: meta.acl, created: meta.created }, 'last_seen'),
     };
     metaJson.set(meta, parts);
   }
