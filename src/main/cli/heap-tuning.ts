@@ -3,8 +3,9 @@
  * the old generation grow by up to 4x between full collections; a connect storm of 10,000 devices
  * then left the heap at 260 MiB committed for 76 MiB live, and the hub at 32 KiB of RSS per device
  * at rest. A 20% growing factor kept it at 15 KiB per device for about a fifth more CPU in the storm
- * (bench/RESULTS.md, "Issue 11: storm and memory per device"). Only `fleetbench serve` sets it: the
- * flag is process-wide, and a library user or a test process keeps V8's own choice.
+ * (bench/RESULTS.md, "Issue 11: storm and memory per device"); during a login storm it is loosened
+ * (heap-storm-mode.ts). Only `fleetbench serve` sets it: the flag is process-wide, and a library
+ * user or a test process keeps V8's own choice.
  */
 import { setFlagsFromString } from 'node:v8';
 

@@ -13,6 +13,7 @@ import {
 } from '../config';
 import { lanStatusLines } from '../lan/lan-services';
 import { tuneHeapGrowing } from './heap-tuning';
+import { startHeapStormMode } from './heap-storm-mode';
 import { readMasterKeyFile } from '../store/data-dir';
 import type { DemoFleet } from './demo-fleet';
 import { CliError } from './cli-errors';
@@ -79,7 +80,7 @@ export async function serve(
     }
   }
   const firstStart = readMasterKeyFile(opts.dataDir) === null;
-  tuneHeapGrowing(SERVE_HEAP_GROWING_PERCENT);
+  const heapTuned = tuneHeapGrowing(SERVE_HEAP_GROWING_PERCENT) !== null;
   const hub = createHub({
     host: opts.host,
     port: opts.port,
@@ -101,6 +102,14 @@ export async function serve(
     },
   });
   const urls = await hub.start();
+  // Login storms: a loose heap while they last, then the tight, compacted one again.
+  const gateway = hub.services().gateway;
+  const stopHeapStormMode = heapTuned
+    ? startHeapStormMode(
+        () => ({ logins: gateway.logins, stepsQueued: gateway.stepsQueued }),
+        SERVE_HEAP_GROWING_PERCENT,
+      )
+    : () => undefined;
   const key = hub.masterKey();
   out(`Fleetbench hub ${firstStart ? 'created its data dir and is' : 'is'} running.`);
   out(`  data dir:   ${opts.dataDir}`);
@@ -131,12 +140,14 @@ export async function serve(
       const { startDemoFleet } = await import('./demo-fleet');
       demo = await startDemoFleet(hub, opts.demo, { onExit: (msg) => out(`  ${msg}`) });
     } catch (err) {
+      stopHeapStormMode();
       await hub.stop();
       throw new CliError(`demo fleet: ${err instanceof Error ? err.message : String(err)}`);
     }
     out(`  demo fleet: ${opts.demo} simulated devices connecting (process ${demo.pid ?? '?'})`);
   }
   return async () => {
+    stopHeapStormMode();
     await demo?.stop();
     await hub.stop();
   };

@@ -50,6 +50,8 @@ export class DeviceGateway implements DeviceLink {
   /** Session steps of a bounded number of devices at once: logins go first (step-queue.ts). */
   private readonly steps: StepQueue;
   drainSpool: ((s: DeviceSession) => Promise<void>) | undefined;
+  /** Logins admitted since start: how fast they arrive tells a login storm (cli/heap-storm-mode.ts). */
+  private admitted = 0;
   /** DB.Store, DB.Save, the spool drain and their counters (PROTOCOL.md 5). */
   readonly data: DeviceData;
 
@@ -88,6 +90,16 @@ export class DeviceGateway implements DeviceLink {
 
   get onlineCount(): number {
     return this.sessions.size;
+  }
+
+  /** Logins admitted since start (a device that logs in twice counts twice). */
+  get logins(): number {
+    return this.admitted;
+  }
+
+  /** Devices whose session steps wait for their turn (step-queue.ts). */
+  get stepsQueued(): number {
+    return this.steps.queued;
   }
 
   isOnline(id: string): boolean {
@@ -131,6 +143,7 @@ export class DeviceGateway implements DeviceLink {
       return;
     }
     this.steps.noteLogin();
+    this.admitted++;
     this.accept(rec.id, req, socket, head);
   }
 

@@ -42,4 +42,34 @@ describe('session step queue', () => {
     a.close();
     b.close();
   });
+
+  it('counts admitted logins and the devices waiting for their steps (what tells a login storm)', async () => {
+    t = await startTestHub({
+      limits: { maxSessionStepsRunning: 1, maxSessionStepsWhileLoggingIn: 1 },
+      timings: { sessionStepSlotMs: 1000, loginQuietMs: 10 },
+    });
+    const gateway = t.hub.services().gateway;
+    const silent = await t.createDevice({ name: 'silent' });
+    const next = await t.createDevice({ name: 'next' });
+    expect([gateway.logins, gateway.stepsQueued]).toEqual([0, 0]);
+    // A wrong password is refused before the upgrade: not a login.
+    await expect(
+      RawDevice.connect(deviceUrl(t), { headers: { authorization: 'Bearer wrong' } }),
+    ).rejects.toThrow();
+    const a = await RawDevice.connect(deviceUrl(t), {
+      headers: { authorization: `Bearer ${silent.token}` },
+    });
+    await a.call('Sys.GetInfo');
+    expect([gateway.logins, gateway.stepsQueued]).toEqual([1, 0]);
+    const b = await RawDevice.connect(deviceUrl(t), {
+      headers: { authorization: `Bearer ${next.token}` },
+    });
+    // Its steps wait for the silent device's slot.
+    expect([gateway.logins, gateway.stepsQueued]).toEqual([2, 1]);
+    const info = await b.call('Sys.GetInfo');
+    expect(gateway.stepsQueued).toBe(0);
+    b.reply(info, { fw_version: '1.0', arch: 'esp32', app: 'demo' });
+    a.close();
+    b.close();
+  });
 });
