@@ -115,7 +115,7 @@ export class HeapStormMode {
 export interface HeapEffects {
   /** Sets V8's heap growing percent. */
   setGrowingPercent(percent: number): void;
-  /** A full, compacting garbage collection on this thread. */
+  /** A full garbage collection of this thread's heap. */
   collect(): void;
 }
 
@@ -131,12 +131,24 @@ export function fullCollector(): () => void {
   return () => void (gc as () => void)();
 }
 
-/** The effects on this process's V8. */
-export function v8HeapEffects(): HeapEffects {
-  let collect: (() => void) | null = null;
+/**
+ * The effects on this process's V8. A V8 that gives no collector (null) only has its growing
+ * factor changed: the collections are an extra, never a reason to stop a serving hub.
+ */
+export function v8HeapEffects(collector: () => () => void = fullCollector): HeapEffects {
+  let collect: (() => void) | null | undefined;
   return {
     setGrowingPercent: (percent) => setFlagsFromString(`${HEAP_GROWING_FLAG}=${percent}`),
-    collect: () => (collect ??= fullCollector())(),
+    collect: () => {
+      if (collect === undefined) {
+        try {
+          collect = collector();
+        } catch {
+          collect = null;
+        }
+      }
+      collect?.();
+    },
   };
 }
 

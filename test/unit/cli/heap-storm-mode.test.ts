@@ -5,6 +5,7 @@ import {
   STORM_HEAP_GROWING_PERCENT,
   fullCollector,
   startHeapStormMode,
+  v8HeapEffects,
   type HeapAction,
   type HeapStormOptions,
 } from '../../../src/main/cli/heap-storm-mode';
@@ -130,6 +131,17 @@ describe('heap storm mode (issue 11: V8 grows freely in a login storm, tight at 
     await new Promise((r) => setImmediate(r));
     collect();
     expect(ref.deref()).toBeUndefined();
+  });
+  it('a V8 without a collector only loses the collections: the serving hub goes on', () => {
+    let asked = 0;
+    const effects = v8HeapEffects(() => {
+      asked++;
+      throw new Error('V8 gave no gc function');
+    });
+    expect(() => effects.collect()).not.toThrow();
+    expect(() => effects.collect()).not.toThrow();
+    // Asked once, not at every collection.
+    expect(asked).toBe(1);
   });
 });
 
