@@ -236,9 +236,9 @@ export class DeviceService {
   private loadShadow(id: string): ShadowViews {
     const cached = this.shadows.views(id);
     if (cached !== undefined) return cached;
-    const rec = this.store.devices.get(id);
-    if (!rec) throw new HubError('device_not_found', `no device '${id}'`);
-    return this.shadows.load(id, rec.shadow);
+    const shadow = this.store.devices.shadow(id);
+    if (!shadow) throw new HubError('device_not_found', `no device '${id}'`);
+    return this.shadows.load(id, shadow);
   }
 
   /**

@@ -128,6 +128,7 @@ export class DevicesRepo {
   ) {
     this.stmts = {
       get: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM devices WHERE id = ?`),
+      shadow: db.prepare<[string], string>('SELECT shadow FROM devices WHERE id = ?').pluck(),
       getMeta: db.prepare<[string], MetaRow>(`SELECT ${META_COLUMNS} FROM devices WHERE id = ?`),
       allMeta: db.prepare<[], MetaRow>(`SELECT ${META_COLUMNS} FROM devices`),
       all: db.prepare<[], Row>(`SELECT ${COLUMNS} FROM devices ORDER BY created, id`),
@@ -148,6 +149,15 @@ export class DevicesRepo {
   get(id: string): DeviceRecord | undefined {
     const row = this.stmts.get.get(id);
     return row ? fromRow(row) : undefined;
+  }
+
+  /**
+   * The stored shadow alone: what a device's login builds its first write on (issue 11: a storm
+   * reads 10,000 of them, and the rest of the row is in memory already).
+   */
+  shadow(id: string): ShadowDoc | undefined {
+    const json = this.stmts.shadow.get(id);
+    return json === undefined ? undefined : (JSON.parse(json) as ShadowDoc);
   }
 
   /** The row without its shadow, from memory (frozen, shared by every caller). */

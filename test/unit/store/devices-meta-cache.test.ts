@@ -128,4 +128,15 @@ describe('DevicesRepo in memory', () => {
     await new Promise((r) => setImmediate(r));
     expect(store.devices.getMeta('d1')?.name).toBe('cli');
   });
+
+  it("reads the stored shadow alone (a login's first write builds on it), as committed", async () => {
+    expect(store.devices.shadow('d1')).toEqual(rec('d1').shadow);
+    expect(store.devices.shadow('nope')).toBeUndefined();
+    const next = { ...rec('d1').shadow, version: 7 };
+    await store.devices.update('d1', { shadow: next });
+    expect(store.devices.shadow('d1')).toEqual(next);
+    // Only the shadow column is read: a broken ACL does not matter to it.
+    store.registry.prepare("UPDATE devices SET acl = '{broken' WHERE id = 'd1'").run();
+    expect(store.devices.shadow('d1')).toEqual(next);
+  });
 });
