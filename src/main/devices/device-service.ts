@@ -110,8 +110,14 @@ export class DeviceService {
     );
   }
 
+  /** Every device, oldest first; a cached shadow stands in for the stored text, unparsed. */
   list(): DeviceObject[] {
-    return this.store.devices.list().map((r) => this.toObject(r));
+    return this.store.devices.listStored().map(({ meta, shadowJson }) =>
+      this.toObject({
+        ...meta,
+        shadow: this.shadows.committed(meta.id) ?? (JSON.parse(shadowJson) as ShadowDoc),
+      }),
+    );
   }
 
   get(id: string): DeviceObject {

@@ -132,6 +132,9 @@ export class DevicesRepo {
       getMeta: db.prepare<[string], MetaRow>(`SELECT ${META_COLUMNS} FROM devices WHERE id = ?`),
       allMeta: db.prepare<[], MetaRow>(`SELECT ${META_COLUMNS} FROM devices`),
       all: db.prepare<[], Row>(`SELECT ${COLUMNS} FROM devices ORDER BY created, id`),
+      allShadows: db.prepare<[], { id: string; shadow: string }>(
+        'SELECT id, shadow FROM devices ORDER BY created, id',
+      ),
       insert: db.prepare(
         `INSERT INTO devices (id, name, token, token_hash, acl, shadow, created, last_seen)
          VALUES (@id, @name, @token, @token_hash, @acl, @shadow, @created, @last_seen)`,
@@ -181,6 +184,30 @@ export class DevicesRepo {
 
   list(): DeviceRecord[] {
     return this.stmts.all.all().map(fromRow);
+  }
+
+  /**
+   * Every device in list order (created, id): the row from memory and the shadow as stored text,
+   * which the caller parses only where no cached shadow supersedes it (issue 11: a dashboard's poll
+   * of 10,000 online devices parsed 10,000 shadows and ACLs to throw them away).
+   */
+  listStored(): { meta: DeviceMeta; shadowJson: string }[] {
+    const entries = this.entries();
+    const out: { meta: DeviceMeta; shadowJson: string }[] = [];
+    for (const row of this.stmts.allShadows.all()) {
+      // In memory unless written behind the repo's back within this loop turn: read it then.
+      const meta = entries.get(row.id)?.meta ?? this.loadMeta(entries, row.id);
+      if (meta !== undefined) out.push({ meta, shadowJson: row.shadow });
+    }
+    return out;
+  }
+
+  private loadMeta(entries: Map<string, Entry>, id: string): DeviceMeta | undefined {
+    const row = this.stmts.getMeta.get(id);
+    if (row === undefined) return undefined;
+    const entry = entryOf(row);
+    this.put(entries, entry);
+    return entry.meta;
   }
 
   count(): number {
