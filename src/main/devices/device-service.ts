@@ -120,6 +120,11 @@ export class DeviceService {
     );
   }
 
+  /** Every device's id, in no particular order; from memory. */
+  ids(): string[] {
+    return this.store.devices.ids();
+  }
+
   get(id: string): DeviceObject {
     const rec = this.record(id);
     if (!rec) throw new HubError('device_not_found', `no device '${id}'`);

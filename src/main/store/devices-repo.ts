@@ -210,6 +210,11 @@ export class DevicesRepo {
     return entry.meta;
   }
 
+  /** Every device's id, in no particular order; from memory. */
+  ids(): string[] {
+    return [...this.entries().keys()];
+  }
+
   count(): number {
     return this.entries().size;
   }
