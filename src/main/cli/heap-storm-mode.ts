@@ -162,7 +162,6 @@ export function startHeapStormMode(
   stormPercent = STORM_HEAP_GROWING_PERCENT,
   effects: HeapEffects = v8HeapEffects(),
   opts: HeapStormOptions = HEAP_STORM_DEFAULTS,
-  onAction: (action: HeapAction) => void = () => undefined,
 ): () => void {
   const mode = new HeapStormMode(opts);
   const timer = setInterval(() => {
@@ -170,7 +169,6 @@ export function startHeapStormMode(
       if (action === 'grow-freely') effects.setGrowingPercent(stormPercent);
       else if (action === 'grow-tightly') effects.setGrowingPercent(percent);
       else effects.collect();
-      onAction(action);
     }
   }, opts.tickMs);
   // Never what keeps a stopping hub's process alive.

@@ -195,19 +195,15 @@ export class DevicesRepo {
     const entries = this.entries();
     const out: { meta: DeviceMeta; shadowJson: string }[] = [];
     for (const row of this.stmts.allShadows.all()) {
-      // In memory unless written behind the repo's back within this loop turn: read it then.
-      const meta = entries.get(row.id)?.meta ?? this.loadMeta(entries, row.id);
+      let meta = entries.get(row.id)?.meta;
+      if (meta === undefined) {
+        // Written behind the repo's back within this loop turn: read that row into memory.
+        this.reload(row.id);
+        meta = this.entries().get(row.id)?.meta;
+      }
       if (meta !== undefined) out.push({ meta, shadowJson: row.shadow });
     }
     return out;
-  }
-
-  private loadMeta(entries: Map<string, Entry>, id: string): DeviceMeta | undefined {
-    const row = this.stmts.getMeta.get(id);
-    if (row === undefined) return undefined;
-    const entry = entryOf(row);
-    this.put(entries, entry);
-    return entry.meta;
   }
 
   /** Every device's id, in no particular order; from memory. */
@@ -364,7 +360,7 @@ export class DevicesRepo {
     );
   }
 
-  /** Reads one row back from the table into the map (after a failed write). */
+  /** Reads one row back from the table into the map (after a failed write, or a row not in it). */
   private reload(id: string): void {
     const entries = this.entries();
     let row: MetaRow | undefined;
