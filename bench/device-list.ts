@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { startHubProcess } from './bench-hub';
-import { startSimProcess } from './bench-sim';
+import { startSimProcess, type SimProcess } from './bench-sim';
 import { createDevices, writePasswords } from './bench-devices';
 import { HubClient } from './http-json';
 import { waitOnlineAndQuiet } from './hub-status';
@@ -39,7 +39,7 @@ export async function runDeviceList(devices: number, requests: number): Promise<
   const tmp = makeTempDir('fb-bench-list-');
   const hub = await startHubProcess();
   const client = new HubClient(hub.http, hub.key, 32);
-  let sim: ReturnType<typeof startSimProcess> | null = null;
+  let sim: SimProcess | null = null;
   try {
     const created = await createDevices(client, devices, { concurrency: 32 });
     writePasswords(tmp.file('passwords.txt'), created.devices);

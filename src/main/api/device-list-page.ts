@@ -18,10 +18,10 @@ import {
 import { HubError } from '../../shared/errors';
 import type { DeviceObject, JsonObject } from '../../shared/types';
 
-/** Where the devices come from. */
+/** Where the devices come from (the device service). */
 export interface DeviceListSource {
   /** Every device, in list order (oldest first). */
-  all(): DeviceObject[];
+  list(): DeviceObject[];
   /** Every device's id, in any order. */
   ids(): string[];
   /** One device; undefined if it was deleted since `ids()`. */
@@ -50,7 +50,7 @@ export function deviceListPage(source: DeviceListSource, query: DeviceListQuery)
     if (query.after !== undefined) {
       throw new HubError('validation_failed', 'after: paging needs limit as well');
     }
-    return { body: project(source.all()), headers: {} };
+    return { body: project(source.list()), headers: {} };
   }
 
   // Pages are in id order (a stable order that inserts and deletes elsewhere cannot shift), and

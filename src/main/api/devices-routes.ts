@@ -37,10 +37,7 @@ export function registerDevicesRoutes(app: FastifyInstance, deps: DevicesRouteDe
   // A plain GET is the whole array (PROTOCOL.md 4, as mDash clients expect); `fields` and
   // `limit`/`after` are opt-in (README "Device list").
   app.get('/api/v2/devices', async (req, reply) => {
-    const page = deviceListPage(
-      { all: () => devices.list(), ids: () => devices.ids(), find: (id) => devices.find(id) },
-      parseWith(DeviceListQuery, stripToken(req.query)),
-    );
+    const page = deviceListPage(devices, parseWith(DeviceListQuery, stripToken(req.query)));
     for (const [name, value] of Object.entries(page.headers)) reply.header(name, value);
     return page.body;
   });

@@ -23,7 +23,7 @@ function source(ids: string[], gone: string[] = []): DeviceListSource & { found:
   const found: string[] = [];
   return {
     found,
-    all: () => {
+    list: () => {
       throw new Error('a page must not read the whole list');
     },
     ids: () => [...ids],
@@ -55,7 +55,7 @@ describe('deviceListPage', () => {
   it('the last page has no next; without limit the whole list is read', () => {
     const last = deviceListPage(source(ids), { limit: '5', after: 'd05' });
     expect(last.headers['X-Next-After']).toBeUndefined();
-    const whole = { ...source(ids), all: () => ids.map(device) };
+    const whole = { ...source(ids), list: () => ids.map(device) };
     expect(deviceListPage(whole, {}).body).toHaveLength(10);
   });
 });
