@@ -9,18 +9,31 @@
  * drifts by up to 30% from one minute to the next, and a ratio of rounds run side by side is the
  * steadier figure. Goals: hub >= 0.8x the relay's calls/s, hub p99 <= 20 ms at 10k devices.
  *
+ * `--paced RATE[,RATE]` adds an open-loop phase (paced-loop.ts): calls due at each fixed rate on the
+ * same 64 sockets, relay and hub rounds alternating again, latency timed from when each call was
+ * due. The closed loop's latency is only 64 callers over the rate (Little's law) and says nothing
+ * of what the hub adds; the paced phase shows it below saturation.
+ *
  * The callers use raw-http-client.ts (one keep-alive socket each, a fraction of `node:http`'s CPU per
  * call); `--client node` gives the `node:http` client of the earlier runs in bench/RESULTS.md.
  *
  * Run: node --import tsx bench/rpc-vs-relay.ts [--devices 2000,10000] [--seconds 10] [--rounds 2]
- *      [--client raw|node] [--cpu-prof DIR]   (profiles the hub; the summary covers the hub rounds only)
+ *      [--client raw|node] [--paced 1000,2500] [--cpu-prof DIR]   (profiles the hub; the summary covers the hub rounds only)
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { SimProcess } from './bench-sim';
 import { HubClient } from './http-json';
 import { RawHttpPool } from './raw-http-client';
-import { mergeLoops, rate, runClosedLoop, type CallFn, type LoopResult } from './closed-loop';
+import {
+  errorCount,
+  mergeLoops,
+  rate,
+  runClosedLoop,
+  type CallFn,
+  type LoopResult,
+} from './closed-loop';
+import { runPacedLoop, type PacedResult } from './paced-loop';
 import { cpuTimes, readMemory, type CpuTimes } from './proc-stats';
 import { makeTempDir } from './temp-dir';
 import { fmtMs } from './latency';
@@ -66,6 +79,26 @@ export interface RelayRunResult {
   load: number;
   /** Hub round r / relay round r. */
   roundRatios: number[];
+  /** The open-loop phase, one entry per rate asked for. */
+  paced: PacedPair[];
+}
+
+/** Hub and relay at one paced rate, their rounds merged. */
+export interface PacedPair {
+  rate: number;
+  hub: PacedSide;
+  relay: PacedSide;
+}
+
+export interface PacedSide {
+  /** Answered calls per second of window (the rate asked for, if the side kept up). */
+  achieved: number;
+  p50: number;
+  p99: number;
+  max: number;
+  errors: number;
+  /** Calls that waited for a free socket: the side fell behind the rate. */
+  queued: number;
 }
 
 const CLIENTS = 64;
@@ -77,6 +110,7 @@ export async function runRpcVsRelay(
   cpuProfDir: string | undefined,
   log: (l: string) => void,
   client: 'raw' | 'node' = 'raw',
+  pacedRates: readonly number[] = [],
 ): Promise<RelayRunResult> {
   const tmp = makeTempDir('fb-bench-relay-');
   let setup: RpcHub | null = null;
@@ -147,6 +181,17 @@ export async function runRpcVsRelay(
       windows.push({ fromUs: from + 1_000_000, toUs: monotonicUs() });
       log(`hub round ${r + 1}: ${fmtInt(rate(hubRounds.at(-1) as LoopResult))} calls/s`);
     }
+    const paced: PacedPair[] = [];
+    for (const pr of pacedRates) {
+      const hubP: PacedResult[] = [];
+      const relayP: PacedResult[] = [];
+      for (let r = 0; r < rounds; r++) {
+        relayP.push(await runPacedLoop(pr, CLIENTS, 1000, seconds * 1000, relayCall));
+        hubP.push(await runPacedLoop(pr, CLIENTS, 1000, seconds * 1000, hubCall));
+      }
+      paced.push({ rate: pr, hub: pacedSide(hubP), relay: pacedSide(relayP) });
+      log(`paced ${fmtInt(pr)}/s: ${pacedLine(paced.at(-1) as PacedPair)}`);
+    }
     result = {
       devices,
       hub: side(hubRounds, hubSpent, readMemory(hub.pid).rssKb),
@@ -154,6 +199,7 @@ export async function runRpcVsRelay(
       profile: null,
       load: currentLoad(),
       roundRatios: hubRounds.map((h, i) => rate(h) / rate(relayRounds[i] as LoopResult)),
+      paced,
     };
   } finally {
     for (const p of pools) p.close();
@@ -236,6 +282,25 @@ function side(rounds: LoopResult[], spent: SpentCpu, rssKiB: number): SideResult
   };
 }
 
+function pacedSide(rounds: PacedResult[]): PacedSide {
+  const all = mergeLoops(rounds);
+  const s = all.latency.summary();
+  return {
+    achieved: rate(all),
+    p50: s.p50,
+    p99: s.p99,
+    max: s.max,
+    errors: errorCount(all),
+    queued: rounds.reduce((a, r) => a + r.queued, 0),
+  };
+}
+
+export function pacedLine(p: PacedPair): string {
+  const s = (x: PacedSide): string =>
+    `${fmtInt(x.achieved)}/s p50 ${fmtMs(x.p50)} p99 ${fmtMs(x.p99)} max ${fmtMs(x.max)} ms, queued ${x.queued}, err ${x.errors}`;
+  return `hub ${s(p.hub)} | relay ${s(p.relay)}`;
+}
+
 export function relayLine(r: RelayRunResult): string {
   const s = (x: SideResult): string =>
     `${fmtInt(x.rate)} (${x.roundRates.map(fmtInt).join(', ')}) p50 ${fmtMs(x.p50)} p99 ${fmtMs(x.p99)} ms, err ${x.errors}, cpu ${fmtInt(x.cpuMs)} ms, rss ${fmtInt(x.rssKiB / 1024)} MiB`;
@@ -246,7 +311,8 @@ export function relayLine(r: RelayRunResult): string {
     `| ${fmtInt(r.devices)} | hub ${s(r.hub)} | relay ${s(r.relay)} | ` +
     `${(r.hub.rate / r.relay.rate).toFixed(2)}x; per round ${ratios}, median ` +
     `${median(r.roundRatios).toFixed(2)}x | load ${r.load.toFixed(1)} |\n` +
-    `CPU us per call: hub ${cpu(r.hub)} | relay ${cpu(r.relay)}`
+    `CPU us per call: hub ${cpu(r.hub)} | relay ${cpu(r.relay)}` +
+    r.paced.map((p) => `\npaced ${fmtInt(p.rate)} calls/s: ${pacedLine(p)}`).join('')
   );
 }
 
@@ -258,6 +324,7 @@ if (isMain(import.meta.url)) {
       rounds: { type: 'string' },
       'cpu-prof': { type: 'string' },
       client: { type: 'string' },
+      paced: { type: 'string' },
     },
   });
   const client = values.client ?? 'raw';
@@ -265,9 +332,21 @@ if (isMain(import.meta.url)) {
   const counts = (values.devices ?? '2000,10000').split(',').map((v) => intFlag(v, 'devices', 1));
   const seconds = intFlag(values.seconds, 'seconds', 10, 1);
   const rounds = intFlag(values.rounds, 'rounds', 2, 1);
+  const paced = (values.paced ?? '')
+    .split(',')
+    .filter((v) => v !== '')
+    .map((v) => intFlag(v, 'paced', 1, 1));
   runMain(async () => {
     for (const n of counts) {
-      const r = await runRpcVsRelay(n, seconds, rounds, values['cpu-prof'], console.log, client);
+      const r = await runRpcVsRelay(
+        n,
+        seconds,
+        rounds,
+        values['cpu-prof'],
+        console.log,
+        client,
+        paced,
+      );
       console.log(relayLine(r));
       if (r.profile) console.log(`\n${r.profile}`);
     }

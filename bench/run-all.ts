@@ -79,7 +79,7 @@ export function benches(quick: boolean, log: (l: string) => void): Bench[] {
       run: async (cpuProfDir) =>
         shadowReport(
           await runShadowThroughput({
-            devices: quick ? 64 : 256,
+            devices: quick ? 64 : 512,
             seconds: quick ? 2 : 10,
             log,
             ...(cpuProfDir !== undefined && { cpuProfDir }),

@@ -60,6 +60,8 @@ const HubFrame = Type.Object({
   error: Type.Optional(Type.Object({ code: Type.Number(), message: Type.String() })),
 });
 
+const REPLY_TIMEOUT_MS = 5000;
+
 const SYS_INFO = { fw_version: '1.0.0', arch: 'bench', fw_id: 'bench', app: 'bench', uptime: 1 };
 
 class LoadDevice {
@@ -90,7 +92,16 @@ class LoadDevice {
     if (this.ws.readyState !== WebSocket.OPEN) return Promise.resolve('closed');
     const id = this.nextId++;
     return new Promise((resolve) => {
-      this.pending.set(id, resolve);
+      // A frame the hub drops (over the device's rate limit) is never answered: count it as a
+      // failure and go on, so the run ends and reports it instead of waiting forever.
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve(`no reply in ${REPLY_TIMEOUT_MS} ms`);
+      }, REPLY_TIMEOUT_MS);
+      this.pending.set(id, (failure) => {
+        clearTimeout(timer);
+        resolve(failure);
+      });
       this.ws.send(
         JSON.stringify({
           id,

@@ -3,7 +3,7 @@
  * subscribers (PROTOCOL.md 7). Goals (issue 11): at least 20,000 durable updates/s, 15,000/s with
  * 10 notify subscribers.
  *
- * Run alone: node --import tsx bench/shadow-throughput.ts [--devices 256] [--seconds 10]
+ * Run alone: node --import tsx bench/shadow-throughput.ts [--devices 512] [--seconds 10]
  *            [--subscribers 10] [--cpu-prof DIR]
  *
  * Processes: this one (orchestration), the hub, the load worker (shadow-load-worker.ts: bare
@@ -34,7 +34,11 @@ import { fmtInt, type BenchReport } from './bench-report';
 import { intFlag, isMain, runMain } from './bench-main';
 
 export interface ShadowOptions {
-  /** Device sockets sending updates. Default 256. */
+  /**
+   * Device sockets sending updates. Default 512: each device may send 100 frames/s (the hub's
+   * per-device rate limit, README), so 256 devices cap the load at about 25,600 updates/s, which
+   * a fast run exceeds; the bench would then measure the rate limiter's drops.
+   */
   devices?: number;
   /** Updates each device keeps in flight. Default 1 (firmware awaits its reply). */
   inflight?: number;
@@ -90,7 +94,7 @@ const DeviceVersions = Type.Array(
 const WORKER_DIR = fileURLToPath(new URL('.', import.meta.url));
 
 export async function runShadowThroughput(o: ShadowOptions = {}): Promise<ShadowResult> {
-  const devices = o.devices ?? 256;
+  const devices = o.devices ?? 512;
   const inflight = o.inflight ?? 1;
   const seconds = o.seconds ?? 10;
   const warmupMs = o.warmupMs ?? 1000;
@@ -373,7 +377,7 @@ if (isMain(import.meta.url)) {
   runMain(
     async () => {
       const r = await runShadowThroughput({
-        devices: intFlag(values.devices, 'devices', 256, 1),
+        devices: intFlag(values.devices, 'devices', 512, 1),
         inflight: intFlag(values.inflight, 'inflight', 1, 1),
         seconds,
         subscribers: intFlag(values.subscribers, 'subscribers', 10, 1),
