@@ -22,7 +22,14 @@ import { HubClient } from './http-json';
 import { hubStatus, droppedFrames } from './hub-status';
 import { watchStorm } from './storm-watch';
 import { openNotifyStream, type NotifyStream } from './notify-stream';
-import { cpuShare, cpuTimeMs, resetPeak, RssSampler } from './proc-stats';
+import {
+  cpuShare,
+  cpuTimeMs,
+  listenOverflows,
+  overflowsBetween,
+  resetPeak,
+  RssSampler,
+} from './proc-stats';
 import { makeTempDir } from './temp-dir';
 import { monotonicUs, profileOf, type ProfileWindow } from './cpu-profile-summary';
 import { fmtInt, fmtMiB, median, type BenchReport } from './bench-report';
@@ -67,6 +74,8 @@ export interface StormResult {
   hubCpuShare: number;
   simCpuShare: number;
   hubOnline: number;
+  /** Handshakes the kernel dropped on full listen queues during the storm, if known. */
+  listenOverflows: number | null;
   /** Frames a `/api/v2/notify` subscriber (an open dashboard) received during the run. */
   dashboardFrames: number;
   /** Its close code if the hub dropped it (1013: too slow), else null. */
@@ -124,6 +133,7 @@ export async function runConnectionStorm(o: StormOptions): Promise<StormResult> 
       const rssBeforeKb = hub.memory().rssKb;
       const peakReset = resetPeak(hub.pid);
       sampler = new RssSampler(hub.pid, 100);
+      const overflows0 = listenOverflows();
       log(
         `storm: hub RSS ${fmtMiB(rssBeforeKb)} with ${o.devices} devices registered; starting sim`,
       );
@@ -143,6 +153,8 @@ export async function runConnectionStorm(o: StormOptions): Promise<StormResult> 
       const times = await watchStorm(client, ids, timeoutMs, (online, replied) =>
         log(`storm: ${online} sessions, ${replied} Sys.GetInfo replies of ${o.devices}`),
       );
+      // Read at the end of the steps: handshakes are dropped only while connections arrive.
+      const overflows = overflowsBetween(overflows0, listenOverflows());
       const tEnd = times.allRepliedAt;
       window = { fromUs, toUs: fromUs + Math.round((tEnd - t0) * 1000) };
       const hubCpuShare = cpuShare(hubCpu0, cpuTimeMs(hub.pid), performance.now() - t0);
@@ -186,6 +198,7 @@ export async function runConnectionStorm(o: StormOptions): Promise<StormResult> 
         hubCpuShare,
         simCpuShare,
         hubOnline: status.online,
+        listenOverflows: overflows,
         hubFramesIn: status.frames.framesIn,
         hubFramesOut: status.frames.framesOut,
         hubDropped: droppedFrames(status),
@@ -276,6 +289,10 @@ export function stormReport(
       ['Hub CPU during the storm', `${(r.hubCpuShare * 100).toFixed(0)}% of one core`],
       ['Load generator CPU during the storm', `${(r.simCpuShare * 100).toFixed(0)}% of one core`],
       [
+        'Handshakes dropped on a full listen queue (kernel TcpExt ListenOverflows; each retried after about 1 s)',
+        r.listenOverflows === null ? 'not known here' : fmtInt(r.listenOverflows),
+      ],
+      [
         'An open dashboard (`/api/v2/notify` subscriber) during the storm',
         r.dashboardClosed === null
           ? `kept; received ${fmtInt(r.dashboardFrames)} notifications`
@@ -319,6 +336,10 @@ function relayRows(r: StormResult): [string, string][] {
   const relayPerDevice = (relay.rssAfterKb - relay.rssBeforeKb) / r.devices;
   return [
     ['Minimal relay: time to all N sockets open', `${(relay.onlineMs / 1000).toFixed(2)} s`],
+    [
+      'Minimal relay: handshakes dropped on a full listen queue',
+      relay.listenOverflows === null ? 'not known here' : fmtInt(relay.listenOverflows),
+    ],
     // Like for like: the relay's socket open is the hub's authenticated session (a device is
     // reachable from then on); the hub's session steps are work the relay does not do at all.
     [

@@ -97,3 +97,38 @@ export class RssSampler {
     }
   }
 }
+
+/**
+ * The kernel's count of connections dropped because a listen queue was full (`TcpExt:
+ * ListenOverflows` in /proc/net/netstat), for this network namespace since boot: a difference
+ * over a phase in which one server is storming says how many of its handshakes were dropped and
+ * had to be retried (about 1 s each). Null where the file or the field is missing.
+ */
+export function listenOverflows(): number | null {
+  let text: string;
+  try {
+    text = readFileSync('/proc/net/netstat', 'utf8');
+  } catch {
+    return null; // no procfs here: the figure is left out
+  }
+  return netstatField(text, 'TcpExt:', 'ListenOverflows');
+}
+
+/** One counter of /proc/net/netstat's text: pairs of lines, names then values, per section. */
+export function netstatField(text: string, section: string, name: string): number | null {
+  const lines = text.split('\n');
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    const names = (lines[i] ?? '').trim().split(/\s+/);
+    if (names[0] !== section) continue;
+    const values = (lines[i + 1] ?? '').trim().split(/\s+/);
+    const at = names.indexOf(name);
+    const v = at === -1 ? NaN : Number(values[at]);
+    return Number.isFinite(v) ? v : null;
+  }
+  return null;
+}
+
+/** `after - before` of two listenOverflows() readings, null if either is missing. */
+export function overflowsBetween(before: number | null, after: number | null): number | null {
+  return before === null || after === null ? null : after - before;
+}

@@ -6,7 +6,7 @@
  */
 import { DEFAULT_LIMITS } from '../src/main/config';
 import { startSimProcess } from './bench-sim';
-import { cpuTimeMs, readMemory, RssSampler } from './proc-stats';
+import { cpuTimeMs, listenOverflows, overflowsBetween, readMemory, RssSampler } from './proc-stats';
 import { startRelayProcess, waitRelayOnline } from './relay-process';
 
 export interface RelayStormResult {
@@ -17,6 +17,8 @@ export interface RelayStormResult {
   peakKb: number;
   /** CPU time the relay spent from the sim's start until all N sockets were open. */
   cpuMs: number;
+  /** Handshakes the kernel dropped on full listen queues meanwhile (proc-stats.ts), if known. */
+  listenOverflows: number | null;
 }
 
 export async function runRelayStorm(o: {
@@ -41,6 +43,7 @@ export async function runRelayStorm(o: {
     await sleep(2000);
     const rssBeforeKb = readMemory(relay.pid).rssKb;
     const sampler = new RssSampler(relay.pid, 100);
+    const overflows0 = listenOverflows();
     sim = startSimProcess({
       url: relayProcess.deviceUrl,
       passwordsFile: o.passwordsFile,
@@ -54,10 +57,18 @@ export async function runRelayStorm(o: {
     await waitRelayOnline(relayProcess.http, o.devices, o.timeoutMs, 100);
     const onlineMs = performance.now() - t0;
     const cpuMs = cpuTimeMs(relay.pid) - cpu0;
+    const overflows = overflowsBetween(overflows0, listenOverflows());
     log(`relay: ${o.devices} sockets in ${onlineMs.toFixed(0)} ms`);
     await sleep(o.settleMs ?? 3000);
     const rssAfterKb = readMemory(relay.pid).rssKb;
-    return { onlineMs, rssBeforeKb, rssAfterKb, peakKb: sampler.stop(), cpuMs };
+    return {
+      onlineMs,
+      rssBeforeKb,
+      rssAfterKb,
+      peakKb: sampler.stop(),
+      cpuMs,
+      listenOverflows: overflows,
+    };
   } finally {
     await sim?.stop();
     await relay.stop();
