@@ -267,14 +267,22 @@ class SpentCpu {
   }
 }
 
-function side(rounds: LoopResult[], spent: SpentCpu, rssKiB: number): SideResult {
+/** Rate, latency and errors of one side's rounds, merged. */
+function merged(rounds: LoopResult[]): Pick<PacedSide, 'p50' | 'p99' | 'max' | 'errors'> & {
+  rate: number;
+} {
   const all = mergeLoops(rounds);
   const s = all.latency.summary();
+  return { rate: rate(all), p50: s.p50, p99: s.p99, max: s.max, errors: errorCount(all) };
+}
+
+function side(rounds: LoopResult[], spent: SpentCpu, rssKiB: number): SideResult {
+  const { rate: r, p50, p99, errors } = merged(rounds);
   return {
-    rate: rate(all),
-    p50: s.p50,
-    p99: s.p99,
-    errors: Object.values(all.errors).reduce((a, b) => a + b, 0),
+    rate: r,
+    p50,
+    p99,
+    errors,
     roundRates: rounds.map(rate),
     cpuMs: spent.serverMs,
     perCall: spent.perCall(),
@@ -283,16 +291,8 @@ function side(rounds: LoopResult[], spent: SpentCpu, rssKiB: number): SideResult
 }
 
 function pacedSide(rounds: PacedResult[]): PacedSide {
-  const all = mergeLoops(rounds);
-  const s = all.latency.summary();
-  return {
-    achieved: rate(all),
-    p50: s.p50,
-    p99: s.p99,
-    max: s.max,
-    errors: errorCount(all),
-    queued: rounds.reduce((a, r) => a + r.queued, 0),
-  };
+  const { rate: achieved, ...latency } = merged(rounds);
+  return { achieved, ...latency, queued: rounds.reduce((a, r) => a + r.queued, 0) };
 }
 
 export function pacedLine(p: PacedPair): string {
