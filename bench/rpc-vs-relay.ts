@@ -18,7 +18,8 @@
  * call); `--client node` gives the `node:http` client of the earlier runs in bench/RESULTS.md.
  *
  * Run: node --import tsx bench/rpc-vs-relay.ts [--devices 2000,10000] [--seconds 10] [--rounds 2]
- *      [--client raw|node] [--paced 1000,2500] [--cpu-prof DIR]   (profiles the hub; the summary covers the hub rounds only)
+ *      [--client raw|node] [--paced 1000,2500]
+ *      [--cpu-prof DIR]   (profiles the hub; the summary covers the hub rounds only)
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
