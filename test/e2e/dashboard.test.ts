@@ -51,6 +51,7 @@ describe.skipIf(!haveChromium)('dashboard e2e (Chromium against a real hub)', ()
     ({ browser, page } = await openE2ePage(
       {
         viewport: { width: 1280, height: 800 },
+        defaultTimeoutMs: 10_000,
         permissions: ['clipboard-read', 'clipboard-write'],
       },
       pageErrors,

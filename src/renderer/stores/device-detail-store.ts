@@ -189,6 +189,22 @@ export function createDeviceDetailStore(deps: DeviceDetailDeps): DeviceDetailSto
       }
     }
 
+    // After a save: the saved shadow becomes the draft's base. If the user typed on while the
+    // save was in flight, what they typed stays (still unsaved, patched from the new base next
+    // time); otherwise the editor shows the hub's state, clean.
+    function savedAs(device: DeviceObject, sentDraft: string): void {
+      if (get().draft === sentDraft) {
+        showDevice(device, true);
+        return;
+      }
+      set({
+        device,
+        draftBase: desiredOf(device),
+        draftVersion: device.shadow.version,
+        remoteChanged: false,
+      });
+    }
+
     function failed(e: unknown, context: string): void {
       if (toApiError(e).status === 401) deps.onUnauthorized();
       else deps.reportError(e, context);
@@ -301,7 +317,11 @@ export function createDeviceDetailStore(deps: DeviceDetailDeps): DeviceDetailSto
         if (id === null || !api || status !== 'ready') return;
         try {
           const device = await api.getDevice(id);
-          if (get().id === id && get().status === 'ready') showDevice(device, false);
+          // A read that crossed a save in flight may answer with an older shadow; versions only
+          // grow (PROTOCOL.md 3), so an older one is dropped rather than shown over the newer.
+          const shown = get().device?.shadow.version ?? -1;
+          if (get().id === id && get().status === 'ready' && device.shadow.version >= shown)
+            showDevice(device, false);
         } catch (e) {
           const err = toApiError(e);
           if (err.status === 404 && get().id === id) set({ status: 'deleted' });
@@ -331,7 +351,7 @@ export function createDeviceDetailStore(deps: DeviceDetailDeps): DeviceDetailSto
             try {
               const shadow = await api.updateShadow(id, { state: { desired: patch }, version });
               const base = get().device;
-              if (get().id === id && base) showDevice({ ...base, shadow }, true);
+              if (get().id === id && base) savedAs({ ...base, shadow }, s.draft);
               return true;
             } catch (e) {
               const err = toApiError(e);

@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import { createHub, type Hub } from '../../../src/main/hub';
 import { createApp, type App } from '../../../src/renderer/app-controller';
 import { sessionKeyStorage, type AddressBar } from '../../../src/renderer/api/browser';
+import type { FetchLike } from '../../../src/renderer/api/http-client';
 import type { SocketLike } from '../../../src/renderer/api/notify-stream';
 import type { DeviceObject } from '../../../src/shared/types';
 import { RawDevice } from '../../support/hub-harness';
@@ -90,10 +91,12 @@ afterAll(async () => {
 function makeApp(
   hash: string,
   storage = new MemoryStorage(),
+  fetchImpl?: FetchLike,
 ): { app: App; bar: ReturnType<typeof memoryAddressBar>; storage: MemoryStorage } {
   const bar = memoryAddressBar(hash);
   const app = createApp({
     origin,
+    ...(fetchImpl ? { fetch: fetchImpl } : {}),
     addressBar: bar,
     storage: sessionKeyStorage(storage as unknown as Storage),
     desktop: null,
@@ -308,6 +311,57 @@ describe('device detail', () => {
     };
     expect(shadow.state.desired).toEqual({ led: false });
     expect(app.detail.getState().conflict).toBeNull();
+  });
+
+  it('keeps what the user typed while a save was in flight, and saves it next from the new base', async () => {
+    const { app, dev } = await setup();
+    app.detail.getState().setDraft('{"led": true, "mode": "eco"}');
+    const saving = app.detail.getState().saveDesired();
+    app.detail.getState().setDraft('{"led": false}');
+    expect(await saving).toBe(true);
+    const after = app.detail.getState();
+    expect(after.device?.shadow.state.desired).toEqual({ led: true, mode: 'eco' });
+    expect(after.draft).toBe('{"led": false}');
+    expect(after.draftDirty).toBe(true);
+    expect(after.draftBase).toEqual({ led: true, mode: 'eco' });
+    // The next save is a patch from what the first one stored, at its version: no conflict.
+    expect(await app.detail.getState().saveDesired()).toBe(true);
+    expect(app.detail.getState().conflict).toBeNull();
+    const res = await fetch(`${origin}/api/v2/devices/${dev.id}/shadow`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(((await res.json()) as { state: { desired: unknown } }).state.desired).toEqual({
+      led: false,
+    });
+  });
+
+  it('drops a device read that crossed a save and answers with the older shadow', async () => {
+    // Reads of the device are held after the hub answered them, until the test lets them go.
+    let hold: Promise<void> | null = null;
+    const gated: FetchLike = async (input, init) => {
+      const res = await fetch(input, init);
+      const isDeviceRead = (init?.method ?? 'GET') === 'GET' && /\/devices\/[^/?]+$/.test(input);
+      if (isDeviceRead && hold) await hold;
+      return res;
+    };
+    const { app } = makeApp(`#key=${key}`, new MemoryStorage(), gated);
+    await app.start();
+    const dev = (await app.devices.getState().create({ name: 'crossed' }))!;
+    await connectDevice(dev.token);
+    app.route.getState().navigate({ name: 'device', id: dev.id });
+    await until(() => app.detail.getState().status === 'ready');
+    await until(() => app.detail.getState().device?.shadow.state.reported.ota !== undefined);
+    let release = (): void => {};
+    hold = new Promise((r) => (release = r));
+    const stale = app.detail.getState().refresh();
+    await new Promise((r) => setTimeout(r, 50)); // the hub has answered the read by now
+    app.detail.getState().setDraft('{"led": true}');
+    expect(await app.detail.getState().saveDesired()).toBe(true);
+    release();
+    await stale;
+    const after = app.detail.getState();
+    expect(after.device?.shadow.state.desired).toEqual({ led: true });
+    expect(JSON.parse(after.draft)).toEqual({ led: true });
   });
 
   it('reports a real conflict and keeps the hub unchanged', async () => {
