@@ -46,9 +46,12 @@ describe('device list: fields and paging', () => {
       return d.body.shadow.state.reported['ota'] !== undefined;
     });
     dev.close();
-    await waitFor(
-      async () => (await t.api<DeviceObject>('GET', '/api/v2/devices/a-1')).body.online === false,
-    );
+    // Offline in memory first, then the hub's own shadow write (`reported.online: false`): wait for
+    // both, or that write may land between the list and a device's GET below.
+    await waitFor(async () => {
+      const d = (await t.api<DeviceObject>('GET', '/api/v2/devices/a-1')).body;
+      return d.online === false && d.shadow.state.reported['online'] === false;
+    });
   });
   afterAll(() => t.stop());
 
