@@ -165,7 +165,8 @@ export class DevicesRepo {
 
   /** The row without its shadow, from memory (frozen, shared by every caller). */
   getMeta(id: string): DeviceMeta | undefined {
-    return this.entries().get(id)?.meta;
+    // A miss looks again at once: another process may have just created it (outside-writes.ts).
+    return this.entries().get(id)?.meta ?? this.entries(true).get(id)?.meta;
   }
 
   /**
@@ -174,9 +175,14 @@ export class DevicesRepo {
    * timing could reveal is about a digest, which an attacker cannot choose.
    */
   byToken(token: string): DeviceMeta | undefined {
-    const entries = this.entries();
     const hex = hashSecretHex(token);
-    const id = this.byHash.get(hex);
+    let entries = this.entries();
+    let id = this.byHash.get(hex);
+    if (id === undefined) {
+      // Perhaps created by another process a moment ago (outside-writes.ts): look again at once.
+      entries = this.entries(true);
+      id = this.byHash.get(hex);
+    }
     const entry = id === undefined ? undefined : entries.get(id);
     if (!entry || !timingSafeEqual(entry.hash, Buffer.from(hex, 'hex'))) return undefined;
     return entry.meta;
@@ -316,9 +322,12 @@ export class DevicesRepo {
     return this.stmts.markedOnline.all();
   }
 
-  /** The map, loaded again when another connection committed since (the CLI on a running hub). */
-  private entries(): Map<string, Entry> {
-    const version = this.outside.current();
+  /**
+   * The map, loaded again when another connection committed since (the CLI on a running hub);
+   * `force`: ask SQLite now rather than trust a check a few ms old (outside-writes.ts).
+   */
+  private entries(force = false): Map<string, Entry> {
+    const version = this.outside.current(force);
     if (this.byId === null || version !== this.dataVersion) {
       this.byId = new Map();
       this.byHash.clear();

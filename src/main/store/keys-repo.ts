@@ -72,7 +72,8 @@ export class KeysRepo {
    */
   verify(secret: string, nowSec: number): KeyObject | undefined {
     const hex = hashSecretHex(secret);
-    const key = this.keys().get(hex);
+    // A miss looks again at once: another process may have just created it (outside-writes.ts).
+    const key = this.keys().get(hex) ?? this.keys(true).get(hex);
     if (!key || !timingSafeEqual(key.hash, Buffer.from(hex, 'hex'))) return undefined;
     if (nowSec - key.last_used >= LAST_USED_RESOLUTION_SEC) {
       key.last_used = nowSec;
@@ -101,9 +102,12 @@ export class KeysRepo {
     return removed;
   }
 
-  /** The key map, read again from the table when another connection committed since. */
-  private keys(): Map<string, CachedKey> {
-    const version = this.outside.current();
+  /**
+   * The key map, read again from the table when another connection committed since; `force`: ask
+   * SQLite now rather than trust a check a few ms old (outside-writes.ts).
+   */
+  private keys(force = false): Map<string, CachedKey> {
+    const version = this.outside.current(force);
     if (this.byDigest === null || version !== this.dataVersion) {
       const old = this.byDigest;
       this.byDigest = new Map();

@@ -6,7 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OUTSIDE_CHECK_MS } from '../../../src/main/store/outside-writes';
 import { openStore, type Store } from '../../../src/main/store/store';
 import type { DeviceRecord } from '../../../src/main/store/devices-repo';
 
@@ -89,7 +91,7 @@ describe('DevicesRepo in memory', () => {
     expect(store.devices.getMeta('d1')?.name).toBe('later');
   });
 
-  it('sees another connection delete or rename a device in the next loop turn', async () => {
+  it('sees another connection delete or rename a device within OUTSIDE_CHECK_MS, and a new one at once', async () => {
     store.devices.insert(rec('d2'));
     store.devices.getMeta('d1');
     store.devices.getMeta('d2');
@@ -97,10 +99,14 @@ describe('DevicesRepo in memory', () => {
     try {
       expect(cli.devices.remove('d1')).toBe(true);
       cli.registry.prepare("UPDATE devices SET name = 'cli' WHERE id = 'd2'").run();
+      cli.devices.insert(rec('d3'));
     } finally {
       cli.close();
     }
-    await new Promise((r) => setImmediate(r));
+    // Found at once: a miss asks SQLite again (a device the CLI just added can log in).
+    expect(store.devices.getMeta('d3')?.name).toBe('d3');
+    expect(store.devices.byToken('tok-d3')?.id).toBe('d3');
+    await sleep(OUTSIDE_CHECK_MS + 5);
     expect(store.devices.getMeta('d1')).toBeUndefined();
     expect(store.devices.getMeta('d2')?.name).toBe('cli');
   });
@@ -125,7 +131,7 @@ describe('DevicesRepo in memory', () => {
     } finally {
       cli.close();
     }
-    await new Promise((r) => setImmediate(r));
+    await sleep(OUTSIDE_CHECK_MS + 5);
     expect(store.devices.getMeta('d1')?.name).toBe('cli');
   });
 

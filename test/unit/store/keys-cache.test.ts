@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OUTSIDE_CHECK_MS } from '../../../src/main/store/outside-writes';
 import { openStore, type Store } from '../../../src/main/store/store';
 
 describe('KeysRepo in-memory verification', () => {
@@ -48,15 +49,17 @@ describe('KeysRepo in-memory verification', () => {
     expect(store.keys.remove(a.id)).toBe(false);
   });
 
-  it('sees keys deleted and created by another connection (the CLI) in the next loop turn', async () => {
+  it('sees a key created by another connection (the CLI) at once, and one deleted within OUTSIDE_CHECK_MS', async () => {
     const a = store.keys.create(100);
     expect(store.keys.verify(a.key, 100)).toBeDefined();
     const cli = openStore(dir, 0);
     try {
       expect(cli.keys.remove(a.id)).toBe(true);
       const c = cli.keys.create(100);
-      // data_version is asked once per event-loop turn (outside-writes.ts).
-      await new Promise((r) => setImmediate(r));
+      // An unknown key makes the repo ask SQLite again at once (outside-writes.ts).
+      expect(store.keys.verify(c.key, 100)?.id).toBe(c.id);
+      // data_version is asked at most every OUTSIDE_CHECK_MS otherwise.
+      await new Promise((r) => setTimeout(r, OUTSIDE_CHECK_MS + 5));
       expect(store.keys.verify(a.key, 100)).toBeUndefined();
       expect(store.keys.verify(c.key, 100)?.id).toBe(c.id);
     } finally {
