@@ -1,14 +1,16 @@
 /**
  * How `fleetbench serve` tunes V8's heap around a login storm (issue 11).
  *
- * At rest the hub keeps a tight heap (heap-tuning.ts: the old generation grows by 20% between full
- * collections), which holds its memory near 15 KiB per connected device. In a storm of thousands
- * of logins that setting costs CPU: the live heap grows from ~14 to ~90 MB, and at 20% a full
+ * This mode was made for a tight heap at rest (the old generation growing by 20% between full
+ * collections, which held memory near 15 KiB per connected device): in a storm of thousands of
+ * logins that setting costs CPU, as the live heap grows from ~14 to ~90 MB and at 20% a full
  * marking (on V8's helper threads, which share the cores with the logins) runs at every step of
- * the way, 8 or more in a 10,000-device storm.
+ * the way, 8 or more in a 10,000-device storm. The resting factor is now V8's own (heap-tuning.ts);
+ * what the mode still does for it is the same: a fixed factor during the storm, and the
+ * collections after it, without which V8's factor left 32 KiB per device at rest.
  *
  * So while logins arrive in a storm the old generation may triple between full collections; once
- * they have calmed and no device waits for its session steps, the tight factor comes back and a
+ * they have calmed and no device waits for its session steps, the resting factor comes back and a
  * few full collections, spaced apart, give the storm's garbage and emptied pages back. Measured in
  * interleaved 10,000-device storms (bench/RESULTS.md): about a tenth less hub CPU, sessions open a
  * little sooner, 0.6 KiB more per device at rest, and a main-thread pause of ~85 ms for each of

@@ -12,7 +12,7 @@ import {
   type LanSettings,
 } from '../config';
 import { lanStatusLines } from '../lan/lan-services';
-import { tuneHeapGrowing } from './heap-tuning';
+import { heapGrowingChosen, tuneHeapGrowing } from './heap-tuning';
 import { startHeapStormMode } from './heap-storm-mode';
 import { readMasterKeyFile } from '../store/data-dir';
 import type { DemoFleet } from './demo-fleet';
@@ -80,7 +80,9 @@ export async function serve(
     }
   }
   const firstStart = readMasterKeyFile(opts.dataDir) === null;
-  const heapTuned = tuneHeapGrowing(SERVE_HEAP_GROWING_PERCENT) !== null;
+  tuneHeapGrowing(SERVE_HEAP_GROWING_PERCENT);
+  // The storm mode runs unless the process was started with its own factor (which wins).
+  const heapTuned = !heapGrowingChosen(process.execArgv);
   const hub = createHub({
     host: opts.host,
     port: opts.port,
