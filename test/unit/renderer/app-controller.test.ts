@@ -338,10 +338,14 @@ describe('device detail', () => {
   it('drops a device read that crossed a save and answers with the older shadow', async () => {
     // Reads of the device are held after the hub answered them, until the test lets them go.
     let hold: Promise<void> | null = null;
+    let heldAnswers = 0;
     const gated: FetchLike = async (input, init) => {
       const res = await fetch(input, init);
       const isDeviceRead = (init?.method ?? 'GET') === 'GET' && /\/devices\/[^/?]+$/.test(input);
-      if (isDeviceRead && hold) await hold;
+      if (isDeviceRead && hold) {
+        heldAnswers++;
+        await hold;
+      }
       return res;
     };
     const { app } = makeApp(`#key=${key}`, new MemoryStorage(), gated);
@@ -354,7 +358,7 @@ describe('device detail', () => {
     let release = (): void => {};
     hold = new Promise((r) => (release = r));
     const stale = app.detail.getState().refresh();
-    await new Promise((r) => setTimeout(r, 50)); // the hub has answered the read by now
+    await until(() => heldAnswers === 1); // the hub has answered the read, before the save
     app.detail.getState().setDraft('{"led": true}');
     expect(await app.detail.getState().saveDesired()).toBe(true);
     release();
