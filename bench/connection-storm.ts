@@ -290,7 +290,7 @@ export function stormReport(
       ['Load generator CPU during the storm', `${(r.simCpuShare * 100).toFixed(0)}% of one core`],
       [
         'Handshakes dropped on a full listen queue (kernel TcpExt ListenOverflows; each retried after about 1 s)',
-        r.listenOverflows === null ? 'not known here' : fmtInt(r.listenOverflows),
+        overflowsText(r.listenOverflows),
       ],
       [
         'An open dashboard (`/api/v2/notify` subscriber) during the storm',
@@ -329,6 +329,11 @@ export function stormReport(
 }
 
 /** Issue 11: the same storm against the minimal relay, side by side. */
+/** A listen-queue drop count (proc-stats.ts), or why there is none. */
+function overflowsText(n: number | null): string {
+  return n === null ? 'not known here' : fmtInt(n);
+}
+
 function relayRows(r: StormResult): [string, string][] {
   const relay = r.relay;
   if (relay === null) return [];
@@ -338,7 +343,7 @@ function relayRows(r: StormResult): [string, string][] {
     ['Minimal relay: time to all N sockets open', `${(relay.onlineMs / 1000).toFixed(2)} s`],
     [
       'Minimal relay: handshakes dropped on a full listen queue',
-      relay.listenOverflows === null ? 'not known here' : fmtInt(relay.listenOverflows),
+      overflowsText(relay.listenOverflows),
     ],
     // Like for like: the relay's socket open is the hub's authenticated session (a device is
     // reachable from then on); the hub's session steps are work the relay does not do at all.

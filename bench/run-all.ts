@@ -22,7 +22,7 @@ import { currentLoad, machineInfo } from './machine-info';
 import { renderResults, type BenchReport } from './bench-report';
 import { runConnectionStorm, stormReport } from './connection-storm';
 import { runRpcThroughput, rpcReport } from './rpc-throughput';
-import { runShadowThroughput, shadowReport } from './shadow-throughput';
+import { runShadowThroughput, SHADOW_DEVICES, shadowReport } from './shadow-throughput';
 import { fairnessReport, runFairness } from './fairness';
 import { otaSingleReport, runOtaSingle } from './ota-single';
 import { otaConcurrentReport, runOtaConcurrent } from './ota-concurrent';
@@ -79,7 +79,7 @@ export function benches(quick: boolean, log: (l: string) => void): Bench[] {
       run: async (cpuProfDir) =>
         shadowReport(
           await runShadowThroughput({
-            devices: quick ? 64 : 512,
+            devices: quick ? 64 : SHADOW_DEVICES,
             seconds: quick ? 2 : 10,
             log,
             ...(cpuProfDir !== undefined && { cpuProfDir }),

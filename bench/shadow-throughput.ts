@@ -33,12 +33,15 @@ import { monotonicUs, profileOf, type ProfileWindow } from './cpu-profile-summar
 import { fmtInt, type BenchReport } from './bench-report';
 import { intFlag, isMain, runMain } from './bench-main';
 
+/**
+ * Device sockets sending updates by default. Each device may send 100 frames/s (the hub's
+ * per-device rate limit, README), so 256 devices capped the load at about 25,600 updates/s, which
+ * a fast run exceeds; the bench would then measure the rate limiter's drops.
+ */
+export const SHADOW_DEVICES = 512;
+
 export interface ShadowOptions {
-  /**
-   * Device sockets sending updates. Default 512: each device may send 100 frames/s (the hub's
-   * per-device rate limit, README), so 256 devices cap the load at about 25,600 updates/s, which
-   * a fast run exceeds; the bench would then measure the rate limiter's drops.
-   */
+  /** Device sockets sending updates. Default SHADOW_DEVICES. */
   devices?: number;
   /** Updates each device keeps in flight. Default 1 (firmware awaits its reply). */
   inflight?: number;
@@ -94,7 +97,7 @@ const DeviceVersions = Type.Array(
 const WORKER_DIR = fileURLToPath(new URL('.', import.meta.url));
 
 export async function runShadowThroughput(o: ShadowOptions = {}): Promise<ShadowResult> {
-  const devices = o.devices ?? 512;
+  const devices = o.devices ?? SHADOW_DEVICES;
   const inflight = o.inflight ?? 1;
   const seconds = o.seconds ?? 10;
   const warmupMs = o.warmupMs ?? 1000;
@@ -377,7 +380,7 @@ if (isMain(import.meta.url)) {
   runMain(
     async () => {
       const r = await runShadowThroughput({
-        devices: intFlag(values.devices, 'devices', 512, 1),
+        devices: intFlag(values.devices, 'devices', SHADOW_DEVICES, 1),
         inflight: intFlag(values.inflight, 'inflight', 1, 1),
         seconds,
         subscribers: intFlag(values.subscribers, 'subscribers', 10, 1),
