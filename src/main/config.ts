@@ -434,6 +434,13 @@ export interface HubConfig {
  */
 export const SERVE_HEAP_GROWING_PERCENT = 0;
 
+/**
+ * Corked device sockets and deferred REST RPC answers that wait for the end of an event-loop
+ * turn at most (gateway/turn-writes.ts): at this many, they are all sent at once, so no write
+ * waits for more than this many other events of its turn.
+ */
+export const TURN_WRITES_MAX = 256;
+
 export const DEFAULT_PORT = 8009;
 export const DEFAULT_TLS_PORT = 8443;
 

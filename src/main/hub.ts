@@ -21,6 +21,7 @@ import { createHttpServer } from './api/http-server';
 import type { RouteRecord } from './api/auth';
 import { registerDevicesRoutes } from './api/devices-routes';
 import { installRpcFastPath, type RpcFastPath } from './api/rpc-fast-path';
+import { TurnWrites } from './gateway/turn-writes';
 import { registerKeysRoutes } from './api/keys-routes';
 import { registerLogsRoutes } from './api/logs-routes';
 import { registerHubRoutes } from './api/hub-routes';
@@ -194,12 +195,15 @@ export function createHub(
     await markAllOffline(store, devices, (err, id) =>
       log.error({ err, device: id }, 'could not mark device offline at startup'),
     );
+    // REST RPC answers and device frames of one event-loop turn leave together (issue 11).
+    const turnWrites = new TurnWrites((err) => log.error({ err }, 'deferred write failed'));
     const gateway = new DeviceGateway({
       config,
       devices,
       bus,
       account: store.account,
       log,
+      turnWrites,
       // Read at request time: both listeners are up by then (port 0 in tests).
       ownPorts: () => [port(), ...(services?.tls ? [services.tls.port] : [])],
     });
@@ -216,7 +220,11 @@ export function createHub(
       maxMessageBytes: config.limits.maxMessageBytes,
     };
     registerDevicesRoutes(http.app, devicesDeps);
-    const rpcFastPath = installRpcFastPath(http.app, { ...devicesDeps, keys: store.keys });
+    const rpcFastPath = installRpcFastPath(http.app, {
+      ...devicesDeps,
+      keys: store.keys,
+      turnWrites,
+    });
     registerKeysRoutes(http.app, store.keys);
     const sql = new SqlExecutor({
       file: join(config.dataDir, ACCOUNT_FILE),

@@ -24,10 +24,13 @@ import type { Json } from '../../shared/types';
 import { routeError } from './error-handler';
 import { startDeviceRpc, type DevicesRouteDeps } from './devices-routes';
 import { requestSecret } from '../gateway/upgrade-auth';
+import type { TurnWrites } from '../gateway/turn-writes';
 
 /** The RPC route's own deps (the call is its `startDeviceRpc`), and the keys to check. */
 export interface RpcFastPathDeps extends DevicesRouteDeps {
   keys: KeysRepo;
+  /** Answers leave after the event-loop turn, with the turn's other writes (turn-writes.ts). */
+  turnWrites: TurnWrites;
 }
 
 /** The path exactly; the id and method alphabets are a subset of RpcParams' (no `%`, no `?`). */
@@ -78,7 +81,10 @@ export function installRpcFastPath(
       return;
     }
     result.then(
-      (r) => answer(res, 200, JSON.stringify(r ?? null)),
+      (r) => {
+        const body = JSON.stringify(r ?? null);
+        deps.turnWrites.defer(() => answer(res, 200, body));
+      },
       (err: unknown) => fail(res, err, app.log),
     );
   });

@@ -18,6 +18,7 @@ import { FrameStats } from './frame-stats';
 import { createDeviceMethods, type DeviceMethodTable } from './device-methods';
 import { runSessionSteps } from './session-steps';
 import { formatPeer, pickSubprotocol, requestSecret, type PeerAddress } from './upgrade-auth';
+import type { Corkable, TurnWrites } from './turn-writes';
 import { DuplicateDamper } from './duplicate-damper';
 import { IntervalQueue } from './interval-queue';
 import { StepQueue } from './step-queue';
@@ -37,6 +38,8 @@ export interface GatewayDeps {
   log: GatewayLogger;
   /** Ports the hub listens on (HTTP, TLS): HTTP.Request never goes there (PROTOCOL.md 2). */
   ownPorts?: () => number[];
+  /** Shared with the REST RPC answers: the turn's writes leave together (turn-writes.ts). */
+  turnWrites: TurnWrites;
 }
 
 /** Close code sent to a session replaced by a newer login of the same device. */
@@ -210,7 +213,7 @@ export class DeviceGateway implements DeviceLink {
     );
   }
 
-  private open(deviceId: string, ws: WebSocket, peer: PeerAddress): void {
+  private open(deviceId: string, ws: WebSocket, peer: PeerAddress & Corkable): void {
     if (this.closing) {
       ws.terminate();
       return;
@@ -262,6 +265,7 @@ export class DeviceGateway implements DeviceLink {
       pingIntervalMs: timings.pingIntervalMs,
       livenessClock: new IntervalQueue(timings.pingIntervalMs),
       maxMissedPongs: timings.maxMissedPongs,
+      turnWrites: this.deps.turnWrites,
       log,
     });
   }

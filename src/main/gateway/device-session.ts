@@ -31,6 +31,7 @@ import { DeviceRateLimiter, rateLimitEnabled, type RateLimitOptions } from './ra
 import { MissedPongs } from './liveness';
 import type { IntervalMember, IntervalQueue } from './interval-queue';
 import { formatPeer, type PeerAddress } from './upgrade-auth';
+import type { Corkable, TurnWrites } from './turn-writes';
 
 export interface SessionDeps {
   devices: DeviceService;
@@ -49,6 +50,8 @@ export interface SessionDeps {
   /** The one clock of every session's pings, ticking every pingIntervalMs (interval-queue.ts). */
   livenessClock: IntervalQueue;
   maxMissedPongs: number;
+  /** Frames to the device leave after the event-loop turn, with the turn's others (turn-writes.ts). */
+  turnWrites: TurnWrites;
   log: {
     info(obj: object, msg: string): void;
     warn(obj: object, msg: string): void;
@@ -120,8 +123,11 @@ export class DeviceSession implements IntervalMember, LargeReplies {
   constructor(
     readonly deviceId: string,
     readonly ws: WebSocket,
-    /** The peer's socket; its `address:port` is read only when needed (`remote`). */
-    private readonly peer: PeerAddress,
+    /**
+     * The device's socket under `ws`: corked for the turn before each frame (turn-writes.ts);
+     * its `address:port` is read only when needed (`remote`).
+     */
+    private readonly peer: PeerAddress & Corkable,
     private readonly deps: SessionDeps,
   ) {
     this.pending = new PendingCalls({
@@ -250,6 +256,7 @@ export class DeviceSession implements IntervalMember, LargeReplies {
   send(text: string): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
     this.deps.stats.framesOut++;
+    this.deps.turnWrites.cork(this.peer);
     this.ws.send(text);
   }
 
