@@ -3,7 +3,8 @@
  * same call sent plainly (fast path) and with a query string (Fastify's route) gives the same
  * status, headers (but Date) and body, for a result, a device error, an offline device and bad
  * input; and every request that is not plain (CORS, a key in the query, an unknown device or key,
- * a body, percent-encoding) is left to Fastify.
+ * a body, percent-encoding) is left to Fastify. Answers wait for the end of their event-loop turn
+ * (gateway/turn-writes.ts): a turn's many answers each reach their own request.
  */
 import { connect } from 'node:net';
 import Fastify from 'fastify';
@@ -106,6 +107,25 @@ describe('REST RPC GET fast path', () => {
       expect(fast.answered, what).toBe(before + 1);
       expect(viaFast, what).toEqual(viaFastify);
     }
+  });
+
+  it('answers each of many calls a device answers in one write (one turn of answers)', async () => {
+    const calls = 40;
+    const methods = Array.from({ length: calls }, (_, i) => `Turn${i}`);
+    const frames = Promise.all(methods.map((m) => raw.call(m)));
+    const answers = Promise.all(methods.map((m) => get(`/api/v2/devices/${dev.id}/rpc/${m}`)));
+    const got = await frames;
+    // One write of every reply, in reverse order: the hub reads them in one turn, defers every
+    // answer to its end (gateway/turn-writes.ts), and each must still reach its own request.
+    const socket = (raw.ws as unknown as { _socket: import('node:net').Socket })._socket;
+    socket.cork();
+    for (const f of [...got].reverse()) raw.reply(f, { method: f['method'] ?? null });
+    socket.uncork();
+    const replies = await answers;
+    expect(replies.map((r) => r.status)).toEqual(methods.map(() => 200));
+    expect(replies.map((r) => JSON.parse(r.body) as Json)).toEqual(
+      methods.map((method) => ({ method })),
+    );
   });
 
   it('answers an offline device as Fastify does', async () => {
