@@ -328,12 +328,12 @@ export function stormReport(
   };
 }
 
-/** Issue 11: the same storm against the minimal relay, side by side. */
 /** A listen-queue drop count (proc-stats.ts), or why there is none. */
 function overflowsText(n: number | null): string {
   return n === null ? 'not known here' : fmtInt(n);
 }
 
+/** Issue 11: the same storm against the minimal relay, side by side. */
 function relayRows(r: StormResult): [string, string][] {
   const relay = r.relay;
   if (relay === null) return [];

@@ -9,8 +9,6 @@ import { TurnWrites } from '../../../src/main/gateway/turn-writes';
 
 interface Pair {
   client: Socket;
-  /** Everything the peer has read so far. */
-  received: () => string;
   /** Resolves once the peer has read `text` in all. */
   until: (text: string) => Promise<void>;
 }
@@ -37,7 +35,6 @@ async function pair(): Promise<Pair> {
   await new Promise<void>((r) => client.once('connect', r));
   return {
     client,
-    received: () => got,
     until: async (text) => {
       while (got !== text) {
         if (got.length >= text.length) throw new Error(`peer read '${got}', not '${text}'`);
@@ -45,6 +42,13 @@ async function pair(): Promise<Pair> {
       }
     },
   };
+}
+
+/** A TurnWrites whose deferred tasks must not throw: a throw fails the test. */
+function strictTurn(maxEntries?: number): TurnWrites {
+  return new TurnWrites((err) => {
+    throw err;
+  }, maxEntries);
 }
 
 /** Resolves after the immediates queued so far (the turn's end) have run. */
@@ -57,9 +61,7 @@ afterEach(async () => {
 
 describe('TurnWrites', () => {
   it("holds a corked socket's writes until the turn's end, then sends them in order", async () => {
-    const turn = new TurnWrites((err) => {
-      throw err;
-    });
+    const turn = strictTurn();
     const p = await pair();
     turn.cork(p.client);
     p.client.write('one,');
@@ -74,9 +76,7 @@ describe('TurnWrites', () => {
   });
 
   it('runs deferred tasks at the end of the turn, after its promise reactions, in order', async () => {
-    const turn = new TurnWrites((err) => {
-      throw err;
-    });
+    const turn = strictTurn();
     const seen: string[] = [];
     turn.defer(() => seen.push('first task'));
     void Promise.resolve().then(() => seen.push('promise reaction'));
@@ -89,9 +89,7 @@ describe('TurnWrites', () => {
   });
 
   it("runs the tasks before the sockets are sent: a task's write joins the turn's", async () => {
-    const turn = new TurnWrites((err) => {
-      throw err;
-    });
+    const turn = strictTurn();
     const p = await pair();
     let buffered = -1;
     turn.defer(() => {
@@ -106,9 +104,7 @@ describe('TurnWrites', () => {
   });
 
   it('sends everything at once when maxEntries sockets and tasks wait', async () => {
-    const turn = new TurnWrites((err) => {
-      throw err;
-    }, 3);
+    const turn = strictTurn(3);
     const a = await pair();
     const b = await pair();
     let ran = false;
@@ -145,9 +141,7 @@ describe('TurnWrites', () => {
   });
 
   it('leaves a destroyed socket alone, and one ended meanwhile is sent by its end', async () => {
-    const turn = new TurnWrites((err) => {
-      throw err;
-    });
+    const turn = strictTurn();
     const gone = await pair();
     gone.client.destroy();
     turn.cork(gone.client);
@@ -163,9 +157,7 @@ describe('TurnWrites', () => {
   });
 
   it('a task deferred by a task runs at the next turn', async () => {
-    const turn = new TurnWrites((err) => {
-      throw err;
-    });
+    const turn = strictTurn();
     const seen: string[] = [];
     turn.defer(() => {
       seen.push('outer');
